@@ -1,0 +1,45 @@
+"""Generate the Python stubs and Envoy's descriptor set from proto/.
+
+Outputs are committed (clients/gen/computepool/v1/, envoy/computepool.pb); `make check-gen`
+regenerates them into a scratch folder and fails if anything differs, which is how CI proves
+the committed code matches the protos.
+
+Usage: python scripts/gen_protos.py [OUTPUT_ROOT]   (default: the repository itself)
+"""
+
+import pathlib
+import sys
+
+import grpc_tools
+from grpc_tools import protoc
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PROTO_ROOT = ROOT / "proto"
+WELL_KNOWN = pathlib.Path(grpc_tools.__file__).parent / "_proto"
+
+
+def main() -> None:
+    out_root = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT
+    py_out = out_root / "clients" / "gen"
+    descriptor_out = out_root / "envoy" / "computepool.pb"
+    (py_out / "computepool" / "v1").mkdir(parents=True, exist_ok=True)
+    descriptor_out.parent.mkdir(parents=True, exist_ok=True)
+
+    ours = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / "computepool").rglob("*.proto"))
+    include = [f"-I{PROTO_ROOT}", f"-I{WELL_KNOWN}"]
+    run(include + [f"--python_out={py_out}", f"--pyi_out={py_out}", f"--grpc_python_out={py_out}"] + ours)
+    # Envoy needs every message that can appear in a response, including the google.rpc error
+    # details, or it silently fails to convert gRPC errors to JSON.
+    run(include + ["--include_imports", "--include_source_info", f"--descriptor_set_out={descriptor_out}"]
+        + ours + ["google/rpc/status.proto", "google/rpc/error_details.proto"])
+    for package in (py_out / "computepool", py_out / "computepool" / "v1"):
+        (package / "__init__.py").write_text("")
+
+
+def run(args: list[str]) -> None:
+    if protoc.main(["protoc", *args]) != 0:
+        sys.exit(f"protoc failed: {' '.join(args)}")
+
+
+if __name__ == "__main__":
+    main()

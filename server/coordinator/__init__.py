@@ -1,0 +1,1 @@
+"""computepool coordinator: the gRPC server, its domain services and persistence."""

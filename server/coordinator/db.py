@@ -1,0 +1,67 @@
+"""Engine and unit of work. One transaction per request: `async with database.transaction()`."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import AsyncIterator
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def async_url(database_url: str) -> str:
+    """sqlite:///x.db -> sqlite+aiosqlite:///x.db; postgresql://... -> postgresql+psycopg://..."""
+    url = make_url(database_url)
+    if url.drivername in ("sqlite", "sqlite+pysqlite"):
+        url = url.set(drivername="sqlite+aiosqlite")
+    elif url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def sync_url(database_url: str) -> str:
+    """The URL Alembic uses: the same database through a synchronous driver."""
+    url = make_url(database_url)
+    if url.drivername.startswith("sqlite"):
+        url = url.set(drivername="sqlite")
+    elif url.drivername.startswith("postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def is_sqlite(database_url: str) -> bool:
+    return make_url(database_url).drivername.startswith("sqlite")
+
+
+class Database:
+    def __init__(self, database_url: str):
+        self.url = async_url(database_url)
+        if is_sqlite(database_url):
+            # SQLite has one writer: a single pooled connection keeps this process's writes in
+            # order instead of failing with "database is locked"; busy_timeout covers others.
+            self.engine: AsyncEngine = create_async_engine(self.url, pool_size=1, max_overflow=0,
+                                                           connect_args={"timeout": 30})
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_async_engine(self.url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.dialect = self.engine.dialect.name
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commits on success, rolls back on any exception: a refused request writes nothing."""
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

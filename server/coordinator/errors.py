@@ -1,0 +1,90 @@
+"""Domain errors. They say what went wrong; grpc_errors.py decides the status code and details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class DomainError(Exception):
+    """Base of every error a caller may see. `reason` is UPPER_SNAKE (google.rpc.ErrorInfo)."""
+
+    reason = "INTERNAL"
+
+    def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if reason:
+            self.reason = reason
+        self.metadata = dict(metadata or {})
+
+
+class InvalidArgument(DomainError):
+    """Input that is malformed or out of range; names the offending fields."""
+
+    reason = "VALIDATION_ERROR"
+
+    def __init__(self, violations: list[FieldViolation], *, reason: str | None = None):
+        self.violations = list(violations)
+        message = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+        super().__init__(message, reason=reason, metadata={"field": self.violations[0].field})
+
+    @classmethod
+    def field(cls, field: str, description: str, *, reason: str | None = None) -> InvalidArgument:
+        return cls([FieldViolation(field, description)], reason=reason)
+
+
+class NotFound(DomainError):
+    reason = "NOT_FOUND"
+
+
+class AlreadyExists(DomainError):
+    reason = "ALREADY_EXISTS"
+
+
+class FailedPrecondition(DomainError):
+    reason = "FAILED_PRECONDITION"
+
+
+class Unauthenticated(DomainError):
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(DomainError):
+    reason = "PERMISSION_DENIED"
+
+
+class Unimplemented(DomainError):
+    reason = "NOT_IMPLEMENTED"
+
+
+class Validator:
+    """Collects field violations so a request reports all of them at once."""
+
+    def __init__(self) -> None:
+        self.violations: list[FieldViolation] = []
+
+    def fail(self, field: str, description: str) -> None:
+        self.violations.append(FieldViolation(field, description))
+
+    def check(self, ok: bool, field: str, description: str) -> bool:
+        if not ok:
+            self.fail(field, description)
+        return ok
+
+    def run(self, field: str, convert, *args):
+        """Calls convert(*args, field); records its InvalidArgument and returns None instead."""
+        try:
+            return convert(*args, field)
+        except InvalidArgument as error:
+            self.violations.extend(error.violations)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.violations:
+            raise InvalidArgument(self.violations)

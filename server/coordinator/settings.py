@@ -1,0 +1,72 @@
+"""The one settings object, read from the environment (names as the coordinator document lists)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Settings:
+    # DATABASE_URL as users write it (sqlite:///coordinator.db, postgresql://...).
+    database_url: str = "sqlite:///coordinator.db"
+    # REST (Envoy) listener. The coordinator document shows 0.0.0.0; we default to loopback and
+    # let an operator widen it on purpose.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Native gRPC listener of the server process (port 0 picks a free port).
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    # Prometheus exposition of the server process; Envoy routes /metrics here.
+    metrics_port: int = 9464
+    secret_key: str = ""
+    # Bootstrap admin API keys (API_KEYS=key1,key2).
+    api_keys: tuple[str, ...] = ()
+    bitcoin_address: str = ""
+    btc_to_aitbc_rate: int = 100_000
+    # Worker statistics polling.
+    stats_poll_interval_s: float = 30.0
+    stats_poll_timeout_s: float = 5.0
+    stats_poll_concurrency: int = 32
+    stats_path: str = "/jsonstats"
+    sample_retention_days: int = 35
+    # How long SIGTERM waits for in-flight calls before cancelling them.
+    shutdown_grace_s: float = 10.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def text(name: str, default: str) -> str:
+            return env.get(name, default).strip() or default
+
+        def number(name: str, default, kind=int):
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return kind(raw)
+            except ValueError:
+                raise ValueError(f"environment variable {name}={raw!r} is not a valid {kind.__name__}") from None
+
+        return cls(
+            database_url=text("DATABASE_URL", defaults.database_url),
+            api_host=text("API_HOST", defaults.api_host),
+            api_port=number("API_PORT", defaults.api_port),
+            grpc_host=text("GRPC_HOST", defaults.grpc_host),
+            grpc_port=number("GRPC_PORT", defaults.grpc_port),
+            metrics_port=number("METRICS_PORT", defaults.metrics_port),
+            secret_key=text("SECRET_KEY", ""),
+            api_keys=tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip()),
+            bitcoin_address=text("BITCOIN_ADDRESS", ""),
+            btc_to_aitbc_rate=number("BTC_TO_AITBC_RATE", defaults.btc_to_aitbc_rate),
+            stats_poll_interval_s=number("STATS_POLL_INTERVAL_S", defaults.stats_poll_interval_s, float),
+            stats_poll_timeout_s=number("STATS_POLL_TIMEOUT_S", defaults.stats_poll_timeout_s, float),
+            stats_poll_concurrency=number("STATS_POLL_CONCURRENCY", defaults.stats_poll_concurrency),
+            stats_path=text("STATS_PATH", defaults.stats_path),
+            sample_retention_days=number("SAMPLE_RETENTION_DAYS", defaults.sample_retention_days),
+            shutdown_grace_s=number("SHUTDOWN_GRACE_S", defaults.shutdown_grace_s, float),
+        )
