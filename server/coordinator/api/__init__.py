@@ -1,0 +1,1 @@
+"""gRPC servicers: translate proto to domain values, call a domain service, translate back."""

@@ -1,0 +1,132 @@
+"""The one place where access is checked and domain errors become gRPC statuses.
+
+Every computepool.v1 rpc requires an `x-api-key` matching a bootstrap key (API_KEYS); health
+checking and reflection stay open. A DomainError becomes its status code with
+google.rpc.ErrorInfo (reason) and, for invalid input, google.rpc.BadRequest field violations.
+For REST, the documented JSON error body and the HTTP status travel in trailing metadata
+(`x-error-body`, `x-http-status`); Envoy's Lua filter puts them on the wire.
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import json
+import logging
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from ..errors import (AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
+                      Unauthenticated, Unimplemented)
+from .rest import HTTP_STATUS
+
+log = logging.getLogger(__name__)
+
+ERROR_BODY = "x-error-body"
+DOMAIN = "computepool.v1"
+PROTECTED_PREFIX = "/computepool.v1."
+
+# error class -> (gRPC code, HTTP status for REST)
+STATUS_OF = {
+    InvalidArgument: (grpc.StatusCode.INVALID_ARGUMENT, 422),
+    NotFound: (grpc.StatusCode.NOT_FOUND, 404),
+    AlreadyExists: (grpc.StatusCode.ALREADY_EXISTS, 409),
+    FailedPrecondition: (grpc.StatusCode.FAILED_PRECONDITION, 400),
+    Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, 401),
+    PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, 403),
+    Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, 501),
+}
+
+
+def _pack(message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def rest_body(error: DomainError) -> dict:
+    details: dict = dict(error.metadata)
+    if isinstance(error, InvalidArgument):
+        details["field_violations"] = [{"field": v.field, "description": v.description} for v in error.violations]
+    return {"detail": error.message, "error": {"code": error.reason, "message": error.message, "details": details}}
+
+
+async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> None:
+    code, http_status = next(((c, h) for cls, (c, h) in STATUS_OF.items() if isinstance(error, cls)),
+                             (grpc.StatusCode.INTERNAL, 500))
+    details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=error.metadata))]
+    if isinstance(error, InvalidArgument):
+        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations])))
+    status = rpc_status.to_status(status_pb2.Status(code=code.value[0], message=error.message, details=details))
+    trailing = tuple(status.trailing_metadata) + (
+        (HTTP_STATUS, str(http_status)),
+        (ERROR_BODY, json.dumps(rest_body(error), ensure_ascii=True, separators=(",", ":"))),
+    )
+    await context.abort(status.code, status.details, trailing_metadata=trailing)
+
+
+class ApiInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, api_keys: tuple[str, ...]):
+        self._keys = [key.encode() for key in api_keys]
+
+    def _authenticate(self, metadata) -> None:
+        presented = next((value for key, value in metadata or () if key == "x-api-key"), None)
+        if presented is None:
+            raise Unauthenticated("missing API key: send the X-Api-Key header (x-api-key metadata)",
+                                  reason="API_KEY_MISSING")
+        presented_bytes = presented.encode() if isinstance(presented, str) else presented
+        # Compare against every key, in constant time, without stopping at the first match.
+        if not any([hmac.compare_digest(presented_bytes, key) for key in self._keys]):
+            raise Unauthenticated("invalid API key", reason="API_KEY_INVALID")
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None or not handler_call_details.method.startswith(PROTECTED_PREFIX):
+            return handler
+        metadata = handler_call_details.invocation_metadata
+        return _wrap(handler, lambda: self._authenticate(metadata))
+
+
+def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler:
+    if handler.unary_unary or handler.stream_unary:
+        behavior = handler.unary_unary or handler.stream_unary
+
+        async def unary_response(request, context):
+            try:
+                authenticate()
+                return await behavior(request, context)
+            except DomainError as error:
+                await abort_with(context, error)
+            except Exception:
+                log.exception("unhandled error in %s", getattr(behavior, "__qualname__", behavior))
+                await abort_with(context, DomainError("internal error"))
+
+        factory = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
+        return factory(unary_response, request_deserializer=handler.request_deserializer,
+                       response_serializer=handler.response_serializer)
+
+    behavior = handler.unary_stream or handler.stream_stream
+
+    async def streaming_response(request, context):
+        try:
+            authenticate()
+            result = behavior(request, context)
+            if inspect.isasyncgen(result):
+                async for item in result:
+                    yield item
+            else:
+                await result
+        except DomainError as error:
+            await abort_with(context, error)
+        except Exception:
+            log.exception("unhandled error in %s", getattr(behavior, "__qualname__", behavior))
+            await abort_with(context, DomainError("internal error"))
+
+    factory = grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
+    return factory(streaming_response, request_deserializer=handler.request_deserializer,
+                   response_serializer=handler.response_serializer)

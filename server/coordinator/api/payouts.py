@@ -1,0 +1,66 @@
+"""PayoutService."""
+
+from __future__ import annotations
+
+from computepool.v1 import payout_service_pb2 as pb
+from computepool.v1 import payout_service_pb2_grpc as pb_grpc
+from google.api import httpbody_pb2
+
+from .. import payouts
+from ..db import Database
+from . import convert, rest
+
+
+class PayoutServicer(pb_grpc.PayoutServiceServicer):
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def ListPayouts(self, request, context):
+        async with self.database.transaction() as session:
+            rows, next_token = await payouts.list_payouts(session, request.participant_id, request.limit,
+                                                          request.page_token)
+        await rest.send_next_page_token(context, next_token)
+        return pb.ListPayoutsResponse(payouts=[convert.payout(p) for p in rows], next_page_token=next_token)
+
+    async def GetPayout(self, request, context):
+        async with self.database.transaction() as session:
+            return convert.payout(await payouts.get_payout(session, request.payout_id))
+
+    async def CreatePayout(self, request, context):
+        new = payouts.NewPayout(
+            participant_id=request.participant_id, transaction_hash=request.transaction_hash,
+            amount_ton=convert.optional(request, "amount_ton"),
+            amount_nanoton=convert.optional(request, "amount_nanoton"), amount_usd=request.amount_usd,
+            from_address=request.from_address, to_address=request.to_address,
+            transaction_time=convert.datetime_of(request, "transaction_time"),
+            period_start=convert.datetime_of(request, "period_start"),
+            period_end=convert.datetime_of(request, "period_end"))
+        try:
+            payout, created = await self._create(new)
+        except payouts.ConcurrentInsert:
+            # A concurrent request stored this hash first: decide again against what it stored.
+            payout, created = await self._create(new)
+        await rest.send_created(context, created)
+        return convert.payout(payout)
+
+    async def _create(self, new: payouts.NewPayout):
+        async with self.database.transaction() as session:
+            return await payouts.create_payout(session, new)
+
+    async def GetPayoutSummary(self, request, context):
+        async with self.database.transaction() as session:
+            summary = await payouts.payout_summary(session, request.participant_id)
+        return pb.GetPayoutSummaryResponse(
+            participant_id=summary.participant_id, total_payouts=summary.total_payouts,
+            total_ton=convert.nanoton_to_ton(summary.total_nanoton), total_nanoton=summary.total_nanoton,
+            total_usd=convert.usd(summary.total_usd_micros), first_payout_at=convert.timestamp(summary.first_payout_at),
+            last_payout_at=convert.timestamp(summary.last_payout_at),
+            by_month=[pb.MonthlyPayouts(month=m.month, count=m.count, total_ton=convert.nanoton_to_ton(m.total_nanoton),
+                                        total_nanoton=m.total_nanoton, total_usd=convert.usd(m.total_usd_micros))
+                      for m in summary.by_month])
+
+    async def ExportTaxReport(self, request, context):
+        async with self.database.transaction() as session:
+            text, filename = await payouts.tax_report(session, request.participant_id, request.year)
+        await context.send_initial_metadata((("content-disposition", f'attachment; filename="{filename}"'),))
+        return httpbody_pb2.HttpBody(content_type="text/csv; charset=utf-8", data=text.encode())

@@ -1,0 +1,59 @@
+"""WorkerService."""
+
+from __future__ import annotations
+
+from computepool.v1 import worker_service_pb2 as pb
+from computepool.v1 import worker_service_pb2_grpc as pb_grpc
+
+from .. import workers
+from ..db import Database
+from . import convert, rest
+
+
+class WorkerServicer(pb_grpc.WorkerServiceServicer):
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def ListWorkers(self, request, context):
+        async with self.database.transaction() as session:
+            rows, next_token = await workers.list_workers(
+                session, request.participant_id, convert.optional(request, "is_active"), request.limit,
+                request.page_token)
+            response = pb.ListWorkersResponse(workers=[convert.worker(w) for w in rows], next_page_token=next_token)
+        await rest.send_next_page_token(context, next_token)
+        return response
+
+    async def GetWorker(self, request, context):
+        async with self.database.transaction() as session:
+            return convert.worker(await workers.get_worker(session, request.worker_id))
+
+    async def CreateWorker(self, request, context):
+        new = workers.NewWorker(
+            participant_id=request.participant_id, worker_name=request.worker_name,
+            instance_number=request.instance_number, host=request.host, stats_port=request.stats_port,
+            price_coefficient=convert.optional(request, "price_coefficient"),
+            is_active=convert.optional(request, "is_active"))
+        async with self.database.transaction() as session:
+            worker = await workers.create_worker(session, new)
+        await rest.send_created(context)
+        return convert.worker(worker)
+
+    async def UpdateWorker(self, request, context):
+        changes = {name: getattr(request, name) for name in workers.UPDATABLE if request.HasField(name)}
+        async with self.database.transaction() as session:
+            worker = await workers.update_worker(session, request.worker_id, changes)
+        return convert.worker(worker)
+
+    async def GetWorkerMetrics(self, request, context):
+        async with self.database.transaction() as session:
+            hours, samples = await workers.worker_metrics(session, request.worker_id, request.hours)
+            return pb.GetWorkerMetricsResponse(worker_id=request.worker_id, hours=hours,
+                                               samples=[convert.sample(s) for s in samples])
+
+    async def GetWorkerStats(self, request, context):
+        async with self.database.transaction() as session:
+            worker, (day, week, month) = await workers.worker_stats(session, request.worker_id)
+            return pb.GetWorkerStatsResponse(
+                worker_id=worker.id, latest_status=worker.latest_status,
+                latest_seen_at=convert.timestamp(worker.latest_seen_at), last_24h=convert.window(day),
+                last_7d=convert.window(week), last_30d=convert.window(month))

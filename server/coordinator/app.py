@@ -1,0 +1,94 @@
+"""build_server(settings): the one place that wires the server together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import grpc
+from computepool.v1 import participant_service_pb2_grpc, payout_service_pb2_grpc, worker_service_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
+
+from .api.interceptor import ApiInterceptor
+from .api.participants import ParticipantServicer
+from .api.payouts import PayoutServicer
+from .api.unimplemented import register_pending
+from .api.workers import WorkerServicer
+from .db import Database
+from .metrics import PoolCollector, build_registry, refresh_forever
+from .settings import Settings
+from .stats_poller import StatsPoller
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PoolServer:
+    """A built server: start() binds and starts background duties, stop() drains and closes."""
+
+    settings: Settings
+    server: grpc.aio.Server
+    database: Database
+    health: health.aio.HealthServicer
+    service_names: list[str]
+    registry: object  # the Prometheus registry served on the metrics port
+    background: list = field(default_factory=list)  # coroutine factories run while serving
+    grpc_port: int = 0
+    metrics_port: int = 0
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+    _metrics_httpd: object = None
+
+    async def start(self) -> None:
+        self.grpc_port = self.server.add_insecure_port(f"{self.settings.grpc_host}:{self.settings.grpc_port}")
+        if self.grpc_port == 0:
+            raise RuntimeError(f"cannot bind gRPC port {self.settings.grpc_host}:{self.settings.grpc_port}")
+        await self.server.start()
+        self._metrics_httpd, _ = start_http_server(self.settings.metrics_port, addr=self.settings.grpc_host,
+                                                   registry=self.registry)
+        self.metrics_port = self._metrics_httpd.server_port
+        self._tasks = [asyncio.create_task(factory()) for factory in self.background]
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving gRPC on %s:%d, metrics on %d", self.settings.grpc_host, self.grpc_port, self.metrics_port)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stops taking new calls, lets in-flight calls finish within `grace`, then closes."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.settings.shutdown_grace_s if grace is None else grace)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._metrics_httpd is not None:
+            self._metrics_httpd.shutdown()
+            self._metrics_httpd.server_close()
+        await self.database.close()
+
+
+def build_server(settings: Settings, *, background_duties: bool = True) -> PoolServer:
+    database = Database(settings.database_url)
+    server = grpc.aio.server(interceptors=[ApiInterceptor(settings.api_keys)])
+    worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(database), server)
+    participant_service_pb2_grpc.add_ParticipantServiceServicer_to_server(ParticipantServicer(database), server)
+    payout_service_pb2_grpc.add_PayoutServiceServicer_to_server(PayoutServicer(database), server)
+    service_names = ["computepool.v1.WorkerService", "computepool.v1.ParticipantService",
+                     "computepool.v1.PayoutService", *register_pending(server)]
+
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
+
+    collector = PoolCollector()
+    pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
+                      service_names=service_names, registry=build_registry(collector))
+    pool.background.append(lambda: refresh_forever(collector, database))
+    if background_duties:
+        poller = StatsPoller(database, settings)
+        pool.background.append(poller.run_forever)
+    return pool

@@ -1,0 +1,95 @@
+"""Prometheus metrics of the pool (`cocoon_*`), served on the server's metrics port.
+
+Gauges come from the database, not from process memory, so every replica reports the same
+fleet. A background task refreshes a snapshot; the collector only reads it (scrapes run in the
+exporter's thread, away from the event loop). Labels are bounded: `worker_id` only, for active
+workers; never a wallet, key or job id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from sqlalchemy import func, select
+
+from .db import Database
+from .models import Worker, WorkerSample
+from .money import nanoton_to_ton
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerFigures:
+    worker_id: int
+    status: str
+    gpu_utilization: float | None
+    gpu_memory_used_gb: float | None
+    gpu_temperature_celsius: float | None
+    revenue_nanoton: int
+    requests_total: int | None
+    errors_total: int | None
+
+
+class PoolCollector:
+    def __init__(self) -> None:
+        self.workers: list[WorkerFigures] = []
+
+    async def refresh(self, database: Database) -> None:
+        async with database.transaction() as session:
+            latest = (select(WorkerSample.worker_id, func.max(WorkerSample.id).label("sample_id"))
+                      .where(WorkerSample.requests_total.is_not(None)).group_by(WorkerSample.worker_id).subquery())
+            rows = await session.execute(
+                select(Worker.id, Worker.latest_status, Worker.latest_gpu_utilization,
+                       Worker.latest_gpu_memory_used_gb, Worker.latest_gpu_temperature_celsius,
+                       Worker.latest_revenue_nanoton, WorkerSample.requests_total, WorkerSample.errors_total)
+                .outerjoin(latest, latest.c.worker_id == Worker.id)
+                .outerjoin(WorkerSample, WorkerSample.id == latest.c.sample_id)
+                .where(Worker.is_active).order_by(Worker.id))
+            self.workers = [WorkerFigures(*row) for row in rows]
+
+    def collect(self):
+        families = {
+            "status": GaugeMetricFamily("cocoon_worker_status", "Worker health status (1 healthy, 0 otherwise)",
+                                        labels=["worker_id"]),
+            "gpu": GaugeMetricFamily("cocoon_gpu_utilization", "GPU utilization percentage", labels=["worker_id"]),
+            "memory": GaugeMetricFamily("cocoon_gpu_memory_used_gb", "GPU memory usage in GB", labels=["worker_id"]),
+            "temperature": GaugeMetricFamily("cocoon_gpu_temperature_celsius", "GPU temperature in Celsius",
+                                             labels=["worker_id"]),
+            "revenue": GaugeMetricFamily("cocoon_revenue_ton", "Revenue in TON", labels=["worker_id"]),
+            "requests": CounterMetricFamily("cocoon_inference_requests", "Total inference requests",
+                                            labels=["worker_id"]),
+            "errors": CounterMetricFamily("cocoon_worker_errors", "Worker errors", labels=["worker_id"]),
+        }
+        for w in self.workers:
+            label = [str(w.worker_id)]
+            families["status"].add_metric(label, 1.0 if w.status == "healthy" else 0.0)
+            for key, value in (("gpu", w.gpu_utilization), ("memory", w.gpu_memory_used_gb),
+                               ("temperature", w.gpu_temperature_celsius)):
+                if value is not None:
+                    families[key].add_metric(label, value)
+            families["revenue"].add_metric(label, nanoton_to_ton(w.revenue_nanoton))
+            if w.requests_total is not None:
+                families["requests"].add_metric(label, w.requests_total)
+            if w.errors_total is not None:
+                families["errors"].add_metric(label, w.errors_total)
+        yield from families.values()
+
+
+def build_registry(collector: PoolCollector) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return registry
+
+
+async def refresh_forever(collector: PoolCollector, database: Database, every_s: float = 5.0) -> None:
+    while True:
+        try:
+            await collector.refresh(database)
+        except Exception:
+            log.exception("metrics refresh failed")
+        await asyncio.sleep(every_s)

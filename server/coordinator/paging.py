@@ -1,0 +1,37 @@
+"""Keyset paging: `limit` plus an opaque `page_token` naming the last row returned."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from .errors import InvalidArgument
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def resolve_limit(limit: int, field: str = "limit") -> int:
+    if limit == 0:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidArgument.field(field, f"must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def encode_token(position: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str, keys: tuple[str, ...], field: str = "page_token") -> dict | None:
+    """Returns the position a token names, None for an empty token; refuses anything else."""
+    if not token:
+        return None
+    try:
+        position = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        position = None
+    if not isinstance(position, dict) or set(position) != set(keys):
+        raise InvalidArgument.field(field, "is not a token this server issued")
+    return position

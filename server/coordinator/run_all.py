@@ -1,0 +1,55 @@
+"""`make run`: migrate, then run the server and Envoy together until Ctrl-C / SIGTERM.
+
+gRPC on GRPC_PORT (50051), REST and gRPC through Envoy on API_PORT (8000), /metrics through
+Envoy too. Either process exiting stops the other.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+from . import migrate
+from .envoy_config import ROOT, render, start_envoy
+from .settings import Settings
+
+
+def main() -> int:
+    settings = Settings.from_env()
+    migrate.upgrade(settings.database_url)
+    state = ROOT / "var"
+    state.mkdir(exist_ok=True)
+    config = state / "envoy.yaml"
+    config.write_text(render(listen_port=settings.api_port, listen_host=settings.api_host,
+                             grpc_ports=[settings.grpc_port], metrics_port=settings.metrics_port))
+    server = subprocess.Popen([sys.executable, "-m", "coordinator"], env=os.environ.copy())
+    envoy = start_envoy(config, state / "envoy.log")
+    print(f"computepool: REST and gRPC on http://{settings.api_host}:{settings.api_port} (Envoy), "
+          f"gRPC on {settings.grpc_host}:{settings.grpc_port}; Envoy log in {state / 'envoy.log'}", flush=True)
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and server.poll() is None and envoy.poll() is None:
+        time.sleep(0.2)
+    for process in (envoy, server):  # Envoy first: no new requests, then the server drains
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=settings.shutdown_grace_s + 5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0 if stopping else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
