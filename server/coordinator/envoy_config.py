@@ -37,8 +37,12 @@ def envoy_binary() -> str:
     return str(beside_python) if beside_python.exists() else (shutil.which("envoy") or "envoy")
 
 
-def start_envoy(config_path: pathlib.Path, log_path: pathlib.Path) -> subprocess.Popen:
+def start_envoy(config_path: pathlib.Path, log_path: pathlib.Path,
+                admin_address_path: pathlib.Path | None = None) -> subprocess.Popen:
     """--disable-hot-restart lets several Envoys run on one machine (tests start many)."""
-    log = open(log_path, "ab")
-    return subprocess.Popen([envoy_binary(), "-c", str(config_path), "--disable-hot-restart",
-                             "--log-level", "warn", "--concurrency", "1"], stdout=log, stderr=log)
+    command = [envoy_binary(), "-c", str(config_path), "--disable-hot-restart", "--log-level", "warn",
+               "--concurrency", "1"]
+    if admin_address_path is not None:
+        command += ["--admin-address-path", str(admin_address_path)]
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=log)

@@ -1,0 +1,54 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF := node_modules/.bin/buf
+INSTALLED := $(VENV)/.installed
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test deps gen check-gen lint postgres clean
+
+run: $(INSTALLED)
+	$(PY) -m coordinator.run_all
+
+test: deps lint check-gen postgres
+	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
+
+deps: $(INSTALLED) $(BUF)
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(BUF): package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+# Regenerates clients/gen/computepool/v1 and envoy/computepool.pb from proto/.
+gen: $(INSTALLED)
+	$(PY) scripts/gen_protos.py
+
+# Fails if the committed generated code differs from what the protos generate.
+check-gen: $(INSTALLED)
+	@scratch=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$scratch && \
+	  diff -r -x __pycache__ $$scratch/clients/gen clients/gen && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
+	  rm -rf $$scratch && echo "generated code matches the protos"
+
+lint: $(BUF)
+	$(BUF) lint
+	$(BUF) format --diff --exit-code --path proto/computepool
+	@if git cat-file -e main:proto/computepool 2>/dev/null; then \
+	  $(BUF) breaking --against '.git#branch=main' && echo "no breaking change against main"; \
+	else echo "buf breaking: main has no protos yet, nothing to compare"; fi
+
+# PostgreSQL tests never skip: start the local cluster if it is down, and fail if it won't come up.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
+	  echo "PostgreSQL did not start on 127.0.0.1:5432" >&2; exit 1
+
+clean:
+	rm -rf $(VENV) node_modules var
