@@ -35,7 +35,7 @@ class PoolServer:
     database: Database
     health: health.aio.HealthServicer
     service_names: list[str]
-    registry: object  # the Prometheus registry served on the metrics port
+    collector: PoolCollector
     background: list = field(default_factory=list)  # coroutine factories run while serving
     grpc_port: int = 0
     metrics_port: int = 0
@@ -48,12 +48,15 @@ class PoolServer:
             raise RuntimeError(f"cannot bind gRPC port {self.settings.grpc_host}:{self.settings.grpc_port}")
         await self.server.start()
         self._metrics_httpd, _ = start_http_server(self.settings.metrics_port, addr=self.settings.grpc_host,
-                                                   registry=self.registry)
+                                                   registry=build_registry(self.collector))
         self.metrics_port = self._metrics_httpd.server_port
         self._tasks = [asyncio.create_task(factory()) for factory in self.background]
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("serving gRPC on %s:%d, metrics on %d", self.settings.grpc_host, self.grpc_port, self.metrics_port)
+
+    async def refresh_metrics(self) -> None:
+        await self.collector.refresh(self.database)
 
     async def stop(self, grace: float | None = None) -> None:
         """Stops taking new calls, lets in-flight calls finish within `grace`, then closes."""
@@ -86,7 +89,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
 
     collector = PoolCollector()
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
-                      service_names=service_names, registry=build_registry(collector))
+                      service_names=service_names, collector=collector)
     pool.background.append(lambda: refresh_forever(collector, database))
     if background_duties:
         poller = StatsPoller(database, settings)

@@ -1,0 +1,111 @@
+"""The platform: health, reflection, settings, migrations, graceful shutdown."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import grpc
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from computepool.v1 import participant_service_pb2 as participant_pb
+from computepool.v1 import participant_service_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from sqlalchemy import create_engine, func, select
+
+from conftest import API_KEY, AUTH
+from coordinator.db import sync_url
+from coordinator.envoy_config import ROOT
+from coordinator.models import Base, Participant
+from coordinator.settings import Settings
+
+
+async def test_health_reports_serving_for_the_server_and_each_service(channel, pool):
+    stub = health_pb2_grpc.HealthStub(channel)
+    for service in ["", *pool.service_names]:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+        assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_reflection_lists_every_service(channel):
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    async for response in responses:
+        names = {s.name for s in response.list_services_response.service}
+        break
+    assert {f"computepool.v1.{name}" for name in ("WorkerService", "ParticipantService", "PayoutService",
+                                                  "JobService", "MinerService", "ReceiptService", "UserService",
+                                                  "ExchangeService")} <= names
+    assert "grpc.health.v1.Health" in names
+
+
+def test_migrations_build_exactly_the_models(database_url):
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_settings_come_from_the_documented_environment_variables():
+    settings = Settings.from_env({"DATABASE_URL": "postgresql://u@h/db", "API_HOST": "0.0.0.0", "API_PORT": "9000",
+                                  "GRPC_PORT": "6000", "SECRET_KEY": "s", "API_KEYS": "key1, key2,,key3",
+                                  "BITCOIN_ADDRESS": "tb1qxy2", "BTC_TO_AITBC_RATE": "100000"})
+    assert (settings.database_url, settings.api_host, settings.api_port, settings.grpc_port) == (
+        "postgresql://u@h/db", "0.0.0.0", 9000, 6000)
+    assert settings.api_keys == ("key1", "key2", "key3") and settings.btc_to_aitbc_rate == 100000
+    defaults = Settings.from_env({})
+    assert (defaults.database_url, defaults.api_port, defaults.grpc_port) == ("sqlite:///coordinator.db", 8000, 50051)
+    with pytest.raises(ValueError, match="API_PORT"):
+        Settings.from_env({"API_PORT": "eighty"})
+
+
+async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):
+    """A server process under load gets SIGTERM. Calls it had started finish (some complete
+    after the signal); calls it had not started are refused (gRPC core cancels them) and write
+    nothing; the process exits 0."""
+    database_url = f"sqlite:///{tmp_path}/drain.db"
+    env = {**os.environ, "DATABASE_URL": database_url, "GRPC_PORT": "0", "METRICS_PORT": "0", "API_KEYS": API_KEY,
+           "SHUTDOWN_GRACE_S": "5", "PYTHONPATH": os.pathsep.join([str(ROOT / "server"), str(ROOT / "clients/gen")])}
+    subprocess.run([sys.executable, "-m", "coordinator.migrate"], env=env, check=True)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "coordinator", env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    outcomes = []
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        port = int(line.split("gRPC on ")[1].split(",")[0].rsplit(":", 1)[1])
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = participant_service_pb2_grpc.ParticipantServiceStub(channel)
+            await stub.ListParticipants(participant_pb.ListParticipantsRequest(), metadata=AUTH)  # connected
+            signalled = asyncio.Event()
+
+            async def create(i: int) -> None:
+                try:
+                    await stub.CreateParticipant(participant_pb.CreateParticipantRequest(
+                        ton_wallet_address=f"0:{i:064x}"), metadata=AUTH)
+                    outcomes.append(("ok", signalled.is_set()))
+                except grpc.aio.AioRpcError as error:
+                    outcomes.append((error.code(), signalled.is_set()))
+
+            calls = [asyncio.ensure_future(create(i)) for i in range(1, 201)]
+            await asyncio.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            signalled.set()
+            await asyncio.gather(*calls)
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    finished = [after for code, after in outcomes if code == "ok"]
+    refused = {code for code, _ in outcomes if code != "ok"}
+    assert any(finished), "no call finished after SIGTERM: nothing was drained"
+    assert refused <= {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE}
+    engine = create_engine(sync_url(database_url))
+    with engine.connect() as connection:
+        stored = connection.execute(select(func.count(Participant.id))).scalar_one()
+    engine.dispose()
+    assert stored == len(finished)
