@@ -109,3 +109,20 @@ async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):
         stored = connection.execute(select(func.count(Participant.id))).scalar_one()
     engine.dispose()
     assert stored == len(finished)
+
+
+async def test_a_reflection_client_lists_and_calls_every_service(pool):
+    """`buf curl` is a real reflection client (as grpcurl is): it learns the schema from the server."""
+    async def buf_curl(*args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            str(ROOT / "node_modules/.bin/buf"), "curl", "--protocol", "grpc", "--http2-prior-knowledge", *args,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output, _ = await process.communicate()
+        return process.returncode, output.decode()
+
+    url = f"http://127.0.0.1:{pool.grpc_port}"
+    code, listing = await buf_curl("--list-services", url)
+    assert code == 0 and set(pool.service_names) <= set(listing.split())
+    code, answer = await buf_curl("-H", f"x-api-key: {API_KEY}", "-d", '{"limit": 1}',
+                                  f"{url}/computepool.v1.WorkerService/ListWorkers")
+    assert code == 0 and answer.lstrip().startswith("{")

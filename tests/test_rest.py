@@ -3,13 +3,14 @@
 import csv
 import io
 
+import aiohttp
 import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
 
 from cocoon import CocoonWorkerStats
-from conftest import AUTH
+from conftest import API_KEY, AUTH, Envoy
 from helpers import forms, new_wallet, tx_hash
 
 pytestmark = pytest.mark.envoy
@@ -214,3 +215,15 @@ async def test_metrics_through_envoy_name_the_seven_pool_metrics(http, stubs, po
                  "cocoon_worker_errors_total"):
         assert f"# TYPE {name.removesuffix('_total')}" in text, name
     assert "cocoon_revenue_ton{worker_id=" in text and "cocoon_inference_requests_total{worker_id=" in text
+
+
+async def test_two_envoys_run_side_by_side(envoy, pool, tmp_path):
+    second = Envoy(tmp_path, [pool.grpc_port], pool.metrics_port)
+    try:
+        assert second.port != envoy.port
+        async with aiohttp.ClientSession(headers={"X-Api-Key": API_KEY}) as client:
+            for base in (envoy.url, second.url):
+                async with client.get(f"{base}/api/v1/workers?limit=1") as response:
+                    assert response.status == 200 and isinstance(await response.json(), list)
+    finally:
+        second.stop()
