@@ -1,7 +1,6 @@
 """Exact money conversions (pure functions)."""
 
 import pytest
-
 from coordinator.errors import InvalidArgument
 from coordinator.money import decimal_to_units, nanoton_to_ton, ton_to_nanoton, units_to_decimal_str
 

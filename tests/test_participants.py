@@ -5,7 +5,6 @@ import asyncio
 import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as pb
-
 from conftest import AUTH
 from helpers import error_details, forms, new_wallet
 

@@ -3,16 +3,14 @@
 import asyncio
 import base64
 import csv
-import datetime as dt
 import io
 
 import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as pb
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from conftest import AUTH
+from google.protobuf.timestamp_pb2 import Timestamp
 from helpers import error_details, forms, new_wallet, tx_hash
 
 POOL_WALLET = forms(new_wallet())["bounceable"]

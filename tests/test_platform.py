@@ -12,15 +12,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from sqlalchemy import create_engine, func, select
-
 from conftest import API_KEY, AUTH
 from coordinator.db import sync_url
 from coordinator.envoy_config import ROOT
 from coordinator.models import Base, Participant
 from coordinator.settings import Settings
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from sqlalchemy import create_engine, func, select
 
 
 async def test_health_reports_serving_for_the_server_and_each_service(channel, pool):

@@ -6,10 +6,9 @@ import io
 import aiohttp
 import grpc
 import pytest
+from cocoon import CocoonWorkerStats
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
-
-from cocoon import CocoonWorkerStats
 from conftest import API_KEY, AUTH, Envoy
 from helpers import forms, new_wallet, tx_hash
 

@@ -6,10 +6,9 @@ import socket
 
 import aiohttp
 import pytest
+from cocoon import CocoonWorkerStats, jsonstats
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as pb
-
-from cocoon import CocoonWorkerStats, jsonstats
 from conftest import AUTH, make_settings
 from coordinator.db import Database
 from coordinator.metrics import PoolCollector

@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from .errors import NotFound
+
 
 def async_url(database_url: str) -> str:
     """sqlite:///x.db -> sqlite+aiosqlite:///x.db; postgresql://... -> postgresql+psycopg://..."""
@@ -57,6 +59,15 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def get_existing(session: AsyncSession, model, row_id: int, what: str):
+    """The row with this id, or NotFound with reason `<WHAT>_NOT_FOUND` naming the id."""
+    row = await session.get(model, row_id) if row_id > 0 else None
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found", reason=f"{what.upper()}_NOT_FOUND",
+                       metadata={f"{what}_id": str(row_id)})
+    return row
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import paging
+from .db import get_existing
 from .errors import AlreadyExists, NotFound, Validator
 from .models import Participant, Payout, Worker
 from .ton import parse_address
@@ -81,11 +82,7 @@ def _wallet_taken(participant_id: int | None) -> AlreadyExists:
 
 
 async def require_participant(session: AsyncSession, participant_id: int) -> Participant:
-    participant = await session.get(Participant, participant_id) if participant_id > 0 else None
-    if participant is None:
-        raise NotFound(f"participant {participant_id} not found", reason="PARTICIPANT_NOT_FOUND",
-                       metadata={"participant_id": str(participant_id)})
-    return participant
+    return await get_existing(session, Participant, participant_id, "participant")
 
 
 async def get_participant(session: AsyncSession, participant_id: int) -> ParticipantView:

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import paging
-from .errors import AlreadyExists, InvalidArgument, NotFound, Validator
+from .db import get_existing
+from .errors import AlreadyExists, InvalidArgument, Validator
 from .models import Payout
 from .money import NANOTON_DECIMALS, USD_MICROS_DECIMALS, decimal_to_units, ton_to_nanoton, units_to_decimal_str
 from .participants import require_participant
@@ -114,11 +115,7 @@ async def create_payout(session: AsyncSession, new: NewPayout) -> tuple[Payout, 
 
 
 async def get_payout(session: AsyncSession, payout_id: int) -> Payout:
-    payout = await session.get(Payout, payout_id) if payout_id > 0 else None
-    if payout is None:
-        raise NotFound(f"payout {payout_id} not found", reason="PAYOUT_NOT_FOUND",
-                       metadata={"payout_id": str(payout_id)})
-    return payout
+    return await get_existing(session, Payout, payout_id, "payout")
 
 
 async def list_payouts(session: AsyncSession, participant_id: int, limit: int, page_token: str

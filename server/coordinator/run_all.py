@@ -7,7 +7,6 @@ Envoy too. Either process exiting stops the other.
 from __future__ import annotations
 
 import os
-import pathlib
 import signal
 import subprocess
 import sys

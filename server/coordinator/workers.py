@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import paging
-from .errors import AlreadyExists, InvalidArgument, NotFound, Validator
+from .db import get_existing
+from .errors import AlreadyExists, InvalidArgument, Validator
 from .models import Worker, WorkerSample, utcnow
 from .money import decimal_to_units
 from .participants import require_participant
@@ -105,11 +106,7 @@ async def create_worker(session: AsyncSession, new: NewWorker) -> Worker:
 
 
 async def get_worker(session: AsyncSession, worker_id: int) -> Worker:
-    worker = await session.get(Worker, worker_id) if worker_id > 0 else None
-    if worker is None:
-        raise NotFound(f"worker {worker_id} not found", reason="WORKER_NOT_FOUND",
-                       metadata={"worker_id": str(worker_id)})
-    return worker
+    return await get_existing(session, Worker, worker_id, "worker")
 
 
 async def update_worker(session: AsyncSession, worker_id: int, changes: dict) -> Worker:

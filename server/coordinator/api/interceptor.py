@@ -9,6 +9,7 @@ For REST, the documented JSON error body and the HTTP status travel in trailing 
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import inspect
 import json
@@ -16,11 +17,19 @@ import logging
 
 import grpc
 from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from ..errors import (AlreadyExists, DomainError, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
-                      Unauthenticated, Unimplemented)
+from ..errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+    Unimplemented,
+)
 from .rest import HTTP_STATUS
 
 log = logging.getLogger(__name__)
@@ -92,19 +101,28 @@ class ApiInterceptor(grpc.aio.ServerInterceptor):
         return _wrap(handler, lambda: self._authenticate(metadata))
 
 
+@contextlib.asynccontextmanager
+async def translated_errors(context: grpc.aio.ServicerContext, rpc: str):
+    """Turns what the rpc raises into its status; an unexpected exception is logged, shown as INTERNAL."""
+    try:
+        yield
+    except grpc.aio.AbortError:
+        raise
+    except DomainError as error:
+        await abort_with(context, error)
+    except Exception:
+        log.exception("unhandled error in %s", rpc)
+        await abort_with(context, DomainError("internal error"))
+
+
 def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler:
     if handler.unary_unary or handler.stream_unary:
         behavior = handler.unary_unary or handler.stream_unary
 
         async def unary_response(request, context):
-            try:
+            async with translated_errors(context, behavior.__qualname__):
                 authenticate()
                 return await behavior(request, context)
-            except DomainError as error:
-                await abort_with(context, error)
-            except Exception:
-                log.exception("unhandled error in %s", getattr(behavior, "__qualname__", behavior))
-                await abort_with(context, DomainError("internal error"))
 
         factory = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
         return factory(unary_response, request_deserializer=handler.request_deserializer,
@@ -113,7 +131,7 @@ def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler
     behavior = handler.unary_stream or handler.stream_stream
 
     async def streaming_response(request, context):
-        try:
+        async with translated_errors(context, behavior.__qualname__):
             authenticate()
             result = behavior(request, context)
             if inspect.isasyncgen(result):
@@ -121,11 +139,6 @@ def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler
                     yield item
             else:
                 await result
-        except DomainError as error:
-            await abort_with(context, error)
-        except Exception:
-            log.exception("unhandled error in %s", getattr(behavior, "__qualname__", behavior))
-            await abort_with(context, DomainError("internal error"))
 
     factory = grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
     return factory(streaming_response, request_deserializer=handler.request_deserializer,
