@@ -226,3 +226,18 @@ async def test_two_envoys_run_side_by_side(envoy, pool, tmp_path):
                     assert response.status == 200 and isinstance(await response.json(), list)
     finally:
         second.stop()
+
+
+@pytest.mark.parametrize("amount", [25.5, 0.1, 0.000000001, 123456.123456789, 999999.999999999, 125.5])
+async def test_decimal_amounts_round_trip_exactly_through_json(http, amount):
+    participant = await create_participant(http)
+    body = {**payout_body(participant["id"], participant["ton_wallet_address"]), "amount_ton": amount}
+    async with http.post("/api/v1/payouts", json=body) as response:
+        assert response.status == 201
+        text = await response.text()
+    # Envoy prints a double's shortest round-trip form: the very decimal that was sent.
+    assert text.split('"amount_ton":')[1].split(",")[0] == repr(amount)
+    status, refused, _ = await call(http, "POST", "/api/v1/payouts",
+                                    {**payout_body(participant["id"], participant["ton_wallet_address"]),
+                                     "amount_ton": 1.0000000001})
+    assert status == 422 and refused["error"]["details"]["field_violations"][0]["field"] == "amount_ton"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 
@@ -33,7 +33,6 @@ class Settings:
     sample_retention_days: int = 35
     # How long SIGTERM waits for in-flight calls before cancelling them.
     shutdown_grace_s: float = 10.0
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

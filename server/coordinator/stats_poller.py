@@ -13,11 +13,11 @@ on `stats_polled_at`, so one replica polls it per interval.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
 import time
-from dataclasses import dataclass
 
 import aiohttp
 import yarl
@@ -35,7 +35,7 @@ RETENTION_EVERY_S = 3600
 CLAIM_BATCH = 1000
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ParsedStats:
     status: str
     requests_total: int | None = None
@@ -113,7 +113,7 @@ class StatsPoller:
         now = utcnow()
         async with self.database.transaction() as session:
             for (worker_id, _, _), parsed in zip(workers, results):
-                session.add(WorkerSample(worker_id=worker_id, sampled_at=now, **parsed.__dict__))
+                session.add(WorkerSample(worker_id=worker_id, sampled_at=now, **dataclasses.asdict(parsed)))
                 changes = {"latest_status": parsed.status}
                 if parsed.status != "offline":
                     changes["latest_seen_at"] = now

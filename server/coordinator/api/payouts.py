@@ -8,6 +8,7 @@ from google.api import httpbody_pb2
 
 from .. import payouts
 from ..db import Database
+from ..money import nanoton_to_ton
 from . import convert, rest
 
 
@@ -52,10 +53,10 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
             summary = await payouts.payout_summary(session, request.participant_id)
         return pb.GetPayoutSummaryResponse(
             participant_id=summary.participant_id, total_payouts=summary.total_payouts,
-            total_ton=convert.nanoton_to_ton(summary.total_nanoton), total_nanoton=summary.total_nanoton,
+            total_ton=nanoton_to_ton(summary.total_nanoton), total_nanoton=summary.total_nanoton,
             total_usd=convert.usd(summary.total_usd_micros), first_payout_at=convert.timestamp(summary.first_payout_at),
             last_payout_at=convert.timestamp(summary.last_payout_at),
-            by_month=[pb.MonthlyPayouts(month=m.month, count=m.count, total_ton=convert.nanoton_to_ton(m.total_nanoton),
+            by_month=[pb.MonthlyPayouts(month=m.month, count=m.count, total_ton=nanoton_to_ton(m.total_nanoton),
                                         total_nanoton=m.total_nanoton, total_usd=convert.usd(m.total_usd_micros))
                       for m in summary.by_month])
 
