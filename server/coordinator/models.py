@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    TypeDecorator,
-    UniqueConstraint,
-)
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        TypeDecorator, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -123,4 +113,115 @@ class Payout(Base):
     transaction_time: Mapped[dt.datetime] = mapped_column()
     period_start: Mapped[dt.datetime] = mapped_column()
     period_end: Mapped[dt.datetime] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Miner(Base):
+    """A registered miner agent; it drives exactly one worker."""
+
+    __tablename__ = "miners"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), unique=True)
+    # The miner's Ed25519 public key (base64): it signs result hashes.
+    public_key: Mapped[str] = mapped_column(String(64))
+    # SHA-256 (hex) of the miner's credential; the credential itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    endpoint: Mapped[str] = mapped_column(String(300), default="")
+    # [{"job_type": "...", "models": [...]}]; an empty models list means any model.
+    capabilities: Mapped[list] = mapped_column(JSON, default=list)
+    gpu_model: Mapped[str] = mapped_column(String(64), default="")
+    gpu_count: Mapped[int] = mapped_column(Integer, default=1)
+    vram_gb: Mapped[float] = mapped_column(Float, default=0.0)
+    max_concurrent_jobs: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | inactive
+    last_heartbeat: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Job(Base):
+    """A client's unit of work; while leased, the lease_* columns name the worker holding it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("client_id", "idempotency_key", name="uq_jobs_client_idempotency_key"),
+        # The dispatch queue: pending jobs in offer order (priority first, then oldest), so a
+        # claim reads the head of an index however many jobs wait.
+        Index("ix_jobs_queue", text("priority DESC"), "created_at", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("ix_jobs_client", "client_id", "created_at"),
+        Index("ix_jobs_lease_expiry", "status", "lease_expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID
+    client_id: Mapped[str] = mapped_column(String(80))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    job_type: Mapped[str] = mapped_column(String(64))
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    required_model: Mapped[str] = mapped_column(String(128), default="")
+    min_vram_gb: Mapped[float] = mapped_column(Float, default=0.0)
+    required_gpu_model: Mapped[str] = mapped_column(String(64), default="")
+    # Fixed at submission from the price table, never taken from the miner.
+    unit_price_nanoton: Mapped[int] = mapped_column(BigInteger)
+    max_price_nanoton: Mapped[int] = mapped_column(BigInteger, default=0)  # 0: no cap
+    max_price_coefficient_micros: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    available_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # retry backoff
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    # The leasing worker's coefficient, captured at claim time.
+    lease_price_coefficient_micros: Mapped[int | None] = mapped_column(BigInteger)
+    error_message: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Receipt(Base):
+    """Signed proof of one completed job; at most one per job."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    miner_id: Mapped[str] = mapped_column(ForeignKey("miners.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    owner_wallet: Mapped[str] = mapped_column(String(80))
+    attempt: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    result_hash: Mapped[str] = mapped_column(String(64))
+    units: Mapped[int] = mapped_column(BigInteger)
+    charge_nanoton: Mapped[int] = mapped_column(BigInteger)
+    earning_nanoton: Mapped[int] = mapped_column(BigInteger)
+    fee_nanoton: Mapped[int] = mapped_column(BigInteger)
+    # The canonical signed bytes (base64), the coordinator's and the miner's signatures (base64).
+    payload: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(100))
+    miner_signature: Mapped[str] = mapped_column(String(100))
+    key_id: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LedgerEntry(Base):
+    """An append-only movement of value in the asset's smallest unit. Every job's entries sum to
+    zero (the client's charge = the provider's earning + the pool fee), so the ledger balances."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_account", "account", "asset"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account: Mapped[str] = mapped_column(String(96))  # client:<id> | participant:<id> | pool:fees | …
+    asset: Mapped[str] = mapped_column(String(8))     # TON (nanoton) | AITBC | BTC (satoshi)
+    amount: Mapped[int] = mapped_column(BigInteger)   # signed
+    kind: Mapped[str] = mapped_column(String(16))     # charge | earning | fee | payout | deposit
+    job_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    receipt_id: Mapped[str | None] = mapped_column(String(36))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
