@@ -183,9 +183,9 @@ async def test_envoys_own_refusals_are_wrapped_in_the_same_shape(http):
 
 
 async def test_services_of_later_issues_answer_not_implemented(http):
-    status, body, _ = await call(http, "POST", "/v1/client/jobs", {"job_type": "llm_inference", "parameters": {}})
+    status, body, _ = await call(http, "POST", "/v1/exchange/create-payment", {"amount_sat": 1000})
     assert status == 501 and body["error"]["code"] == "NOT_IMPLEMENTED"
-    status, body, _ = await call(http, "POST", "/api/v1/client/jobs", {"job_type": "llm_inference"})
+    status, body, _ = await call(http, "GET", "/api/v1/users/me")
     assert status == 501
 
 

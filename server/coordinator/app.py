@@ -8,18 +8,26 @@ import logging
 from dataclasses import dataclass, field
 
 import grpc
-from computepool.v1 import participant_service_pb2_grpc, payout_service_pb2_grpc, worker_service_pb2_grpc
+from computepool.v1 import (job_service_pb2_grpc, miner_service_pb2_grpc, participant_service_pb2_grpc,
+                            payout_service_pb2_grpc, receipt_service_pb2_grpc, worker_service_pb2_grpc)
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
 from .api.interceptor import ApiInterceptor
+from .api.jobs import JobServicer
+from .api.miners import MinerServicer
 from .api.participants import ParticipantServicer
 from .api.payouts import PayoutServicer
+from .api.receipts import ReceiptServicer
 from .api.unimplemented import register_pending
 from .api.workers import WorkerServicer
 from .db import Database
+from .dispatch import NewWork, reap_forever
+from .heartbeats import HeartbeatBuffer
+from .market import Market
 from .metrics import PoolCollector, build_registry, refresh_forever
+from .receipts import ReceiptSigner
 from .settings import Settings
 from .stats_poller import StatsPoller
 
@@ -36,6 +44,8 @@ class PoolServer:
     health: health.aio.HealthServicer
     service_names: list[str]
     collector: PoolCollector
+    heartbeats: HeartbeatBuffer
+    market: Market
     background: list = field(default_factory=list)  # coroutine factories run while serving
     grpc_port: int = 0
     metrics_port: int = 0
@@ -64,6 +74,7 @@ class PoolServer:
         await self.server.stop(self.settings.shutdown_grace_s if grace is None else grace)
         for task in self._tasks:
             task.cancel()
+        await self.heartbeats.flush()  # heartbeats that arrived during the drain are not lost
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -79,8 +90,17 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(database), server)
     participant_service_pb2_grpc.add_ParticipantServiceServicer_to_server(ParticipantServicer(database), server)
     payout_service_pb2_grpc.add_PayoutServiceServicer_to_server(PayoutServicer(database), server)
-    service_names = ["computepool.v1.WorkerService", "computepool.v1.ParticipantService",
-                     "computepool.v1.PayoutService", *register_pending(server)]
+    market = Market.from_settings(settings)
+    signer = ReceiptSigner.from_settings(settings.coordinator_signing_key, settings.secret_key)
+    heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s)
+    new_work = NewWork()
+    job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(database, market, new_work), server)
+    miner_service_pb2_grpc.add_MinerServiceServicer_to_server(
+        MinerServicer(database, market, signer, heartbeats, new_work), server)
+    receipt_service_pb2_grpc.add_ReceiptServiceServicer_to_server(ReceiptServicer(signer), server)
+    service_names = [f"computepool.v1.{name}" for name in ("WorkerService", "ParticipantService", "PayoutService",
+                                                           "JobService", "MinerService", "ReceiptService")]
+    service_names += register_pending(server)
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -89,9 +109,11 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
 
     collector = PoolCollector()
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
-                      service_names=service_names, collector=collector)
+                      service_names=service_names, collector=collector, heartbeats=heartbeats, market=market)
     pool.background.append(lambda: refresh_forever(collector, database))
+    pool.background.append(heartbeats.run_forever)
     if background_duties:
         poller = StatsPoller(database, settings)
         pool.background.append(poller.run_forever)
+        pool.background.append(lambda: reap_forever(database, market, settings.reaper_interval_s))
     return pool

@@ -33,6 +33,20 @@ class Settings:
     sample_retention_days: int = 35
     # How long SIGTERM waits for in-flight calls before cancelling them.
     shutdown_grace_s: float = 10.0
+    # The marketplace. Supported job types and their price per unit of work, in nanoTON
+    # (JOB_PRICES=llm_inference=20,embedding=2,echo=1).
+    job_prices: tuple[tuple[str, int], ...] = (("llm_inference", 20), ("embedding", 2), ("echo", 1))
+    pool_fee_bps: int = 0            # the pool's share of each charge, in basis points
+    lease_s: float = 30.0            # a claim's lease; heartbeats extend it
+    heartbeat_timeout_s: float = 30.0  # a miner silent this long is offline; its leases are released
+    job_ttl_s: float = 3600.0        # default time to live of a job
+    max_attempts: int = 3            # leases a job gets before it is failed
+    retry_backoff_s: float = 1.0     # first retry delay; doubles per attempt
+    heartbeat_flush_s: float = 0.5   # heartbeats are coalesced and written in one batch this often
+    sample_every_s: float = 60.0     # at most one stored heartbeat sample per worker this often
+    reaper_interval_s: float = 1.0   # how often leases, ttls and silent miners are checked
+    # Ed25519 seed (base64, 32 bytes) that signs receipts; derived from SECRET_KEY when unset.
+    coordinator_signing_key: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,4 +82,26 @@ class Settings:
             stats_path=text("STATS_PATH", defaults.stats_path),
             sample_retention_days=number("SAMPLE_RETENTION_DAYS", defaults.sample_retention_days),
             shutdown_grace_s=number("SHUTDOWN_GRACE_S", defaults.shutdown_grace_s, float),
+            job_prices=parse_prices(env.get("JOB_PRICES", "")) or defaults.job_prices,
+            pool_fee_bps=number("POOL_FEE_BPS", defaults.pool_fee_bps),
+            lease_s=number("LEASE_SECONDS", defaults.lease_s, float),
+            heartbeat_timeout_s=number("HEARTBEAT_TIMEOUT", defaults.heartbeat_timeout_s, float),
+            job_ttl_s=number("JOB_TTL_SECONDS", defaults.job_ttl_s, float),
+            max_attempts=number("JOB_MAX_ATTEMPTS", defaults.max_attempts),
+            retry_backoff_s=number("JOB_RETRY_BACKOFF_SECONDS", defaults.retry_backoff_s, float),
+            heartbeat_flush_s=number("HEARTBEAT_FLUSH_SECONDS", defaults.heartbeat_flush_s, float),
+            sample_every_s=number("SAMPLE_EVERY_SECONDS", defaults.sample_every_s, float),
+            reaper_interval_s=number("REAPER_INTERVAL_SECONDS", defaults.reaper_interval_s, float),
+            coordinator_signing_key=text("COORDINATOR_SIGNING_KEY", ""),
         )
+
+
+def parse_prices(raw: str) -> tuple[tuple[str, int], ...]:
+    """JOB_PRICES=llm_inference=20,echo=1 -> (("llm_inference", 20), ("echo", 1))."""
+    prices = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _, price = item.partition("=")
+        if not name.strip() or not price.strip().isdigit():
+            raise ValueError(f"JOB_PRICES entry {item!r} is not job_type=<nanoTON per unit>")
+        prices.append((name.strip(), int(price)))
+    return tuple(prices)

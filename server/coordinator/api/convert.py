@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from computepool.v1 import job_pb2 as job_pb
+from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as payout_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
+from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from .. import models
@@ -86,3 +89,46 @@ def payout(p: models.Payout) -> payout_pb.Payout:
         amount_usd=usd(p.amount_usd_micros), from_address=p.from_address, to_address=p.to_address,
         transaction_time=timestamp(p.transaction_time), period_start=timestamp(p.period_start),
         period_end=timestamp(p.period_end), created_at=timestamp(p.created_at))
+
+
+def struct(value: dict | None) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    if value:
+        message.update(value)
+    return message
+
+
+def job(j: models.Job) -> job_pb.Job:
+    requirements = job_pb.JobRequirements(model=j.required_model, min_vram_gb=j.min_vram_gb,
+                                          gpu_model=j.required_gpu_model)
+    if j.max_price_coefficient_micros is not None:
+        requirements.max_price_coefficient = units_to_float(j.max_price_coefficient_micros, COEFFICIENT_DECIMALS)
+    return job_pb.Job(
+        id=j.id, client_id=j.client_id, job_type=j.job_type, parameters=struct(j.parameters), status=j.status,
+        created_at=timestamp(j.created_at), updated_at=timestamp(j.updated_at), requirements=requirements,
+        priority=j.priority, expires_at=timestamp(j.expires_at), unit_price_nanoton=j.unit_price_nanoton,
+        max_price_nanoton=j.max_price_nanoton, attempts=j.attempts, idempotency_key=j.idempotency_key or "",
+        error_message=j.error_message)
+
+
+def receipt(r: models.Receipt) -> job_pb.Receipt:
+    return job_pb.Receipt(
+        id=r.id, job_id=r.job_id, miner_id=r.miner_id, result=struct(r.result), proof=r.signature,
+        created_at=timestamp(r.created_at), payload=r.payload, miner_signature=r.miner_signature, key_id=r.key_id,
+        result_hash=r.result_hash, units=r.units, charge_nanoton=r.charge_nanoton, earning_nanoton=r.earning_nanoton,
+        fee_nanoton=r.fee_nanoton, worker_id=r.worker_id, owner_wallet=r.owner_wallet, attempt=r.attempt)
+
+
+def miner(m: models.Miner, w: models.Worker, owner_wallet: str) -> miner_pb.Miner:
+    return miner_pb.Miner(
+        id=m.id, address=owner_wallet, endpoint=m.endpoint,
+        capabilities=[miner_pb.MinerCapability(job_type=c["job_type"], models=c["models"]) for c in m.capabilities],
+        status=m.status, last_heartbeat=timestamp(m.last_heartbeat), worker_id=w.id,
+        hardware=miner_pb.MinerHardware(gpu_model=m.gpu_model, gpu_count=m.gpu_count, vram_gb=m.vram_gb,
+                                        max_concurrent_jobs=m.max_concurrent_jobs),
+        price_coefficient=units_to_float(w.price_coefficient_micros, COEFFICIENT_DECIMALS), public_key=m.public_key)
+
+
+def assignment(j: models.Job) -> miner_pb.JobAssignment:
+    return miner_pb.JobAssignment(job=job(j), lease_token=j.lease_token, lease_expires_at=timestamp(j.lease_expires_at),
+                                  attempt=j.attempts)

@@ -20,6 +20,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from ..callers import Caller, current_caller
 from ..errors import (
     AlreadyExists,
     DomainError,
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 ERROR_BODY = "x-error-body"
 DOMAIN = "computepool.v1"
 PROTECTED_PREFIX = "/computepool.v1."
+# Open to anyone: a third party verifies receipts with nothing but the published key.
+PUBLIC_METHODS = frozenset({"/computepool.v1.ReceiptService/GetCoordinatorKey",
+                            "/computepool.v1.ReceiptService/VerifyReceipt"})
 
 # error class -> (gRPC code, HTTP status for REST)
 STATUS_OF = {
@@ -84,6 +88,7 @@ class ApiInterceptor(grpc.aio.ServerInterceptor):
         self._keys = [key.encode() for key in api_keys]
 
     def _authenticate(self, metadata) -> None:
+        """Checks the key and records the caller for the rpc (callers.current_caller)."""
         presented = next((value for key, value in metadata or () if key == "x-api-key"), None)
         if presented is None:
             raise Unauthenticated("missing API key: send the X-Api-Key header (x-api-key metadata)",
@@ -92,11 +97,14 @@ class ApiInterceptor(grpc.aio.ServerInterceptor):
         # Compare against every key, in constant time, without stopping at the first match.
         if not any([hmac.compare_digest(presented_bytes, key) for key in self._keys]):
             raise Unauthenticated("invalid API key", reason="API_KEY_INVALID")
+        current_caller.set(Caller.for_api_key(presented_bytes))
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None or not handler_call_details.method.startswith(PROTECTED_PREFIX):
             return handler
+        if handler_call_details.method in PUBLIC_METHODS:
+            return _wrap(handler, lambda: None)
         metadata = handler_call_details.invocation_metadata
         return _wrap(handler, lambda: self._authenticate(metadata))
 

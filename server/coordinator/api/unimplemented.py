@@ -14,9 +14,6 @@ from ..errors import Unimplemented
 
 # (generated module, service name, the issue that builds it)
 PENDING_SERVICES = [
-    (job_service_pb2_grpc, "JobService", "the job marketplace"),
-    (miner_service_pb2_grpc, "MinerService", "the job marketplace"),
-    (receipt_service_pb2_grpc, "ReceiptService", "the job marketplace"),
     (user_service_pb2_grpc, "UserService", "identity and access control"),
     (exchange_service_pb2_grpc, "ExchangeService", "the Bitcoin exchange"),
 ]

@@ -44,14 +44,16 @@ class Job(_message.Message):
     def __init__(self, id: _Optional[str] = ..., client_id: _Optional[str] = ..., job_type: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., status: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., requirements: _Optional[_Union[JobRequirements, _Mapping]] = ..., priority: _Optional[int] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unit_price_nanoton: _Optional[int] = ..., max_price_nanoton: _Optional[int] = ..., attempts: _Optional[int] = ..., idempotency_key: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
 
 class JobRequirements(_message.Message):
-    __slots__ = ("model", "min_vram_gb", "gpu_model")
+    __slots__ = ("model", "min_vram_gb", "gpu_model", "max_price_coefficient")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MIN_VRAM_GB_FIELD_NUMBER: _ClassVar[int]
     GPU_MODEL_FIELD_NUMBER: _ClassVar[int]
+    MAX_PRICE_COEFFICIENT_FIELD_NUMBER: _ClassVar[int]
     model: str
     min_vram_gb: float
     gpu_model: str
-    def __init__(self, model: _Optional[str] = ..., min_vram_gb: _Optional[float] = ..., gpu_model: _Optional[str] = ...) -> None: ...
+    max_price_coefficient: float
+    def __init__(self, model: _Optional[str] = ..., min_vram_gb: _Optional[float] = ..., gpu_model: _Optional[str] = ..., max_price_coefficient: _Optional[float] = ...) -> None: ...
 
 class Receipt(_message.Message):
     __slots__ = ("id", "job_id", "miner_id", "result", "proof", "created_at", "payload", "miner_signature", "key_id", "result_hash", "units", "charge_nanoton", "earning_nanoton", "fee_nanoton", "worker_id", "owner_wallet", "attempt")

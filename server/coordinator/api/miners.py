@@ -1,0 +1,147 @@
+"""MinerService: registration, heartbeats (unary and streamed), leased jobs, results."""
+
+from __future__ import annotations
+
+import time
+
+from computepool.v1 import miner_service_pb2 as pb
+from computepool.v1 import miner_service_pb2_grpc as pb_grpc
+from google.protobuf import json_format
+
+from .. import dispatch, miners
+from ..db import Database
+from ..errors import Validator
+from ..heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
+from ..market import Market
+from ..models import Miner, Participant, Worker, utcnow
+from ..receipts import ReceiptSigner
+from . import convert, rest
+
+TOKEN_METADATA = "x-miner-token"
+AUTH_CACHE_S = 10.0  # how long a checked credential is trusted without reading the database again
+FETCH_RECHECK_S = 0.25
+
+
+def miner_token(context) -> str | None:
+    return next((value for key, value in context.invocation_metadata() or () if key == TOKEN_METADATA), None)
+
+
+def beat_of(message: pb.Heartbeat) -> Beat:
+    check = Validator()
+    check.check(message.status in MINER_STATUSES, "heartbeat.status", f"must be one of {', '.join(MINER_STATUSES)}")
+    check.check(0 <= message.gpu_utilization <= 100, "heartbeat.gpu_utilization", "must be between 0 and 100")
+    check.check(0 <= message.gpu_memory_used_gb <= 4096, "heartbeat.gpu_memory_used_gb", "must be between 0 and 4096")
+    check.check(-50 <= message.gpu_temperature_celsius <= 150, "heartbeat.gpu_temperature_celsius",
+                "must be between -50 and 150")
+    check.check(message.requests_total >= 0, "heartbeat.requests_total", "must not be negative")
+    check.check(message.errors_total >= 0, "heartbeat.errors_total", "must not be negative")
+    check.check(len(message.running_job_ids) <= 1024, "heartbeat.running_job_ids", "must list at most 1024 jobs")
+    check.raise_if_any()
+    return Beat(message.status, message.gpu_utilization, message.gpu_memory_used_gb, message.gpu_temperature_celsius,
+                message.requests_total, message.errors_total, tuple(message.running_job_ids))
+
+
+class MinerServicer(pb_grpc.MinerServiceServicer):
+    def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
+                 new_work: dispatch.NewWork):
+        self.database = database
+        self.market = market
+        self.signer = signer
+        self.heartbeats = heartbeats
+        self.new_work = new_work
+        self._checked: dict[str, tuple[float, str, int]] = {}  # token -> (checked at, miner id, worker id)
+
+    async def _identify(self, context, miner_id: str) -> tuple[str, int]:
+        """(miner id, worker id) of the caller, from a short-lived cache of checked credentials."""
+        token = miner_token(context)
+        cached = self._checked.get(token) if token else None
+        if cached and time.monotonic() - cached[0] < AUTH_CACHE_S and (not miner_id or miner_id == cached[1]):
+            return cached[1], cached[2]
+        async with self.database.transaction() as session:
+            miner, worker = await miners.authenticate(session, token, miner_id)
+        self._checked[token] = (time.monotonic(), miner.id, worker.id)
+        return miner.id, worker.id
+
+    async def RegisterMiner(self, request, context):
+        spec = miners.MinerSpec(
+            address=request.address, endpoint=request.endpoint,
+            capabilities=[(c.job_type, list(c.models)) for c in request.capabilities],
+            worker_name=request.worker_name, instance_number=request.instance_number,
+            gpu_model=request.hardware.gpu_model, gpu_count=request.hardware.gpu_count or 1,
+            vram_gb=request.hardware.vram_gb, max_concurrent_jobs=request.hardware.max_concurrent_jobs or 1,
+            price_coefficient=convert.optional(request, "price_coefficient"), public_key=request.public_key,
+            stats_port=request.stats_port)
+        for attempt in range(2):
+            try:
+                async with self.database.transaction() as session:
+                    miner, worker, token = await miners.register(session, spec, self.market)
+                    wallet = (await session.get(Participant, worker.participant_id)).wallet_address
+                    response = pb.RegisterMinerResponse(miner=convert.miner(miner, worker, wallet), miner_token=token)
+                break
+            except miners.ConcurrentRegistration:
+                if attempt:
+                    raise
+        await rest.send_created(context)
+        return response
+
+    async def _beat(self, miner_id: str, worker_id: int, message: pb.Heartbeat) -> pb.SendHeartbeatResponse:
+        flushed = await self.heartbeats.record(miner_id, worker_id, beat_of(message))
+        return pb.SendHeartbeatResponse(
+            received_at=convert.timestamp(flushed.received_at),
+            extended_leases=[pb.LeaseExtension(job_id=job_id, lease_expires_at=convert.timestamp(deadline))
+                             for job_id, deadline in flushed.extended])
+
+    async def SendHeartbeat(self, request, context):
+        beat_of(request.heartbeat)  # refuse bad input before the credential lookup
+        miner_id, worker_id = await self._identify(context, request.miner_id)
+        return await self._beat(miner_id, worker_id, request.heartbeat)
+
+    async def StreamHeartbeats(self, request_iterator, context):
+        """Authenticated once, on the first message; each heartbeat is acked after it is written;
+        `ready_for_jobs` leases jobs and pushes them down the stream."""
+        identity = None
+        async for message in request_iterator:
+            if identity is None:
+                identity = await self._identify(context, message.miner_id)
+            miner_id, worker_id = identity
+            if message.HasField("heartbeat"):
+                yield pb.StreamHeartbeatsResponse(ack=await self._beat(miner_id, worker_id, message.heartbeat))
+            if message.ready_for_jobs > 0:
+                for job in await self._claim(miner_id, min(message.ready_for_jobs, 100)):
+                    yield pb.StreamHeartbeatsResponse(assignment=job)
+
+    async def _claim(self, miner_id: str, max_jobs: int) -> list[pb.JobAssignment]:
+        async with self.database.transaction() as session:
+            miner = await session.get(Miner, miner_id)
+            worker = await session.get(Worker, miner.worker_id)
+            jobs = await dispatch.claim(session, miner, worker, max_jobs, self.market, utcnow())
+            return [convert.assignment(job) for job in jobs]
+
+    async def FetchJobs(self, request, context):
+        max_jobs, wait_s = dispatch.validate_fetch(request.max_jobs, request.wait.ToTimedelta().total_seconds())
+        miner_id, _ = await self._identify(context, request.miner_id)
+        deadline = time.monotonic() + wait_s
+        while True:
+            assignments = await self._claim(miner_id, max_jobs)
+            remaining = deadline - time.monotonic()
+            if assignments or remaining <= 0:
+                return pb.FetchJobsResponse(assignments=assignments)
+            await self.new_work.wait(min(remaining, FETCH_RECHECK_S))
+
+    async def SubmitResult(self, request, context):
+        spec = dispatch.ResultSpec(
+            job_id=request.job_id, lease_token=request.lease_token, outcome=request.outcome,
+            result=json_format.MessageToDict(request.result) if request.HasField("result") else None,
+            result_hash=request.result_hash, result_size_bytes=request.result_size_bytes, units=request.units,
+            miner_signature=request.miner_signature, error_message=request.error_message)
+        async with self.database.transaction() as session:
+            miner, worker = await miners.authenticate(session, miner_token(context), request.miner_id)
+            job, receipt = await dispatch.submit_result(session, miner, worker, spec, self.market, self.signer,
+                                                        utcnow())
+            response = pb.SubmitResultResponse(job=convert.job(job))
+            if receipt is not None:
+                response.receipt.CopyFrom(convert.receipt(receipt))
+        if job.status == "pending":
+            self.new_work.notify()
+        return response
+

@@ -1,0 +1,264 @@
+"""Dispatch: leasing jobs to workers, results, retries, expiry.
+
+A claim is a lease with a deadline; heartbeats extend it. On PostgreSQL claims take row locks
+with FOR UPDATE SKIP LOCKED, so concurrent claimers (in any number of server processes) never
+lease one job twice; SQLite, with one writer, is correct without them. Every check that fences
+a late result (lease token, lease holder, deadline) runs on the row locked in the same
+transaction that completes the job, writes its receipt and posts its ledger entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from . import ledger
+from .errors import FailedPrecondition, NotFound, Validator
+from .jobs import TERMINAL, release_lease
+from .market import Market
+from .models import Job, Miner, Participant, Receipt, Worker, utcnow
+from .receipts import ReceiptSigner, verify_miner_signature
+
+log = logging.getLogger(__name__)
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+MAX_UNITS = 10**12
+REAP_BATCH = 500
+
+
+def _rfc3339(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def running_count(session: AsyncSession, worker_id: int) -> int:
+    return await session.scalar(select(func.count(Job.id)).where(Job.lease_worker_id == worker_id,
+                                                                  Job.status == "running"))
+
+
+def offer_filter(miner: Miner, worker: Worker):
+    """The SQL conditions for jobs this worker can run."""
+    job_types = [c["job_type"] for c in miner.capabilities]
+    conditions = [Job.job_type.in_(job_types), Job.min_vram_gb <= miner.vram_gb,
+                  or_(Job.required_gpu_model == "", Job.required_gpu_model == miner.gpu_model),
+                  or_(Job.max_price_coefficient_micros.is_(None),
+                      Job.max_price_coefficient_micros >= worker.price_coefficient_micros)]
+    if all(c["models"] for c in miner.capabilities):  # an empty models list means any model
+        models = sorted({m for c in miner.capabilities for m in c["models"]})
+        conditions.append(or_(Job.required_model == "", Job.required_model.in_(models)))
+    return conditions
+
+
+async def claim(session: AsyncSession, miner: Miner, worker: Worker, max_jobs: int, market: Market,
+                now: dt.datetime) -> list[Job]:
+    """Leases up to max_jobs pending jobs to the worker: priority first, then oldest."""
+    if miner.status != "active" or not worker.is_active or worker.latest_status == "offline":
+        return []
+    room = min(max_jobs, miner.max_concurrent_jobs - await running_count(session, worker.id))
+    if room <= 0:
+        return []
+    query = (select(Job).where(Job.status == "pending", Job.available_at <= now, Job.expires_at > now,
+                               *offer_filter(miner, worker))
+             .order_by(Job.priority.desc(), Job.created_at).limit(room).with_for_update(skip_locked=True))
+    jobs = list(await session.scalars(query))
+    for job in jobs:
+        job.status = "running"
+        job.attempts += 1
+        job.lease_token = secrets.token_hex(16)
+        job.lease_worker_id = worker.id
+        job.lease_expires_at = now + market.lease
+        job.lease_price_coefficient_micros = worker.price_coefficient_micros
+        job.updated_at = now
+    return jobs
+
+
+async def extend_leases(session: AsyncSession, worker_id: int, job_ids: list[str], market: Market,
+                        now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """Extends the live leases this worker holds on these jobs; an expired lease stays expired."""
+    if not job_ids:
+        return []
+    deadline = now + market.lease
+    rows = await session.execute(
+        update(Job).where(Job.id.in_(job_ids), Job.lease_worker_id == worker_id, Job.status == "running",
+                          Job.lease_expires_at > now)
+        .values(lease_expires_at=deadline).returning(Job.id))
+    return [(job_id, deadline) for (job_id,) in rows]
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    job_id: str
+    lease_token: str
+    outcome: str
+    result: dict | None = None
+    result_hash: str = ""
+    result_size_bytes: int = 0
+    units: int = 0
+    miner_signature: str = ""
+    error_message: str = ""
+
+
+def result_digest(result: dict) -> str:
+    """SHA-256 of the result's canonical JSON (sorted keys, no whitespace)."""
+    return hashlib.sha256(json.dumps(result, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _validate_result(spec: ResultSpec, miner: Miner) -> str:
+    check = Validator()
+    check.check(spec.outcome in ("completed", "failed"), "outcome", "must be completed or failed")
+    check.check(bool(spec.lease_token), "lease_token", "is required")
+    result_hash = spec.result_hash.lower()
+    if spec.outcome == "completed":
+        if spec.result is not None:
+            digest = result_digest(spec.result)
+            check.check(not result_hash or result_hash == digest, "result_hash",
+                        "does not match the SHA-256 of the result's canonical JSON")
+            result_hash = digest
+        if check.check(bool(HEX64.match(result_hash)), "result_hash", "must be 64 hex digits (SHA-256)"):
+            check.check(verify_miner_signature(miner.public_key, result_hash, spec.miner_signature),
+                        "miner_signature", "is not this miner's Ed25519 signature over the result hash")
+        check.check(0 <= spec.units <= MAX_UNITS, "units", f"must be between 0 and {MAX_UNITS}")
+        check.check(spec.result_size_bytes >= 0, "result_size_bytes", "must not be negative")
+    check.check(len(spec.error_message) <= 1000, "error_message", "must be at most 1000 characters")
+    check.raise_if_any()
+    return result_hash
+
+
+async def submit_result(session: AsyncSession, miner: Miner, worker: Worker, spec: ResultSpec, market: Market,
+                        signer: ReceiptSigner, now: dt.datetime) -> tuple[Job, Receipt | None]:
+    """Completes or fails a job; only the current, unexpired lease holder may."""
+    result_hash = _validate_result(spec, miner)
+    job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
+    if job is None:
+        raise NotFound(f"job {spec.job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": spec.job_id})
+    if job.status in TERMINAL:
+        raise FailedPrecondition(f"job {job.id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
+                                 metadata={"job_id": job.id, "status": job.status})
+    if job.status != "running" or job.lease_worker_id != worker.id or job.lease_token != spec.lease_token:
+        raise FailedPrecondition("the job is not leased to this miner under this lease token: the lease expired "
+                                 "and moved on, or was never this miner's", reason="LEASE_LOST",
+                                 metadata={"job_id": job.id})
+    if job.lease_expires_at <= now:
+        raise FailedPrecondition("the lease expired before the result arrived", reason="LEASE_EXPIRED",
+                                 metadata={"job_id": job.id, "lease_expires_at": _rfc3339(job.lease_expires_at)})
+    if spec.outcome == "failed":
+        requeue_or_fail(job, spec.error_message or "the miner reported a failure", market, now)
+        return job, None
+    receipt = await _complete(session, job, miner, worker, spec, result_hash, market, signer, now)
+    return job, receipt
+
+
+def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> None:
+    """After a failed or lost attempt: back to the queue after a backoff, or failed for good."""
+    release_lease(job)
+    job.error_message = reason[:1000]
+    job.updated_at = now
+    if job.attempts >= job.max_attempts:
+        job.status = "failed"
+    else:
+        job.status = "pending"
+        job.available_at = now + market.backoff(job.attempts)
+
+
+async def _complete(session: AsyncSession, job: Job, miner: Miner, worker: Worker, spec: ResultSpec,
+                    result_hash: str, market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt:
+    participant = await session.get(Participant, worker.participant_id)
+    settlement = ledger.settle(spec.units, job.unit_price_nanoton, job.lease_price_coefficient_micros,
+                               job.max_price_nanoton, market.fee_bps)
+    receipt_id = str(uuid.uuid4())
+    facts = {
+        "receipt_id": receipt_id, "job_id": job.id, "job_type": job.job_type, "client_id": job.client_id,
+        "worker_id": worker.id, "miner_id": miner.id, "miner_public_key": miner.public_key,
+        "owner_wallet": participant.wallet_raw, "result_hash": result_hash, "units": spec.units,
+        "unit_price_nanoton": job.unit_price_nanoton, "price_coefficient_micros": job.lease_price_coefficient_micros,
+        "charge_nanoton": settlement.charge, "earning_nanoton": settlement.earning, "fee_nanoton": settlement.fee,
+        "attempt": job.attempts, "submitted_at": _rfc3339(job.created_at), "completed_at": _rfc3339(now),
+        "miner_signature": spec.miner_signature,
+    }
+    payload, signature = signer.sign(facts)
+    receipt = Receipt(id=receipt_id, job_id=job.id, miner_id=miner.id, worker_id=worker.id,
+                      participant_id=participant.id, owner_wallet=participant.wallet_raw, attempt=job.attempts,
+                      result=spec.result, result_hash=result_hash, units=spec.units,
+                      charge_nanoton=settlement.charge, earning_nanoton=settlement.earning,
+                      fee_nanoton=settlement.fee, payload=payload, signature=signature,
+                      miner_signature=spec.miner_signature, key_id=signer.key_id, created_at=now)
+    session.add(receipt)
+    ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
+                                 participant_id=participant.id, worker_id=worker.id, settlement=settlement)
+    job.status = "completed"
+    job.error_message = ""
+    job.updated_at = now
+    release_lease(job)
+    return receipt
+
+
+async def reap(session: AsyncSession, market: Market, now: dt.datetime) -> dict[str, int]:
+    """Expires jobs past their ttl, re-queues jobs whose lease ran out, marks silent workers
+    offline and releases their leases. Safe in every replica at once (SKIP LOCKED)."""
+    expired = list(await session.scalars(
+        select(Job).where(Job.status.in_(("pending", "running")), Job.expires_at <= now)
+        .limit(REAP_BATCH).with_for_update(skip_locked=True)))
+    for job in expired:
+        job.status = "expired"
+        job.updated_at = now
+        release_lease(job)
+
+    silent = list(await session.scalars(
+        update(Worker).where(Worker.latest_status != "offline",
+                             Worker.id.in_(select(Miner.worker_id).where(
+                                 Miner.last_heartbeat < now - market.heartbeat_timeout)))
+        .values(latest_status="offline").returning(Worker.id)))
+
+    lapsed_lease = Job.lease_expires_at <= now
+    if silent:
+        lapsed_lease = or_(lapsed_lease, Job.lease_worker_id.in_(silent))
+    lapsed = list(await session.scalars(
+        select(Job).where(Job.status == "running", lapsed_lease).limit(REAP_BATCH).with_for_update(skip_locked=True)))
+    for job in lapsed:
+        requeue_or_fail(job, "the lease expired: the worker did not finish or went silent", market, now)
+    return {"expired": len(expired), "offline_workers": len(silent), "requeued_or_failed": len(lapsed)}
+
+
+def validate_fetch(max_jobs: int, wait_s: float) -> tuple[int, float]:
+    check = Validator()
+    check.check(0 <= max_jobs <= 100, "max_jobs", "must be between 1 and 100")
+    check.check(0 <= wait_s <= 30, "wait", "must be at most 30 s")
+    check.raise_if_any()
+    return max_jobs or 1, wait_s
+
+
+
+class NewWork:
+    """Wakes this process's long-polling fetchers when jobs are submitted here; fetchers also
+    re-check on a short interval, for jobs submitted through other processes."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout_s)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def reap_forever(database, market: Market, every_s: float) -> None:
+    while True:
+        try:
+            async with database.transaction() as session:
+                await reap(session, market, utcnow())
+        except Exception:  # a failed round must not stop reaping
+            log.exception("reaper round failed")
+        await asyncio.sleep(every_s)

@@ -1,0 +1,57 @@
+"""The ledger: append-only integer movements. Balances are sums of entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import LedgerEntry
+
+TON = "TON"
+POOL_FEES = "pool:fees"
+
+
+def client_account(client_id: str) -> str:
+    return f"client:{client_id}"
+
+
+def participant_account(participant_id: int) -> str:
+    return f"participant:{participant_id}"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    charge: int
+    earning: int
+    fee: int
+
+
+def settle(units: int, unit_price: int, coefficient_micros: int, max_price: int, fee_bps: int) -> Settlement:
+    """The client's charge (rounded down, capped by max_price when set), split into the
+    provider's earning and the pool fee. charge == earning + fee, exactly."""
+    charge = units * unit_price * coefficient_micros // 1_000_000
+    if max_price:
+        charge = min(charge, max_price)
+    fee = charge * fee_bps // 10_000
+    return Settlement(charge=charge, earning=charge - fee, fee=fee)
+
+
+def record_job_settlement(session: AsyncSession, *, job_id: str, receipt_id: str, client_id: str,
+                          participant_id: int, worker_id: int, settlement: Settlement) -> None:
+    """The three entries of a completed job; they sum to zero."""
+    common = dict(asset=TON, job_id=job_id, receipt_id=receipt_id)
+    session.add_all([
+        LedgerEntry(account=client_account(client_id), amount=-settlement.charge, kind="charge", **common),
+        LedgerEntry(account=participant_account(participant_id), amount=settlement.earning, kind="earning",
+                    participant_id=participant_id, worker_id=worker_id, **common),
+        LedgerEntry(account=POOL_FEES, amount=settlement.fee, kind="fee", **common),
+    ])
+
+
+async def earnings_by_worker(session: AsyncSession, worker_ids: list[int]) -> dict[int, int]:
+    rows = await session.execute(
+        select(LedgerEntry.worker_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.kind == "earning", LedgerEntry.worker_id.in_(worker_ids)).group_by(LedgerEntry.worker_id))
+    return {worker_id: int(total) for worker_id, total in rows}

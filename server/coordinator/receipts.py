@@ -1,0 +1,94 @@
+"""Receipts: the coordinator's Ed25519 signature over a canonical encoding of a job's facts.
+
+Encoding "computepool-receipt-v1": the UTF-8 bytes of a JSON object with sorted keys, no
+whitespace, ASCII escapes, whose values are only strings and integers (no floats, so every
+implementation produces the same bytes). Its keys:
+
+  v, receipt_id, job_id, job_type, client_id, worker_id, miner_id, miner_public_key,
+  owner_wallet, result_hash, units, unit_price_nanoton, price_coefficient_micros,
+  charge_nanoton, earning_nanoton, fee_nanoton, attempt, submitted_at, completed_at,
+  miner_signature
+
+Times are RFC 3339 UTC with microseconds. `miner_signature` is the miner's Ed25519 signature
+(base64) over the 32 raw bytes of result_hash, checkable with miner_public_key. A third party
+verifies a receipt with only the coordinator's public key: Ed25519-verify `proof` over the
+base64-decoded `payload`, then read the facts from the payload itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+import nacl.exceptions
+import nacl.signing
+
+ENCODING = "computepool-receipt-v1"
+log = logging.getLogger(__name__)
+
+
+def canonical(fields: dict) -> bytes:
+    for key, value in fields.items():
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise TypeError(f"receipt field {key} must be a string or an integer")
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@dataclass(frozen=True)
+class ReceiptSigner:
+    signing_key: nacl.signing.SigningKey
+
+    @classmethod
+    def from_settings(cls, seed_b64: str, secret_key: str) -> ReceiptSigner:
+        """An explicit seed, else one derived from SECRET_KEY (every replica derives the same),
+        else a random key for this process only (receipts then outlive their key: a warning)."""
+        if seed_b64:
+            seed = base64.b64decode(seed_b64, validate=True)
+            if len(seed) != 32:
+                raise ValueError("COORDINATOR_SIGNING_KEY must be 32 bytes, base64")
+        elif secret_key:
+            seed = hashlib.sha256(b"computepool receipt signing key v1\0" + secret_key.encode()).digest()
+        else:
+            log.warning("neither COORDINATOR_SIGNING_KEY nor SECRET_KEY is set: receipts are signed with a "
+                        "key that lives only as long as this process")
+            return cls(nacl.signing.SigningKey.generate())
+        return cls(nacl.signing.SigningKey(seed))
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self.signing_key.verify_key)
+
+    @property
+    def key_id(self) -> str:
+        return self.public_key[:8].hex()
+
+    def sign(self, fields: dict) -> tuple[str, str]:
+        """Returns (payload, signature), both base64."""
+        payload = canonical({"v": ENCODING, **fields})
+        signature = self.signing_key.sign(payload).signature
+        return base64.b64encode(payload).decode(), base64.b64encode(signature).decode()
+
+
+def verify_signature(public_key: bytes, payload_b64: str, signature_b64: str) -> dict | None:
+    """The signed facts if the signature holds, else None."""
+    try:
+        payload = base64.b64decode(payload_b64, validate=True)
+        signature = base64.b64decode(signature_b64, validate=True)
+        nacl.signing.VerifyKey(public_key).verify(payload, signature)
+        facts = json.loads(payload)
+    except (binascii.Error, ValueError, nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        return None
+    return facts if isinstance(facts, dict) and facts.get("v") == ENCODING else None
+
+
+def verify_miner_signature(public_key_b64: str, result_hash_hex: str, signature_b64: str) -> bool:
+    try:
+        nacl.signing.VerifyKey(base64.b64decode(public_key_b64, validate=True)).verify(
+            bytes.fromhex(result_hash_hex), base64.b64decode(signature_b64, validate=True))
+        return True
+    except (binascii.Error, ValueError, nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        return False
