@@ -77,7 +77,10 @@ async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     outcomes = []
     try:
-        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        line = ""
+        while "gRPC on " not in line:
+            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+            assert line, "the server exited before serving"
         port = int(line.split("gRPC on ")[1].split(",")[0].rsplit(":", 1)[1])
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = participant_service_pb2_grpc.ParticipantServiceStub(channel)
