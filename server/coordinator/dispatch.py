@@ -107,8 +107,21 @@ class ResultSpec:
 
 
 def result_digest(result: dict) -> str:
-    """SHA-256 of the result's canonical JSON (sorted keys, no whitespace)."""
-    return hashlib.sha256(json.dumps(result, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """SHA-256 of the result's canonical JSON: sorted keys, no whitespace, and whole numbers
+    without a fraction (a google.protobuf.Struct carries every number as a double, so the
+    miner's 1 arrives as 1.0; both must hash the same)."""
+    return hashlib.sha256(json.dumps(_whole_numbers_as_ints(result), sort_keys=True,
+                                     separators=(",", ":")).encode()).hexdigest()
+
+
+def _whole_numbers_as_ints(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_ints(item) for item in value]
+    return value
 
 
 def _validate_result(spec: ResultSpec, miner: Miner) -> str:

@@ -6,6 +6,7 @@ counters, contract state and per-proxy earnings, but no GPU figures: GPU utilisa
 and temperature stay unknown here and come from miner heartbeats. Only /jsonstats is read;
 the worker's `/request/*` paths change its state and are never called.
 
+Workers driven by a registered miner report through heartbeats instead and are not polled.
 Every replica may run a poller: each worker is claimed for a round with a conditional UPDATE
 on `stats_polled_at`, so one replica polls it per interval.
 """
@@ -24,7 +25,7 @@ import yarl
 from sqlalchemy import delete, or_, select, update
 
 from .db import Database
-from .models import Worker, WorkerSample, utcnow
+from .models import Miner, Worker, WorkerSample, utcnow
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,8 @@ class StatsPoller:
         due = or_(Worker.stats_polled_at.is_(None), Worker.stats_polled_at <= now - self.interval)
         async with self.database.transaction() as session:
             ids = list(await session.scalars(
-                select(Worker.id).where(Worker.is_active, due).order_by(Worker.id).limit(CLAIM_BATCH)))
+                select(Worker.id).where(Worker.is_active, due, Worker.id.not_in(select(Miner.worker_id)))
+                .order_by(Worker.id).limit(CLAIM_BATCH)))
             if not ids:
                 return []
             claimed = await session.execute(
