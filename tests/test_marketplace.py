@@ -10,6 +10,8 @@ import pytest
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
 from computepool.v1 import miner_service_pb2 as miner_pb
+from computepool.v1 import participant_service_pb2 as participant_pb
+from computepool.v1 import participant_service_pb2_grpc
 from computepool.v1 import receipt_service_pb2 as receipt_pb
 from computepool.v1 import receipt_service_pb2_grpc
 from computepool.v1 import worker_service_pb2 as worker_pb
@@ -395,3 +397,23 @@ async def test_the_ledger_sums_to_the_receipts(market):
         completed = await session.scalar(select(func.count(Job.id)).where(Job.status == "completed"))
         receipts = await session.scalar(select(func.count(Receipt.id)))
     assert total == 0 and -charges == receipt_charges and completed == receipts
+
+
+async def test_revenue_and_metrics_come_from_the_ledger(jobs, channel, market):
+    miner = await new_miner(channel)
+    job = await submit(jobs, job_type="llm_inference")
+    assignment = await fetch_job(miner, job.id)
+    await market.refresh_metrics()
+    assert market.collector.active_jobs.get("llm_inference", 0) >= 1
+    await miner.complete(assignment, units=500_000_000)  # 500M units x 20 nanoTON = 10 TON, 5 % fee
+    workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
+    worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
+    assert worker.latest_revenue_nanoton == 9_500_000_000 and worker.latest_revenue_ton == 9.5
+    participants = participant_service_pb2_grpc.ParticipantServiceStub(channel)
+    owner = await participants.GetParticipantByWallet(
+        participant_pb.GetParticipantByWalletRequest(wallet_address=miner.wallet), metadata=AUTH)
+    assert owner.total_revenue_ton == 9.5 and owner.total_workers == 1
+    await market.refresh_metrics()
+    figures = next(w for w in market.collector.workers if w.worker_id == miner.worker_id)
+    assert figures.revenue_nanoton == 9_500_000_000 and figures.requests_total == 1
+    assert market.collector.registered_miners >= 1

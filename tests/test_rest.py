@@ -214,6 +214,7 @@ async def test_metrics_through_envoy_name_the_seven_pool_metrics(http, stubs, po
                  "cocoon_worker_errors_total"):
         assert f"# TYPE {name.removesuffix('_total')}" in text, name
     assert "cocoon_revenue_ton{worker_id=" in text and "cocoon_inference_requests_total{worker_id=" in text
+    assert "# TYPE active_jobs gauge" in text and "registered_miners " in text
 
 
 async def test_two_envoys_run_side_by_side(envoy, pool, tmp_path):

@@ -50,8 +50,10 @@ def record_job_settlement(session: AsyncSession, *, job_id: str, receipt_id: str
     ])
 
 
-async def earnings_by_worker(session: AsyncSession, worker_ids: list[int]) -> dict[int, int]:
-    rows = await session.execute(
-        select(LedgerEntry.worker_id, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.kind == "earning", LedgerEntry.worker_id.in_(worker_ids)).group_by(LedgerEntry.worker_id))
-    return {worker_id: int(total) for worker_id, total in rows}
+async def earnings_by(session: AsyncSession, column, ids: list[int]) -> dict[int, int]:
+    """Marketplace earnings per worker (column=LedgerEntry.worker_id) or participant."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(column, func.sum(LedgerEntry.amount))
+                                 .where(LedgerEntry.kind == "earning", column.in_(ids)).group_by(column))
+    return {key: int(total) for key, total in rows}

@@ -2,8 +2,9 @@
 
 Gauges come from the database, not from process memory, so every replica reports the same
 fleet. A background task refreshes a snapshot; the collector only reads it (scrapes run in the
-exporter's thread, away from the event loop). Labels are bounded: `worker_id` only, for active
-workers; never a wallet, key or job id.
+exporter's thread, away from the event loop). Labels are bounded: `worker_id` (active workers)
+and `job_type` (configured types); never a wallet, key or job id. Revenue and requests add the
+marketplace (ledger earnings, completed jobs) to what polled workers report themselves.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
 from .db import Database
-from .models import Worker, WorkerSample
+from . import ledger
+from .models import Job, LedgerEntry, Miner, Receipt, Worker, WorkerSample
 from .money import nanoton_to_ton
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class WorkerFigures:
 class PoolCollector:
     def __init__(self) -> None:
         self.workers: list[WorkerFigures] = []
+        self.active_jobs: dict[str, int] = {}  # job type -> running jobs
+        self.registered_miners = 0
 
     async def refresh(self, database: Database) -> None:
         async with database.transaction() as session:
@@ -50,7 +54,20 @@ class PoolCollector:
                 .outerjoin(latest, latest.c.worker_id == Worker.id)
                 .outerjoin(WorkerSample, WorkerSample.id == latest.c.sample_id)
                 .where(Worker.is_active).order_by(Worker.id))
-            self.workers = [WorkerFigures(*row) for row in rows]
+            rows = rows.all()
+            ids = [row[0] for row in rows]
+            earned = await ledger.earnings_by(session, LedgerEntry.worker_id, ids)
+            completed = dict((await session.execute(
+                select(Receipt.worker_id, func.count(Receipt.id)).group_by(Receipt.worker_id))).all())
+            self.workers = [
+                WorkerFigures(worker_id=worker_id, status=status, gpu_utilization=gpu, gpu_memory_used_gb=memory,
+                              gpu_temperature_celsius=temperature,
+                              revenue_nanoton=reported_revenue + earned.get(worker_id, 0),
+                              requests_total=_plus(requests, completed.get(worker_id)), errors_total=errors)
+                for worker_id, status, gpu, memory, temperature, reported_revenue, requests, errors in rows]
+            self.active_jobs = dict((await session.execute(
+                select(Job.job_type, func.count(Job.id)).where(Job.status == "running").group_by(Job.job_type))).all())
+            self.registered_miners = await session.scalar(select(func.count(Miner.id)).where(Miner.status == "active"))
 
     def collect(self):
         families = {
@@ -78,6 +95,18 @@ class PoolCollector:
             if w.errors_total is not None:
                 families["errors"].add_metric(label, w.errors_total)
         yield from families.values()
+        active = GaugeMetricFamily("active_jobs", "Jobs leased to a worker right now", labels=["job_type"])
+        for job_type, count in sorted(self.active_jobs.items()):
+            active.add_metric([job_type], count)
+        yield active
+        yield GaugeMetricFamily("registered_miners", "Miners registered and active", value=self.registered_miners)
+
+
+def _plus(reported: int | None, completed: int | None) -> int | None:
+    """Requests a worker reports itself plus the marketplace jobs it completed; None if neither."""
+    if reported is None and completed is None:
+        return None
+    return (reported or 0) + (completed or 0)
 
 
 def build_registry(collector: PoolCollector) -> CollectorRegistry:

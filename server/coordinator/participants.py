@@ -9,10 +9,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import paging
+from . import ledger, paging
 from .db import get_existing
 from .errors import AlreadyExists, NotFound, Validator
-from .models import Participant, Payout, Worker
+from .models import LedgerEntry, Participant, Payout, Worker
 from .ton import parse_address
 
 MAX_TELEGRAM_ID = 2**53 - 1
@@ -111,7 +111,8 @@ async def list_participants(session: AsyncSession, limit: int, page_token: str
 
 
 async def _with_totals(session: AsyncSession, participants: list[Participant]) -> list[ParticipantView]:
-    """Adds the documented totals with two grouped queries for the whole page."""
+    """Adds the documented totals with grouped queries for the whole page. Revenue is what the
+    participant's workers report themselves plus their marketplace earnings (the ledger)."""
     ids = [p.id for p in participants]
     if not ids:
         return []
@@ -125,11 +126,13 @@ async def _with_totals(session: AsyncSession, participants: list[Participant]) -
         select(Payout.participant_id, func.count(Payout.id))
         .where(Payout.participant_id.in_(ids)).group_by(Payout.participant_id))
     payouts = dict(payout_rows.all())
+    earned = await ledger.earnings_by(session, LedgerEntry.participant_id, ids)
     views = []
     for participant in participants:
         count, active, revenue = workers.get(participant.id, (0, 0, 0))
         views.append(ParticipantView(participant, ParticipantTotals(
-            total_workers=count, active_workers=int(active), total_revenue_nanoton=int(revenue),
+            total_workers=count, active_workers=int(active),
+            total_revenue_nanoton=int(revenue) + earned.get(participant.id, 0),
             total_payouts=payouts.get(participant.id, 0))))
     return views
 

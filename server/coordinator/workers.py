@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from . import paging
+from . import ledger, paging
 from .db import get_existing
 from .errors import AlreadyExists, InvalidArgument, Validator
-from .models import Worker, WorkerSample, utcnow
+from .models import LedgerEntry, Worker, WorkerSample, utcnow
 from .money import decimal_to_units
 from .participants import require_participant
 
@@ -103,6 +103,13 @@ async def create_worker(session: AsyncSession, new: NewWorker) -> Worker:
     session.add(worker)
     await _flush_or_conflict(session)
     return worker
+
+
+async def revenue_of(session: AsyncSession, workers: list[Worker]) -> dict[int, int]:
+    """Each worker's revenue in nanoTON: what it reports itself (a polled cocoon worker's
+    on-chain earnings) plus what it earned in this pool's marketplace (the ledger)."""
+    earned = await ledger.earnings_by(session, LedgerEntry.worker_id, [w.id for w in workers])
+    return {w.id: w.latest_revenue_nanoton + earned.get(w.id, 0) for w in workers}
 
 
 async def get_worker(session: AsyncSession, worker_id: int) -> Worker:

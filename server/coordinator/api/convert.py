@@ -37,7 +37,7 @@ def optional(message, field: str):
     return getattr(message, field) if message.HasField(field) else None
 
 
-def worker(w: models.Worker) -> worker_pb.Worker:
+def worker(w: models.Worker, revenue_nanoton: int) -> worker_pb.Worker:
     return worker_pb.Worker(
         id=w.id, participant_id=w.participant_id, worker_name=w.worker_name, instance_number=w.instance_number,
         host=w.host, stats_port=w.stats_port,
@@ -46,7 +46,7 @@ def worker(w: models.Worker) -> worker_pb.Worker:
         latest_gpu_utilization=w.latest_gpu_utilization or 0.0,
         latest_gpu_memory_used_gb=w.latest_gpu_memory_used_gb or 0.0,
         latest_gpu_temperature_celsius=w.latest_gpu_temperature_celsius or 0.0,
-        latest_revenue_ton=nanoton_to_ton(w.latest_revenue_nanoton), latest_revenue_nanoton=w.latest_revenue_nanoton,
+        latest_revenue_ton=nanoton_to_ton(revenue_nanoton), latest_revenue_nanoton=revenue_nanoton,
         latest_seen_at=timestamp(w.latest_seen_at), created_at=timestamp(w.created_at),
         updated_at=timestamp(w.updated_at))
 

@@ -19,13 +19,19 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
             rows, next_token = await workers.list_workers(
                 session, request.participant_id, convert.optional(request, "is_active"), request.limit,
                 request.page_token)
-            response = pb.ListWorkersResponse(workers=[convert.worker(w) for w in rows], next_page_token=next_token)
+            revenue = await workers.revenue_of(session, rows)
+            response = pb.ListWorkersResponse(workers=[convert.worker(w, revenue[w.id]) for w in rows],
+                                              next_page_token=next_token)
         await rest.send_next_page_token(context, next_token)
         return response
 
     async def GetWorker(self, request, context):
         async with self.database.transaction() as session:
-            return convert.worker(await workers.get_worker(session, request.worker_id))
+            return await self._shown(session, await workers.get_worker(session, request.worker_id))
+
+    @staticmethod
+    async def _shown(session, worker) -> pb.Worker:
+        return convert.worker(worker, (await workers.revenue_of(session, [worker]))[worker.id])
 
     async def CreateWorker(self, request, context):
         new = workers.NewWorker(
@@ -34,15 +40,14 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
             price_coefficient=convert.optional(request, "price_coefficient"),
             is_active=convert.optional(request, "is_active"))
         async with self.database.transaction() as session:
-            worker = await workers.create_worker(session, new)
+            shown = await self._shown(session, await workers.create_worker(session, new))
         await rest.send_created(context)
-        return convert.worker(worker)
+        return shown
 
     async def UpdateWorker(self, request, context):
         changes = {name: getattr(request, name) for name in workers.UPDATABLE if request.HasField(name)}
         async with self.database.transaction() as session:
-            worker = await workers.update_worker(session, request.worker_id, changes)
-        return convert.worker(worker)
+            return await self._shown(session, await workers.update_worker(session, request.worker_id, changes))
 
     async def GetWorkerMetrics(self, request, context):
         async with self.database.transaction() as session:
