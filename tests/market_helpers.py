@@ -10,9 +10,8 @@ import grpc
 import nacl.signing
 from computepool.v1 import miner_service_pb2 as pb
 from computepool.v1 import miner_service_pb2_grpc
-from google.protobuf import duration_pb2, struct_pb2
-
 from conftest import AUTH
+from google.protobuf import duration_pb2, struct_pb2
 from helpers import forms, new_wallet
 
 

@@ -2,37 +2,26 @@
 every job completed exactly once, never leased twice, and the ledger sums to the receipts."""
 
 import asyncio
-import os
-import sys
 
 import grpc
 import pytest
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
-from sqlalchemy import create_engine, func, select
-
 from conftest import API_KEY, AUTH, _create_postgres_database, _drop_postgres_database
 from coordinator import migrate
 from coordinator.db import sync_url
-from coordinator.envoy_config import ROOT
+from coordinator.launch import server_env, start_server_process
 from coordinator.models import Job, LedgerEntry, Receipt
 from market_helpers import Miner
+from sqlalchemy import create_engine, func, select
 
 JOBS, MINERS = 2000, 20
 
 
 async def start_server(database_url: str) -> tuple[asyncio.subprocess.Process, int]:
-    env = {**os.environ, "DATABASE_URL": database_url, "GRPC_PORT": "0", "METRICS_PORT": "0", "API_KEYS": API_KEY,
-           "SECRET_KEY": "shared-secret", "LEASE_SECONDS": "60", "STATS_POLL_INTERVAL_S": "3600",
-           "PYTHONPATH": os.pathsep.join([str(ROOT / "server"), str(ROOT / "clients/gen")])}
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "coordinator", env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    line = ""
-    while "gRPC on " not in line:
-        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
-        assert line, "server exited before serving"
-    asyncio.get_running_loop().create_task(process.stdout.read())  # keep draining its output
-    return process, int(line.split("gRPC on ")[1].split(",")[0].rsplit(":", 1)[1])
+    return await start_server_process(server_env(
+        DATABASE_URL=database_url, API_KEYS=API_KEY, SECRET_KEY="shared-secret", LEASE_SECONDS="60",
+        STATS_POLL_INTERVAL_S="3600"))
 
 
 @pytest.fixture

@@ -8,22 +8,23 @@ import grpc
 import nacl.signing
 import pytest
 from computepool.v1 import job_service_pb2 as job_pb
-from computepool.v1 import job_service_pb2_grpc
+from computepool.v1 import (
+    job_service_pb2_grpc,
+    participant_service_pb2_grpc,
+    receipt_service_pb2_grpc,
+    worker_service_pb2_grpc,
+)
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import participant_service_pb2 as participant_pb
-from computepool.v1 import participant_service_pb2_grpc
 from computepool.v1 import receipt_service_pb2 as receipt_pb
-from computepool.v1 import receipt_service_pb2_grpc
 from computepool.v1 import worker_service_pb2 as worker_pb
-from computepool.v1 import worker_service_pb2_grpc
-from google.protobuf import duration_pb2
-from sqlalchemy import func, select
-
 from conftest import AUTH, make_settings
 from coordinator.app import build_server
 from coordinator.models import Job, LedgerEntry, Receipt
+from google.protobuf import duration_pb2
 from helpers import error_details
 from market_helpers import Miner
+from sqlalchemy import func, select
 
 # Short timings so leases, heartbeat timeouts and ttls play out within a test.
 FAST = dict(lease_s=0.6, heartbeat_timeout_s=1.5, retry_backoff_s=0.0, reaper_interval_s=0.1, heartbeat_flush_s=0.05,

@@ -1,7 +1,6 @@
 """The platform: health, reflection, settings, migrations, graceful shutdown."""
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from computepool.v1 import participant_service_pb2_grpc
 from conftest import API_KEY, AUTH
 from coordinator.db import sync_url
 from coordinator.envoy_config import ROOT
+from coordinator.launch import server_env, start_server_process
 from coordinator.models import Base, Participant
 from coordinator.settings import Settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -70,18 +70,11 @@ async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):
     after the signal); calls it had not started are refused (gRPC core cancels them) and write
     nothing; the process exits 0."""
     database_url = f"sqlite:///{tmp_path}/drain.db"
-    env = {**os.environ, "DATABASE_URL": database_url, "GRPC_PORT": "0", "METRICS_PORT": "0", "API_KEYS": API_KEY,
-           "SHUTDOWN_GRACE_S": "5", "PYTHONPATH": os.pathsep.join([str(ROOT / "server"), str(ROOT / "clients/gen")])}
+    env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, SHUTDOWN_GRACE_S="5")
     subprocess.run([sys.executable, "-m", "coordinator.migrate"], env=env, check=True)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "coordinator", env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    process, port = await start_server_process(env, drain_output=False)
     outcomes = []
     try:
-        line = ""
-        while "gRPC on " not in line:
-            line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
-            assert line, "the server exited before serving"
-        port = int(line.split("gRPC on ")[1].split(",")[0].rsplit(":", 1)[1])
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = participant_service_pb2_grpc.ParticipantServiceStub(channel)
             await stub.ListParticipants(participant_pb.ListParticipantsRequest(), metadata=AUTH)  # connected

@@ -6,7 +6,6 @@ import uuid
 import aiohttp
 import nacl.signing
 import pytest
-
 from helpers import forms, new_wallet
 from market_helpers import digest
 from test_rest import call

@@ -8,8 +8,14 @@ import logging
 from dataclasses import dataclass, field
 
 import grpc
-from computepool.v1 import (job_service_pb2_grpc, miner_service_pb2_grpc, participant_service_pb2_grpc,
-                            payout_service_pb2_grpc, receipt_service_pb2_grpc, worker_service_pb2_grpc)
+from computepool.v1 import (
+    job_service_pb2_grpc,
+    miner_service_pb2_grpc,
+    participant_service_pb2_grpc,
+    payout_service_pb2_grpc,
+    receipt_service_pb2_grpc,
+    worker_service_pb2_grpc,
+)
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server

@@ -17,8 +17,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from .db import Database
 from . import ledger
+from .db import Database
 from .models import Job, LedgerEntry, Miner, Receipt, Worker, WorkerSample
 from .money import nanoton_to_ton
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from computepool.v1 import (
     exchange_service_pb2_grpc,
-    job_service_pb2_grpc,
-    miner_service_pb2_grpc,
-    receipt_service_pb2_grpc,
     user_service_pb2_grpc,
 )
 
