@@ -1,0 +1,181 @@
+"""End-to-end dispatch benchmark on PostgreSQL: submit -> claim -> result -> receipt.
+
+Starts its own server processes (default 2) on a fresh PostgreSQL database, drives them with
+simulated clients and miners over gRPC, prints figures and writes bench/results/dispatch.json.
+
+  python bench/dispatch.py                       # all scenarios
+  python bench/dispatch.py --scenario single     # one job per call
+  python bench/dispatch.py --scenario batched    # batched submit (1,000) and claim (up to 64)
+  python bench/dispatch.py --scenario claim      # claim latency with 1k vs 1M queued jobs
+
+Client and servers share this machine's cores, so figures are for the whole system here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pathlib
+import statistics
+import sys
+import time
+import uuid
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "server"), str(ROOT / "clients/gen"), str(ROOT / "tests")]
+
+import grpc  # noqa: E402
+import psycopg  # noqa: E402
+from computepool.v1 import job_service_pb2 as job_pb  # noqa: E402
+from computepool.v1 import job_service_pb2_grpc  # noqa: E402
+from psycopg import sql  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from coordinator import migrate  # noqa: E402
+from coordinator.launch import server_env, start_server_process  # noqa: E402
+from conftest import API_KEY, AUTH  # noqa: E402  the simulated miners present the test key
+from market_helpers import Miner  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+class Cluster:
+    """A fresh PostgreSQL database and N server processes on it."""
+
+    def __init__(self, processes: int):
+        self.processes = processes
+        self.name = f"computepool_bench_{uuid.uuid4().hex[:8]}"
+        self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
+
+    async def __aenter__(self) -> Cluster:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        migrate.upgrade(self.url)
+        env = server_env(DATABASE_URL=self.url, API_KEYS=API_KEY, SECRET_KEY="bench", LEASE_SECONDS="120",
+                         STATS_POLL_INTERVAL_S="3600")
+        self.servers = [await start_server_process(env) for _ in range(self.processes)]
+        self.channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _, port in self.servers]
+        return self
+
+    async def __aexit__(self, *_):
+        for channel in self.channels:
+            await channel.close()
+        for process, _ in self.servers:
+            process.terminate()
+            await process.wait()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
+
+
+async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched: bool) -> dict:
+    """Submits jobs_total jobs while miners drain them; returns throughput and latencies."""
+    submitted_at: dict[str, float] = {}
+    latencies: list[float] = []
+    miners = [await Miner(cluster.channels[i % len(cluster.channels)], job_types=("echo",), name=f"bench{i}",
+                          max_concurrent_jobs=1024).register() for i in range(miners_count)]
+    submit_done = asyncio.Event()
+    started = time.perf_counter()
+
+    async def submit_all() -> None:
+        stubs = [job_service_pb2_grpc.JobServiceStub(c) for c in cluster.channels]
+        if batched:
+            for i in range(0, jobs_total, 1000):
+                request = job_pb.BatchSubmitJobsRequest(
+                    jobs=[job_pb.SubmitJobRequest(job_type="echo")] * min(1000, jobs_total - i))
+                now = time.perf_counter()
+                for job in (await stubs[i // 1000 % len(stubs)].BatchSubmitJobs(request, metadata=AUTH)).jobs:
+                    submitted_at[job.id] = now
+        else:
+            queue = iter(range(jobs_total))
+
+            async def submitter(stub) -> None:
+                for _ in queue:
+                    now = time.perf_counter()
+                    job = await stub.SubmitJob(job_pb.SubmitJobRequest(job_type="echo"), metadata=AUTH)
+                    submitted_at[job.id] = now
+
+            await asyncio.gather(*[submitter(stubs[i % len(stubs)]) for i in range(16)])
+        submit_done.set()
+
+    async def mine(miner: Miner) -> None:
+        while not (submit_done.is_set() and len(latencies) >= jobs_total):
+            assignments = await miner.fetch(max_jobs=64 if batched else 1, wait_s=0.5)
+            for assignment in assignments:
+                await miner.complete(assignment, {"ok": True}, units=1)
+                latencies.append(time.perf_counter() - submitted_at.get(assignment.job.id, started))
+            if not assignments and submit_done.is_set() and len(latencies) >= jobs_total:
+                return
+
+    await asyncio.gather(submit_all(), *[mine(m) for m in miners])
+    elapsed = time.perf_counter() - started
+    return {"jobs": jobs_total, "seconds": round(elapsed, 2), "jobs_per_s": round(jobs_total / elapsed),
+            "p50_submit_to_completed_ms": round(percentile(latencies, 50) * 1000, 1),
+            "p99_submit_to_completed_ms": round(percentile(latencies, 99) * 1000, 1)}
+
+
+def fill_queue(database_url: str, count: int) -> None:
+    """Queues `count` echo jobs straight in the database (a benchmark fixture, not the API)."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("""
+            INSERT INTO jobs (id, client_id, job_type, parameters, status, priority, required_model, min_vram_gb,
+                              required_gpu_model, unit_price_nanoton, max_price_nanoton, attempts, max_attempts,
+                              available_at, expires_at, error_message, created_at, updated_at)
+            SELECT gen_random_uuid()::text, 'bench', 'echo', '{}', 'pending', 0, '', 0, '', 1, 0, 0, 3,
+                   now(), now() + interval '1 day', '', now() - (n || ' microseconds')::interval, now()
+            FROM generate_series(1, %s) AS n""", (count,))
+        conn.execute("ANALYZE jobs")
+
+
+async def claim_latency(cluster: Cluster, queued: int, claims: int = 300) -> dict:
+    fill_queue(cluster.url, queued)
+    miner = await Miner(cluster.channels[0], job_types=("echo",), name=f"claimer{queued}",
+                        max_concurrent_jobs=100_000).register()
+    await miner.fetch()  # warm up
+    timings = []
+    for _ in range(claims):
+        start = time.perf_counter()
+        assert await miner.fetch()
+        timings.append(time.perf_counter() - start)
+    return {"queued": queued, "claims": claims, "p50_ms": round(statistics.median(timings) * 1000, 2),
+            "p99_ms": round(percentile(timings, 99) * 1000, 2)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", choices=["single", "batched", "claim", "all"], default="all")
+    parser.add_argument("--jobs", type=int, default=6000)
+    parser.add_argument("--miners", type=int, default=20)
+    parser.add_argument("--processes", type=int, default=2)
+    args = parser.parse_args()
+    results: dict = {"machine": f"{os.cpu_count()} cores", "server_processes": args.processes}
+    if args.scenario in ("single", "all"):
+        async with Cluster(args.processes) as cluster:
+            results["single"] = await run_flow(cluster, args.jobs, args.miners, batched=False)
+            print("one job per call:", results["single"], flush=True)
+    if args.scenario in ("batched", "all"):
+        async with Cluster(args.processes) as cluster:
+            results["batched"] = await run_flow(cluster, args.jobs * 3, args.miners, batched=True)
+            print("batched submit and claim:", results["batched"], flush=True)
+    if args.scenario in ("claim", "all"):
+        for queued in (1_000, 1_000_000):
+            async with Cluster(1) as cluster:
+                results[f"claim_{queued}"] = await claim_latency(cluster, queued)
+                print(f"claim latency, {queued:,} queued:", results[f"claim_{queued}"], flush=True)
+        results["claim_p50_ratio_1m_vs_1k"] = round(results["claim_1000000"]["p50_ms"] / results["claim_1000"]["p50_ms"], 2)
+        print("claim p50 ratio 1M/1k:", results["claim_p50_ratio_1m_vs_1k"])
+    out = ROOT / "bench" / "results" / "dispatch.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
