@@ -104,6 +104,11 @@ async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched
             await asyncio.gather(*[submitter(stubs[i % len(stubs)]) for i in range(16)])
         submit_done.set()
 
+    async def keep_alive(miner: Miner) -> None:  # a silent miner is offline after HEARTBEAT_TIMEOUT
+        while True:
+            await miner.heartbeat()
+            await asyncio.sleep(5)
+
     async def mine(miner: Miner) -> None:
         while not (submit_done.is_set() and len(latencies) >= jobs_total):
             assignments = await miner.fetch(max_jobs=64 if batched else 1, wait_s=0.5)
@@ -113,8 +118,11 @@ async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched
             if not assignments and submit_done.is_set() and len(latencies) >= jobs_total:
                 return
 
+    heartbeats = [asyncio.create_task(keep_alive(m)) for m in miners]
     await asyncio.gather(submit_all(), *[mine(m) for m in miners])
     elapsed = time.perf_counter() - started
+    for task in heartbeats:
+        task.cancel()
     return {"jobs": jobs_total, "seconds": round(elapsed, 2), "jobs_per_s": round(jobs_total / elapsed),
             "p50_submit_to_completed_ms": round(percentile(latencies, 50) * 1000, 1),
             "p99_submit_to_completed_ms": round(percentile(latencies, 99) * 1000, 1)}
