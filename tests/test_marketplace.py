@@ -327,7 +327,7 @@ async def test_concurrent_heartbeats_are_written_in_few_batches(channel, market)
     miners = [await new_miner(channel) for _ in range(40)]
     before = market.heartbeats.flushes
     await asyncio.gather(*[m.heartbeat() for m in miners for _ in range(3)])
-    assert market.heartbeats.flushes - before <= 6  # 120 heartbeats, not 120 transactions
+    assert market.heartbeats.flushes - before < 12  # 120 heartbeats in a handful of transactions, not 120
 
 
 async def test_samples_are_kept_at_most_once_a_minute(channel):
