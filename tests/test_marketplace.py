@@ -418,3 +418,15 @@ async def test_revenue_and_metrics_come_from_the_ledger(jobs, channel, market):
     figures = next(w for w in market.collector.workers if w.worker_id == miner.worker_id)
     assert figures.revenue_nanoton == 9_500_000_000 and figures.requests_total == 1
     assert market.collector.registered_miners >= 1
+
+
+async def test_list_jobs_is_newest_first_and_pages(jobs):
+    mine = [(await submit(jobs, job_type="echo")).id for _ in range(3)]
+    first = await jobs.ListJobs(job_pb.ListJobsRequest(limit=2), metadata=AUTH)
+    second = await jobs.ListJobs(job_pb.ListJobsRequest(limit=2, page_token=first.next_page_token), metadata=AUTH)
+    assert [j.id for j in first.jobs] + [second.jobs[0].id] == mine[::-1]
+    pending = await jobs.ListJobs(job_pb.ListJobsRequest(status="pending", limit=1000), metadata=AUTH)
+    assert set(mine) <= {j.id for j in pending.jobs} and {j.status for j in pending.jobs} == {"pending"}
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await jobs.ListJobs(job_pb.ListJobsRequest(status="lost"), metadata=AUTH)
+    assert error_details(raised.value)[2] == ["status"]

@@ -119,22 +119,12 @@ async def list_jobs(session: AsyncSession, client_id: str, status: str, limit: i
     check = Validator()
     check.check(not status or status in STATUSES, "status", f"must be one of {', '.join(STATUSES)}")
     limit = check.run("limit", lambda value, field: paging.resolve_limit(value, field), limit)
-    after = check.run("page_token", lambda t, f: paging.decode_token(t, ("before_time", "before_id"), f), page_token)
+    after = check.run("page_token", lambda t, f: paging.decode_token(t, paging.NEWEST_FIRST_KEYS, f), page_token)
     check.raise_if_any()
-    query = (select(Job).where(Job.client_id == client_id)
-             .order_by(Job.created_at.desc(), Job.id.desc()).limit(limit + 1))
+    query = paging.newest_first(select(Job).where(Job.client_id == client_id), Job.created_at, Job.id, limit, after)
     if status:
         query = query.where(Job.status == status)
-    if after:
-        before_time = dt.datetime.fromisoformat(after["before_time"])
-        query = query.where((Job.created_at < before_time)
-                            | ((Job.created_at == before_time) & (Job.id < after["before_id"])))
-    rows = list(await session.scalars(query))
-    next_token = ""
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_token = paging.encode_token({"before_time": last.created_at.isoformat(), "before_id": last.id})
-    return rows[:limit], next_token
+    return paging.newest_first_page(list(await session.scalars(query)), limit, "created_at")
 
 
 async def cancel(session: AsyncSession, client_id: str, job_id: str) -> Job:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 
 from .errors import InvalidArgument
@@ -35,3 +36,24 @@ def decode_token(token: str, keys: tuple[str, ...], field: str = "page_token") -
     if not isinstance(position, dict) or set(position) != set(keys):
         raise InvalidArgument.field(field, "is not a token this server issued")
     return position
+
+
+NEWEST_FIRST_KEYS = ("before_time", "before_id")
+
+
+def newest_first(query, time_column, id_column, limit: int, position: dict | None):
+    """Orders newest first on (time, id) and continues after `position` (a decoded token)."""
+    query = query.order_by(time_column.desc(), id_column.desc()).limit(limit + 1)
+    if position:
+        before_time = dt.datetime.fromisoformat(position["before_time"])
+        query = query.where((time_column < before_time)
+                            | ((time_column == before_time) & (id_column < position["before_id"])))
+    return query
+
+
+def newest_first_page(rows: list, limit: int, time_attribute: str) -> tuple[list, str]:
+    """The page and the token for the next one (empty on the last page)."""
+    if len(rows) <= limit:
+        return rows, ""
+    last = rows[limit - 1]
+    return rows[:limit], encode_token({"before_time": getattr(last, time_attribute).isoformat(), "before_id": last.id})

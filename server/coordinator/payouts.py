@@ -124,22 +124,12 @@ async def list_payouts(session: AsyncSession, participant_id: int, limit: int, p
     check = Validator()
     check.check(participant_id >= 0, "participant_id", "must not be negative")
     limit = check.run("limit", lambda value, field: paging.resolve_limit(value, field), limit)
-    after = check.run("page_token", lambda t, f: paging.decode_token(t, ("before_time", "before_id"), f), page_token)
+    after = check.run("page_token", lambda t, f: paging.decode_token(t, paging.NEWEST_FIRST_KEYS, f), page_token)
     check.raise_if_any()
-    query = select(Payout).order_by(Payout.transaction_time.desc(), Payout.id.desc()).limit(limit + 1)
+    query = paging.newest_first(select(Payout), Payout.transaction_time, Payout.id, limit, after)
     if participant_id:
         query = query.where(Payout.participant_id == participant_id)
-    if after:
-        before_time = dt.datetime.fromisoformat(after["before_time"])
-        before_id = int(after["before_id"])
-        query = query.where((Payout.transaction_time < before_time)
-                            | ((Payout.transaction_time == before_time) & (Payout.id < before_id)))
-    rows = list(await session.scalars(query))
-    next_token = ""
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_token = paging.encode_token({"before_time": last.transaction_time.isoformat(), "before_id": last.id})
-    return rows[:limit], next_token
+    return paging.newest_first_page(list(await session.scalars(query)), limit, "transaction_time")
 
 
 @dataclass(frozen=True)
