@@ -26,7 +26,8 @@ from . import ledger
 from .errors import FailedPrecondition, NotFound, Validator
 from .jobs import TERMINAL, release_lease
 from .market import Market
-from .models import Job, Miner, Participant, Receipt, Worker, utcnow
+from .miners import MinerIdentity
+from .models import Job, Miner, Receipt, Worker, utcnow
 from .receipts import ReceiptSigner, verify_miner_signature
 
 log = logging.getLogger(__name__)
@@ -37,11 +38,6 @@ REAP_BATCH = 500
 
 def _rfc3339(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-async def running_count(session: AsyncSession, worker_id: int) -> int:
-    return await session.scalar(select(func.count(Job.id)).where(Job.lease_worker_id == worker_id,
-                                                                  Job.status == "running"))
 
 
 def offer_filter(miner: Miner, worker: Worker):
@@ -57,27 +53,34 @@ def offer_filter(miner: Miner, worker: Worker):
     return conditions
 
 
-async def claim(session: AsyncSession, miner: Miner, worker: Worker, max_jobs: int, market: Market,
+async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Market,
                 now: dt.datetime) -> list[Job]:
-    """Leases up to max_jobs pending jobs to the worker: priority first, then oldest."""
+    """Leases up to max_jobs pending jobs to the miner's worker: priority first, then oldest.
+    One read (miner, worker, jobs it runs) and one UPDATE … RETURNING over a SKIP LOCKED pick.
+    Jobs leased together share a lease token: they have the same holder, and any later lease of
+    one of them gets a new token."""
+    running = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == "running")
+               .scalar_subquery())
+    row = (await session.execute(select(Miner, Worker, running).join(Worker, Worker.id == Miner.worker_id)
+                                 .where(Miner.id == miner_id))).first()
+    if row is None:
+        return []
+    miner, worker, running_now = row
     if miner.status != "active" or not worker.is_active or worker.latest_status == "offline":
         return []
-    room = min(max_jobs, miner.max_concurrent_jobs - await running_count(session, worker.id))
+    room = min(max_jobs, miner.max_concurrent_jobs - running_now)
     if room <= 0:
         return []
-    query = (select(Job).where(Job.status == "pending", Job.available_at <= now, Job.expires_at > now,
-                               *offer_filter(miner, worker))
-             .order_by(Job.priority.desc(), Job.created_at).limit(room).with_for_update(skip_locked=True))
-    jobs = list(await session.scalars(query))
-    for job in jobs:
-        job.status = "running"
-        job.attempts += 1
-        job.lease_token = secrets.token_hex(16)
-        job.lease_worker_id = worker.id
-        job.lease_expires_at = now + market.lease
-        job.lease_price_coefficient_micros = worker.price_coefficient_micros
-        job.updated_at = now
-    return jobs
+    pick = (select(Job.id).where(Job.status == "pending", Job.available_at <= now, Job.expires_at > now,
+                                 *offer_filter(miner, worker))
+            .order_by(Job.priority.desc(), Job.created_at).limit(room).with_for_update(skip_locked=True))
+    leased = await session.scalars(
+        update(Job).where(Job.id.in_(pick.scalar_subquery()))
+        .values(status="running", attempts=Job.attempts + 1, lease_token=secrets.token_hex(16),
+                lease_worker_id=worker.id, lease_expires_at=now + market.lease,
+                lease_price_coefficient_micros=worker.price_coefficient_micros, updated_at=now)
+        .returning(Job))
+    return sorted(leased, key=lambda job: (-job.priority, job.created_at))
 
 
 async def extend_leases(session: AsyncSession, worker_id: int, job_ids: list[str], market: Market,
@@ -124,7 +127,7 @@ def _whole_numbers_as_ints(value):
     return value
 
 
-def _validate_result(spec: ResultSpec, miner: Miner) -> str:
+def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     check = Validator()
     check.check(spec.outcome in ("completed", "failed"), "outcome", "must be completed or failed")
     check.check(bool(spec.lease_token), "lease_token", "is required")
@@ -136,7 +139,7 @@ def _validate_result(spec: ResultSpec, miner: Miner) -> str:
                         "does not match the SHA-256 of the result's canonical JSON")
             result_hash = digest
         if check.check(bool(HEX64.match(result_hash)), "result_hash", "must be 64 hex digits (SHA-256)"):
-            check.check(verify_miner_signature(miner.public_key, result_hash, spec.miner_signature),
+            check.check(verify_miner_signature(who.public_key, result_hash, spec.miner_signature),
                         "miner_signature", "is not this miner's Ed25519 signature over the result hash")
         check.check(0 <= spec.units <= MAX_UNITS, "units", f"must be between 0 and {MAX_UNITS}")
         check.check(spec.result_size_bytes >= 0, "result_size_bytes", "must not be negative")
@@ -145,17 +148,17 @@ def _validate_result(spec: ResultSpec, miner: Miner) -> str:
     return result_hash
 
 
-async def submit_result(session: AsyncSession, miner: Miner, worker: Worker, spec: ResultSpec, market: Market,
+async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultSpec, market: Market,
                         signer: ReceiptSigner, now: dt.datetime) -> tuple[Job, Receipt | None]:
     """Completes or fails a job; only the current, unexpired lease holder may."""
-    result_hash = _validate_result(spec, miner)
+    result_hash = _validate_result(spec, who)
     job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
     if job is None:
         raise NotFound(f"job {spec.job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": spec.job_id})
     if job.status in TERMINAL:
         raise FailedPrecondition(f"job {job.id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
                                  metadata={"job_id": job.id, "status": job.status})
-    if job.status != "running" or job.lease_worker_id != worker.id or job.lease_token != spec.lease_token:
+    if job.status != "running" or job.lease_worker_id != who.worker_id or job.lease_token != spec.lease_token:
         raise FailedPrecondition("the job is not leased to this miner under this lease token: the lease expired "
                                  "and moved on, or was never this miner's", reason="LEASE_LOST",
                                  metadata={"job_id": job.id})
@@ -165,8 +168,7 @@ async def submit_result(session: AsyncSession, miner: Miner, worker: Worker, spe
     if spec.outcome == "failed":
         requeue_or_fail(job, spec.error_message or "the miner reported a failure", market, now)
         return job, None
-    receipt = await _complete(session, job, miner, worker, spec, result_hash, market, signer, now)
-    return job, receipt
+    return job, _complete(session, job, who, spec, result_hash, market, signer, now)
 
 
 def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> None:
@@ -181,31 +183,30 @@ def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> 
         job.available_at = now + market.backoff(job.attempts)
 
 
-async def _complete(session: AsyncSession, job: Job, miner: Miner, worker: Worker, spec: ResultSpec,
-                    result_hash: str, market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt:
-    participant = await session.get(Participant, worker.participant_id)
+def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+              market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt:
     settlement = ledger.settle(spec.units, job.unit_price_nanoton, job.lease_price_coefficient_micros,
                                job.max_price_nanoton, market.fee_bps)
     receipt_id = str(uuid.uuid4())
     facts = {
         "receipt_id": receipt_id, "job_id": job.id, "job_type": job.job_type, "client_id": job.client_id,
-        "worker_id": worker.id, "miner_id": miner.id, "miner_public_key": miner.public_key,
-        "owner_wallet": participant.wallet_raw, "result_hash": result_hash, "units": spec.units,
+        "worker_id": who.worker_id, "miner_id": who.miner_id, "miner_public_key": who.public_key,
+        "owner_wallet": who.owner_wallet, "result_hash": result_hash, "units": spec.units,
         "unit_price_nanoton": job.unit_price_nanoton, "price_coefficient_micros": job.lease_price_coefficient_micros,
         "charge_nanoton": settlement.charge, "earning_nanoton": settlement.earning, "fee_nanoton": settlement.fee,
         "attempt": job.attempts, "submitted_at": _rfc3339(job.created_at), "completed_at": _rfc3339(now),
         "miner_signature": spec.miner_signature,
     }
     payload, signature = signer.sign(facts)
-    receipt = Receipt(id=receipt_id, job_id=job.id, miner_id=miner.id, worker_id=worker.id,
-                      participant_id=participant.id, owner_wallet=participant.wallet_raw, attempt=job.attempts,
+    receipt = Receipt(id=receipt_id, job_id=job.id, miner_id=who.miner_id, worker_id=who.worker_id,
+                      participant_id=who.participant_id, owner_wallet=who.owner_wallet, attempt=job.attempts,
                       result=spec.result, result_hash=result_hash, units=spec.units,
                       charge_nanoton=settlement.charge, earning_nanoton=settlement.earning,
                       fee_nanoton=settlement.fee, payload=payload, signature=signature,
                       miner_signature=spec.miner_signature, key_id=signer.key_id, created_at=now)
     session.add(receipt)
     ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
-                                 participant_id=participant.id, worker_id=worker.id, settlement=settlement)
+                                 participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)
     job.status = "completed"
     job.error_message = ""
     job.updated_at = now

@@ -141,16 +141,29 @@ async def _flush(session: AsyncSession) -> None:
         raise ConcurrentRegistration() from None
 
 
-async def authenticate(session: AsyncSession, token: str | None, miner_id: str) -> tuple[Miner, Worker]:
+@dataclass(frozen=True)
+class MinerIdentity:
+    """Who a miner credential speaks for: what results and receipts need, read in one query."""
+
+    miner_id: str
+    worker_id: int
+    public_key: str
+    participant_id: int
+    owner_wallet: str  # raw form
+
+
+async def authenticate(session: AsyncSession, token: str | None, miner_id: str) -> MinerIdentity:
     """The miner presenting `token`; it may act only as itself."""
     if not token:
         raise Unauthenticated("missing miner credential: send the X-Miner-Token header (x-miner-token metadata)",
                               reason="MINER_TOKEN_MISSING")
-    miner = await session.scalar(select(Miner).where(Miner.token_hash == hash_token(token)))
-    if miner is None:
+    row = (await session.execute(
+        select(Miner.id, Miner.worker_id, Miner.public_key, Worker.participant_id, Participant.wallet_raw)
+        .join(Worker, Worker.id == Miner.worker_id).join(Participant, Participant.id == Worker.participant_id)
+        .where(Miner.token_hash == hash_token(token)))).first()
+    if row is None:
         raise Unauthenticated("invalid miner credential", reason="MINER_TOKEN_INVALID")
-    if miner_id and not hmac.compare_digest(miner_id, miner.id):
+    if miner_id and not hmac.compare_digest(miner_id, row.id):
         raise PermissionDenied("a miner may act only as itself", reason="MINER_MISMATCH",
                                metadata={"miner_id": miner_id})
-    worker = await session.get(Worker, miner.worker_id)
-    return miner, worker
+    return MinerIdentity(*row)

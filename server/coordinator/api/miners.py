@@ -13,7 +13,7 @@ from ..db import Database
 from ..errors import Validator
 from ..heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
 from ..market import Market
-from ..models import Miner, Participant, Worker, utcnow
+from ..models import Participant, utcnow
 from ..receipts import ReceiptSigner
 from . import convert, rest
 
@@ -49,18 +49,19 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         self.signer = signer
         self.heartbeats = heartbeats
         self.new_work = new_work
-        self._checked: dict[str, tuple[float, str, int]] = {}  # token -> (checked at, miner id, worker id)
+        self._checked: dict[str, tuple[float, miners.MinerIdentity]] = {}  # token -> (checked at, identity)
 
-    async def _identify(self, context, miner_id: str) -> tuple[str, int]:
-        """(miner id, worker id) of the caller, from a short-lived cache of checked credentials."""
+    async def _identify(self, context, miner_id: str) -> miners.MinerIdentity:
+        """The caller, from a short-lived cache of checked credentials (so a heartbeat or a
+        result costs no credential lookup); a rotated credential stops working within AUTH_CACHE_S."""
         token = miner_token(context)
         cached = self._checked.get(token) if token else None
-        if cached and time.monotonic() - cached[0] < AUTH_CACHE_S and (not miner_id or miner_id == cached[1]):
-            return cached[1], cached[2]
+        if cached and time.monotonic() - cached[0] < AUTH_CACHE_S and (not miner_id or miner_id == cached[1].miner_id):
+            return cached[1]
         async with self.database.transaction() as session:
-            miner, worker = await miners.authenticate(session, token, miner_id)
-        self._checked[token] = (time.monotonic(), miner.id, worker.id)
-        return miner.id, worker.id
+            who = await miners.authenticate(session, token, miner_id)
+        self._checked[token] = (time.monotonic(), who)
+        return who
 
     async def RegisterMiner(self, request, context):
         spec = miners.MinerSpec(
@@ -93,8 +94,8 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
 
     async def SendHeartbeat(self, request, context):
         beat_of(request.heartbeat)  # refuse bad input before the credential lookup
-        miner_id, worker_id = await self._identify(context, request.miner_id)
-        return await self._beat(miner_id, worker_id, request.heartbeat)
+        who = await self._identify(context, request.miner_id)
+        return await self._beat(who.miner_id, who.worker_id, request.heartbeat)
 
     async def StreamHeartbeats(self, request_iterator, context):
         """Authenticated once, on the first message; each heartbeat is acked after it is written;
@@ -103,23 +104,21 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         async for message in request_iterator:
             if identity is None:
                 identity = await self._identify(context, message.miner_id)
-            miner_id, worker_id = identity
             if message.HasField("heartbeat"):
-                yield pb.StreamHeartbeatsResponse(ack=await self._beat(miner_id, worker_id, message.heartbeat))
+                yield pb.StreamHeartbeatsResponse(ack=await self._beat(identity.miner_id, identity.worker_id,
+                                                                       message.heartbeat))
             if message.ready_for_jobs > 0:
-                for job in await self._claim(miner_id, min(message.ready_for_jobs, 100)):
+                for job in await self._claim(identity.miner_id, min(message.ready_for_jobs, 100)):
                     yield pb.StreamHeartbeatsResponse(assignment=job)
 
     async def _claim(self, miner_id: str, max_jobs: int) -> list[pb.JobAssignment]:
         async with self.database.transaction() as session:
-            miner = await session.get(Miner, miner_id)
-            worker = await session.get(Worker, miner.worker_id)
-            jobs = await dispatch.claim(session, miner, worker, max_jobs, self.market, utcnow())
+            jobs = await dispatch.claim(session, miner_id, max_jobs, self.market, utcnow())
             return [convert.assignment(job) for job in jobs]
 
     async def FetchJobs(self, request, context):
         max_jobs, wait_s = dispatch.validate_fetch(request.max_jobs, request.wait.ToTimedelta().total_seconds())
-        miner_id, _ = await self._identify(context, request.miner_id)
+        miner_id = (await self._identify(context, request.miner_id)).miner_id
         deadline = time.monotonic() + wait_s
         while True:
             assignments = await self._claim(miner_id, max_jobs)
@@ -134,10 +133,9 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             result=json_format.MessageToDict(request.result) if request.HasField("result") else None,
             result_hash=request.result_hash, result_size_bytes=request.result_size_bytes, units=request.units,
             miner_signature=request.miner_signature, error_message=request.error_message)
+        who = await self._identify(context, request.miner_id)
         async with self.database.transaction() as session:
-            miner, worker = await miners.authenticate(session, miner_token(context), request.miner_id)
-            job, receipt = await dispatch.submit_result(session, miner, worker, spec, self.market, self.signer,
-                                                        utcnow())
+            job, receipt = await dispatch.submit_result(session, who, spec, self.market, self.signer, utcnow())
             response = pb.SubmitResultResponse(job=convert.job(job))
             if receipt is not None:
                 response.receipt.CopyFrom(convert.receipt(receipt))
