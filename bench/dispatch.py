@@ -5,7 +5,7 @@ simulated clients and miners over gRPC, prints figures and writes bench/results/
 
   python bench/dispatch.py                       # all scenarios
   python bench/dispatch.py --scenario single     # one job per call
-  python bench/dispatch.py --scenario batched    # batched submit (1,000) and claim (up to 64)
+  python bench/dispatch.py --scenario batched    # batched submit (1,000), claim and results (up to 64)
   python bench/dispatch.py --scenario claim      # claim latency with 1k vs 1M queued jobs
 
 Client and servers share this machine's cores, so figures are for the whole system here.
@@ -112,9 +112,12 @@ async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched
     async def mine(miner: Miner) -> None:
         while not (submit_done.is_set() and len(latencies) >= jobs_total):
             assignments = await miner.fetch(max_jobs=64 if batched else 1, wait_s=0.5)
-            for assignment in assignments:
-                await miner.complete(assignment, {"ok": True}, units=1)
-                latencies.append(time.perf_counter() - submitted_at.get(assignment.job.id, started))
+            if batched and assignments:
+                await miner.complete_all(assignments)
+            else:
+                for assignment in assignments:
+                    await miner.complete(assignment, {"ok": True}, units=1)
+            latencies.extend(time.perf_counter() - submitted_at.get(a.job.id, started) for a in assignments)
             if not assignments and submit_done.is_set() and len(latencies) >= jobs_total:
                 return
 

@@ -54,14 +54,22 @@ class Miner:
     def sign(self, result_hash: str) -> str:
         return base64.b64encode(self.key.sign(bytes.fromhex(result_hash)).signature).decode()
 
-    async def complete(self, assignment: pb.JobAssignment, result: dict | None = None, units=100,
-                       metadata=None) -> pb.SubmitResultResponse:
+    def result(self, assignment: pb.JobAssignment, result: dict | None = None, units=100) -> pb.SubmitResultRequest:
         result = result if result is not None else {"text": f"done {assignment.job.id}"}
         message = struct_pb2.Struct()
         message.update(result)
-        return await self.stub.SubmitResult(pb.SubmitResultRequest(
-            miner_id=self.id, job_id=assignment.job.id, lease_token=assignment.lease_token, outcome="completed",
-            result=message, units=units, miner_signature=self.sign(digest(result))), metadata=metadata or self.metadata)
+        return pb.SubmitResultRequest(miner_id=self.id, job_id=assignment.job.id, lease_token=assignment.lease_token,
+                                      outcome="completed", result=message, units=units,
+                                      miner_signature=self.sign(digest(result)))
+
+    async def complete(self, assignment: pb.JobAssignment, result: dict | None = None, units=100,
+                       metadata=None) -> pb.SubmitResultResponse:
+        return await self.stub.SubmitResult(self.result(assignment, result, units), metadata=metadata or self.metadata)
+
+    async def complete_all(self, assignments: list[pb.JobAssignment], units=1) -> pb.SubmitResultsResponse:
+        return await self.stub.SubmitResults(pb.SubmitResultsRequest(
+            miner_id=self.id, results=[self.result(a, {"ok": True}, units) for a in assignments]),
+            metadata=self.metadata)
 
     async def fail(self, assignment: pb.JobAssignment, why="out of memory") -> pb.SubmitResultResponse:
         return await self.stub.SubmitResult(pb.SubmitResultRequest(

@@ -430,3 +430,29 @@ async def test_list_jobs_is_newest_first_and_pages(jobs):
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await jobs.ListJobs(job_pb.ListJobsRequest(status="lost"), metadata=AUTH)
     assert error_details(raised.value)[2] == ["status"]
+
+
+async def test_a_batch_of_results_is_judged_result_by_result(jobs, channel, market):
+    miner, other = await new_miner(channel, job_types=("echo",)), await new_miner(channel, job_types=("echo",))
+    submitted = [(await submit(jobs, job_type="echo")).id for _ in range(4)]
+    assignments = [a for a in await miner.fetch(max_jobs=10) if a.job.id in submitted]
+    assert len(assignments) == 4
+    stale = miner_pb.JobAssignment()
+    stale.CopyFrom(assignments[3])
+    stale.lease_token = "0" * 32
+    foreign_job = await submit(jobs, job_type="echo")
+    (foreign,) = [a for a in await other.fetch(max_jobs=10) if a.job.id == foreign_job.id]
+    response = await miner.complete_all(assignments[:3] + [stale, foreign], units=7)
+    outcomes = response.outcomes
+    assert [o.job_id for o in outcomes] == submitted[:4] + [foreign_job.id]
+    assert [o.job.status for o in outcomes[:3]] == ["completed"] * 3
+    assert all(o.receipt.units == 7 and not o.error_reason for o in outcomes[:3])
+    assert [o.error_reason for o in outcomes[3:]] == ["LEASE_LOST", "LEASE_LOST"]
+    assert (await status(jobs, submitted[3])).status == "running"
+    assert (await status(jobs, foreign_job.id)).status == "running"
+    async with market.database.transaction() as session:
+        receipts = await session.scalar(select(func.count(Receipt.id)).where(Receipt.job_id.in_(submitted)))
+    assert receipts == 3
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await miner.complete_all([])
+    assert error_details(raised.value)[2] == ["results"]

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import ledger
-from .errors import FailedPrecondition, NotFound, Validator
+from .errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Validator
 from .jobs import TERMINAL, release_lease
 from .market import Market
 from .miners import MinerIdentity
@@ -153,6 +153,43 @@ async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultS
     """Completes or fails a job; only the current, unexpired lease holder may."""
     result_hash = _validate_result(spec, who)
     job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
+    return job, _apply(session, job, who, spec, result_hash, market, signer, now)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job_id: str
+    job: Job | None = None
+    receipt: Receipt | None = None
+    error: DomainError | None = None
+
+
+MAX_RESULTS = 1000
+
+
+async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[ResultSpec], market: Market,
+                         signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
+    """Many results in one transaction: the jobs are locked in one statement (in id order, so
+    concurrent batches cannot deadlock), then each result is judged on its own; a refused one
+    writes nothing."""
+    if not 1 <= len(specs) <= MAX_RESULTS:
+        raise InvalidArgument.field("results", f"must hold 1 to {MAX_RESULTS} results")
+    locked = {job.id: job for job in await session.scalars(
+        select(Job).where(Job.id.in_({spec.job_id for spec in specs})).order_by(Job.id).with_for_update())}
+    outcomes = []
+    for spec in specs:
+        job = locked.get(spec.job_id)
+        try:
+            receipt = _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)
+            outcomes.append(Outcome(spec.job_id, job, receipt))
+        except DomainError as error:
+            outcomes.append(Outcome(spec.job_id, error=error))
+    return outcomes
+
+
+def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+           market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt | None:
+    """Checks the lease on the locked job, then completes or fails it; raises before writing."""
     if job is None:
         raise NotFound(f"job {spec.job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": spec.job_id})
     if job.status in TERMINAL:
@@ -167,8 +204,8 @@ async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultS
                                  metadata={"job_id": job.id, "lease_expires_at": _rfc3339(job.lease_expires_at)})
     if spec.outcome == "failed":
         requeue_or_fail(job, spec.error_message or "the miner reported a failure", market, now)
-        return job, None
-    return job, _complete(session, job, who, spec, result_hash, market, signer, now)
+        return None
+    return _complete(session, job, who, spec, result_hash, market, signer, now)
 
 
 def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> None:

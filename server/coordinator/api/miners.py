@@ -128,18 +128,43 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             await self.new_work.wait(min(remaining, FETCH_RECHECK_S))
 
     async def SubmitResult(self, request, context):
-        spec = dispatch.ResultSpec(
-            job_id=request.job_id, lease_token=request.lease_token, outcome=request.outcome,
-            result=json_format.MessageToDict(request.result) if request.HasField("result") else None,
-            result_hash=request.result_hash, result_size_bytes=request.result_size_bytes, units=request.units,
-            miner_signature=request.miner_signature, error_message=request.error_message)
         who = await self._identify(context, request.miner_id)
         async with self.database.transaction() as session:
-            job, receipt = await dispatch.submit_result(session, who, spec, self.market, self.signer, utcnow())
+            job, receipt = await dispatch.submit_result(session, who, result_spec(request), self.market, self.signer,
+                                                        utcnow())
             response = pb.SubmitResultResponse(job=convert.job(job))
             if receipt is not None:
                 response.receipt.CopyFrom(convert.receipt(receipt))
         if job.status == "pending":
             self.new_work.notify()
         return response
+
+    async def SubmitResults(self, request, context):
+        who = await self._identify(context, request.miner_id)
+        specs = [result_spec(r) for r in request.results]
+        async with self.database.transaction() as session:
+            outcomes = await dispatch.submit_results(session, who, specs, self.market, self.signer, utcnow())
+            response = pb.SubmitResultsResponse(outcomes=[outcome_message(o) for o in outcomes])
+        if any(o.job is not None and o.job.status == "pending" for o in outcomes):
+            self.new_work.notify()
+        return response
+
+
+def result_spec(request: pb.SubmitResultRequest) -> dispatch.ResultSpec:
+    return dispatch.ResultSpec(
+        job_id=request.job_id, lease_token=request.lease_token, outcome=request.outcome,
+        result=json_format.MessageToDict(request.result) if request.HasField("result") else None,
+        result_hash=request.result_hash, result_size_bytes=request.result_size_bytes, units=request.units,
+        miner_signature=request.miner_signature, error_message=request.error_message)
+
+
+def outcome_message(outcome: dispatch.Outcome) -> pb.ResultOutcome:
+    message = pb.ResultOutcome(job_id=outcome.job_id)
+    if outcome.error is not None:
+        message.error_reason, message.error_message = outcome.error.reason, outcome.error.message
+        return message
+    message.job.CopyFrom(convert.job(outcome.job))
+    if outcome.receipt is not None:
+        message.receipt.CopyFrom(convert.receipt(outcome.receipt))
+    return message
 

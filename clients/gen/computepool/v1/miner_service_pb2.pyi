@@ -210,3 +210,31 @@ class SubmitResultResponse(_message.Message):
     job: _job_pb2.Job
     receipt: _job_pb2.Receipt
     def __init__(self, job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., receipt: _Optional[_Union[_job_pb2.Receipt, _Mapping]] = ...) -> None: ...
+
+class SubmitResultsRequest(_message.Message):
+    __slots__ = ("miner_id", "results")
+    MINER_ID_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    miner_id: str
+    results: _containers.RepeatedCompositeFieldContainer[SubmitResultRequest]
+    def __init__(self, miner_id: _Optional[str] = ..., results: _Optional[_Iterable[_Union[SubmitResultRequest, _Mapping]]] = ...) -> None: ...
+
+class ResultOutcome(_message.Message):
+    __slots__ = ("job_id", "job", "receipt", "error_reason", "error_message")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    JOB_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    job: _job_pb2.Job
+    receipt: _job_pb2.Receipt
+    error_reason: str
+    error_message: str
+    def __init__(self, job_id: _Optional[str] = ..., job: _Optional[_Union[_job_pb2.Job, _Mapping]] = ..., receipt: _Optional[_Union[_job_pb2.Receipt, _Mapping]] = ..., error_reason: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+
+class SubmitResultsResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[ResultOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[ResultOutcome, _Mapping]]] = ...) -> None: ...

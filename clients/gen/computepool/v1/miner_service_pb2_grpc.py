@@ -58,6 +58,11 @@ class MinerServiceStub(object):
                 request_serializer=computepool_dot_v1_dot_miner__service__pb2.FetchJobsRequest.SerializeToString,
                 response_deserializer=computepool_dot_v1_dot_miner__service__pb2.FetchJobsResponse.FromString,
                 _registered_method=True)
+        self.SubmitResults = channel.unary_unary(
+                '/computepool.v1.MinerService/SubmitResults',
+                request_serializer=computepool_dot_v1_dot_miner__service__pb2.SubmitResultsRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_miner__service__pb2.SubmitResultsResponse.FromString,
+                _registered_method=True)
         self.SubmitResult = channel.unary_unary(
                 '/computepool.v1.MinerService/SubmitResult',
                 request_serializer=computepool_dot_v1_dot_miner__service__pb2.SubmitResultRequest.SerializeToString,
@@ -103,6 +108,15 @@ class MinerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitResults(self, request, context):
+        """Completes or fails several leased jobs (1-1,000) in one transaction. Each result is judged
+        on its own, as SubmitResult would: the response holds one outcome per result, in order, and
+        a refused result (e.g. LEASE_LOST) changes nothing while the others still apply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SubmitResult(self, request, context):
         """Completes or fails a leased job. Only the current lease holder may; a late result after
         the lease moved on is FAILED_PRECONDITION with reason LEASE_LOST.
@@ -133,6 +147,11 @@ def add_MinerServiceServicer_to_server(servicer, server):
                     servicer.FetchJobs,
                     request_deserializer=computepool_dot_v1_dot_miner__service__pb2.FetchJobsRequest.FromString,
                     response_serializer=computepool_dot_v1_dot_miner__service__pb2.FetchJobsResponse.SerializeToString,
+            ),
+            'SubmitResults': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitResults,
+                    request_deserializer=computepool_dot_v1_dot_miner__service__pb2.SubmitResultsRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_miner__service__pb2.SubmitResultsResponse.SerializeToString,
             ),
             'SubmitResult': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitResult,
@@ -252,6 +271,33 @@ class MinerService(object):
             '/computepool.v1.MinerService/FetchJobs',
             computepool_dot_v1_dot_miner__service__pb2.FetchJobsRequest.SerializeToString,
             computepool_dot_v1_dot_miner__service__pb2.FetchJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitResults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.MinerService/SubmitResults',
+            computepool_dot_v1_dot_miner__service__pb2.SubmitResultsRequest.SerializeToString,
+            computepool_dot_v1_dot_miner__service__pb2.SubmitResultsResponse.FromString,
             options,
             channel_credentials,
             insecure,
