@@ -17,9 +17,9 @@ import logging
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import ledger
@@ -27,7 +27,7 @@ from .errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, 
 from .jobs import TERMINAL, release_lease
 from .market import Market
 from .miners import MinerIdentity
-from .models import Job, LedgerEntry, Miner, Receipt, Worker, utcnow
+from .models import Job, Miner, Receipt, Worker, utcnow
 from .receipts import ReceiptSigner, verify_miner_signature
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,7 @@ async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultS
     """Completes or fails a job; only the current, unexpired lease holder may."""
     result_hash = _validate_result(spec, who)
     job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
-    writes = Writes()
-    receipt = _apply(job, who, spec, result_hash, market, signer, now, writes)
-    await writes.insert(session)
-    return job, receipt
+    return job, _apply(session, job, who, spec, result_hash, market, signer, now)
 
 
 @dataclass(frozen=True)
@@ -179,35 +176,19 @@ async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[
         raise InvalidArgument.field("results", f"must hold 1 to {MAX_RESULTS} results")
     locked = {job.id: job for job in await session.scalars(
         select(Job).where(Job.id.in_({spec.job_id for spec in specs})).order_by(Job.id).with_for_update())}
-    outcomes, writes = [], Writes()
+    outcomes = []
     for spec in specs:
         job = locked.get(spec.job_id)
         try:
-            receipt = _apply(job, who, spec, _validate_result(spec, who), market, signer, now, writes)
+            receipt = _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)
             outcomes.append(Outcome(spec.job_id, job, receipt))
         except DomainError as error:
             outcomes.append(Outcome(spec.job_id, error=error))
-    await writes.insert(session)
     return outcomes
 
 
-@dataclass
-class Writes:
-    """Receipts and ledger rows are only ever inserted: they go in as bulk INSERTs of plain rows
-    at the end of the unit of work, not as ORM objects tracked one by one."""
-
-    receipts: list[dict] = field(default_factory=list)
-    ledger: list[dict] = field(default_factory=list)
-
-    async def insert(self, session: AsyncSession) -> None:
-        if self.receipts:
-            await session.execute(insert(Receipt), self.receipts)
-        if self.ledger:
-            await session.execute(insert(LedgerEntry), self.ledger)
-
-
-def _apply(job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str, market: Market,
-           signer: ReceiptSigner, now: dt.datetime, writes: Writes) -> Receipt | None:
+def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+           market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt | None:
     """Checks the lease on the locked job, then completes or fails it; raises before writing."""
     if job is None:
         raise NotFound(f"job {spec.job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": spec.job_id})
@@ -224,7 +205,7 @@ def _apply(job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: s
     if spec.outcome == "failed":
         requeue_or_fail(job, spec.error_message or "the miner reported a failure", market, now)
         return None
-    return _complete(job, who, spec, result_hash, market, signer, now, writes)
+    return _complete(session, job, who, spec, result_hash, market, signer, now)
 
 
 def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> None:
@@ -239,8 +220,8 @@ def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> 
         job.available_at = now + market.backoff(job.attempts)
 
 
-def _complete(job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str, market: Market,
-              signer: ReceiptSigner, now: dt.datetime, writes: Writes) -> Receipt:
+def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+              market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt:
     settlement = ledger.settle(spec.units, job.unit_price_nanoton, job.lease_price_coefficient_micros,
                                job.max_price_nanoton, market.fee_bps)
     receipt_id = str(uuid.uuid4())
@@ -254,20 +235,20 @@ def _complete(job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str, 
         "miner_signature": spec.miner_signature,
     }
     payload, signature = signer.sign(facts)
-    row = dict(id=receipt_id, job_id=job.id, miner_id=who.miner_id, worker_id=who.worker_id,
-               participant_id=who.participant_id, owner_wallet=who.owner_wallet, attempt=job.attempts,
-               result=spec.result, result_hash=result_hash, units=spec.units, charge_nanoton=settlement.charge,
-               earning_nanoton=settlement.earning, fee_nanoton=settlement.fee, payload=payload, signature=signature,
-               miner_signature=spec.miner_signature, key_id=signer.key_id, created_at=now)
-    writes.receipts.append(row)
-    writes.ledger.extend(ledger.job_settlement_entries(
-        job_id=job.id, receipt_id=receipt_id, client_id=job.client_id, participant_id=who.participant_id,
-        worker_id=who.worker_id, settlement=settlement, now=now))
+    receipt = Receipt(id=receipt_id, job_id=job.id, miner_id=who.miner_id, worker_id=who.worker_id,
+                      participant_id=who.participant_id, owner_wallet=who.owner_wallet, attempt=job.attempts,
+                      result=spec.result, result_hash=result_hash, units=spec.units,
+                      charge_nanoton=settlement.charge, earning_nanoton=settlement.earning,
+                      fee_nanoton=settlement.fee, payload=payload, signature=signature,
+                      miner_signature=spec.miner_signature, key_id=signer.key_id, created_at=now)
+    session.add(receipt)
+    ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
+                                 participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)
     job.status = "completed"
     job.error_message = ""
     job.updated_at = now
     release_lease(job)
-    return Receipt(**row)  # transient: the row above is what is stored
+    return receipt
 
 
 async def reap(session: AsyncSession, market: Market, now: dt.datetime) -> dict[str, int]:

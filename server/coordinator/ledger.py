@@ -38,17 +38,16 @@ def settle(units: int, unit_price: int, coefficient_micros: int, max_price: int,
     return Settlement(charge=charge, earning=charge - fee, fee=fee)
 
 
-def job_settlement_entries(*, job_id: str, receipt_id: str, client_id: str, participant_id: int, worker_id: int,
-                           settlement: Settlement, now) -> list[dict]:
-    """The three ledger rows of a completed job; they sum to zero."""
-    common = dict(asset=TON, job_id=job_id, receipt_id=receipt_id, created_at=now)
-    none = dict(participant_id=None, worker_id=None)
-    return [
-        dict(account=client_account(client_id), amount=-settlement.charge, kind="charge", **none, **common),
-        dict(account=participant_account(participant_id), amount=settlement.earning, kind="earning",
-             participant_id=participant_id, worker_id=worker_id, **common),
-        dict(account=POOL_FEES, amount=settlement.fee, kind="fee", **none, **common),
-    ]
+def record_job_settlement(session: AsyncSession, *, job_id: str, receipt_id: str, client_id: str,
+                          participant_id: int, worker_id: int, settlement: Settlement) -> None:
+    """The three entries of a completed job; they sum to zero."""
+    common = dict(asset=TON, job_id=job_id, receipt_id=receipt_id)
+    session.add_all([
+        LedgerEntry(account=client_account(client_id), amount=-settlement.charge, kind="charge", **common),
+        LedgerEntry(account=participant_account(participant_id), amount=settlement.earning, kind="earning",
+                    participant_id=participant_id, worker_id=worker_id, **common),
+        LedgerEntry(account=POOL_FEES, amount=settlement.fee, kind="fee", **common),
+    ])
 
 
 async def earnings_by(session: AsyncSession, column, ids: list[int]) -> dict[int, int]:
