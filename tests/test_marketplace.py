@@ -456,3 +456,20 @@ async def test_a_batch_of_results_is_judged_result_by_result(jobs, channel, mark
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await miner.complete_all([])
     assert error_details(raised.value)[2] == ["results"]
+
+
+async def test_a_worker_taken_out_of_the_pool_is_told_to_drain(channel):
+    miner = await new_miner(channel)
+    assert list((await miner.heartbeat()).directives) == []
+    workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
+    await workers.UpdateWorker(worker_pb.UpdateWorkerRequest(worker_id=miner.worker_id, is_active=False),
+                               metadata=AUTH)
+    assert list((await miner.heartbeat()).directives) == ["drain"]
+
+    async def one():
+        yield miner_pb.StreamHeartbeatsRequest(miner_id=miner.id, heartbeat=miner_pb.Heartbeat(status="draining"))
+
+    events = [response.WhichOneof("event") async for response in miner.stub.StreamHeartbeats(
+        one(), metadata=miner.metadata)]
+    assert events == ["ack", "directive"]
+    assert await miner.fetch() == []  # an inactive worker is offered nothing

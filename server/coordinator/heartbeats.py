@@ -51,6 +51,7 @@ class _Pending:
 class Flushed:
     received_at: dt.datetime
     extended: list[tuple[str, dt.datetime]]
+    directives: tuple[str, ...] = ()  # "drain": the operator took the worker out of the pool
 
 
 class HeartbeatBuffer:
@@ -84,7 +85,7 @@ class HeartbeatBuffer:
             return
         now = utcnow()
         try:
-            extended = await self._write(batch, now)
+            extended, inactive = await self._write(batch, now)
         except Exception as error:  # the callers learn it; the next flush goes on
             log.exception("heartbeat flush failed")
             for pending in batch.values():
@@ -96,9 +97,11 @@ class HeartbeatBuffer:
         for miner_id, pending in batch.items():
             for waiter in pending.waiters:
                 if not waiter.done():
-                    waiter.set_result(Flushed(now, extended.get(miner_id, [])))
+                    waiter.set_result(Flushed(now, extended.get(miner_id, []),
+                                              ("drain",) if pending.worker_id in inactive else ()))
 
-    async def _write(self, batch: dict[str, _Pending], now: dt.datetime) -> dict[str, list]:
+    async def _write(self, batch: dict[str, _Pending], now: dt.datetime) -> tuple[dict[str, list], set[int]]:
+        """Writes the batch; returns the extended leases per miner and the inactive workers."""
         extended = {}
         async with self.database.transaction() as session:
             await session.execute(update(Miner).where(Miner.id.in_(list(batch))).values(last_heartbeat=now))
@@ -113,7 +116,9 @@ class HeartbeatBuffer:
                 extended[miner_id] = await dispatch.extend_leases(session, pending.worker_id, sorted(pending.running),
                                                                   self.market, now)
             await self._sample(session, batch, worker_ids, now)
-        return extended
+            inactive = set(await session.scalars(select(Worker.id).where(Worker.id.in_(worker_ids),
+                                                                         Worker.is_active.is_(False))))
+        return extended, inactive
 
     async def _sample(self, session, batch: dict[str, _Pending], worker_ids: list[int], now: dt.datetime) -> None:
         """Stores a sample for each worker whose last one is older than sample_every."""

@@ -90,7 +90,8 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         return pb.SendHeartbeatResponse(
             received_at=convert.timestamp(flushed.received_at),
             extended_leases=[pb.LeaseExtension(job_id=job_id, lease_expires_at=convert.timestamp(deadline))
-                             for job_id, deadline in flushed.extended])
+                             for job_id, deadline in flushed.extended],
+            directives=flushed.directives)
 
     async def SendHeartbeat(self, request, context):
         beat_of(request.heartbeat)  # refuse bad input before the credential lookup
@@ -105,8 +106,10 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             if identity is None:
                 identity = await self._identify(context, message.miner_id)
             if message.HasField("heartbeat"):
-                yield pb.StreamHeartbeatsResponse(ack=await self._beat(identity.miner_id, identity.worker_id,
-                                                                       message.heartbeat))
+                ack = await self._beat(identity.miner_id, identity.worker_id, message.heartbeat)
+                yield pb.StreamHeartbeatsResponse(ack=ack)
+                for directive in ack.directives:
+                    yield pb.StreamHeartbeatsResponse(directive=directive)
             if message.ready_for_jobs > 0:
                 for job in await self._claim(identity.miner_id, min(message.ready_for_jobs, 100)):
                     yield pb.StreamHeartbeatsResponse(assignment=job)
