@@ -165,6 +165,9 @@ class Job(Base):
               sqlite_where=text("status = 'pending'")),
         Index("ix_jobs_client", "client_id", "created_at"),
         Index("ix_jobs_lease_expiry", "status", "lease_expires_at"),
+        # The reaper's ttl sweep looks at live jobs only; finished ones pile up and are never read.
+        Index("ix_jobs_live_expiry", "expires_at", postgresql_where=text("status IN ('pending', 'running')"),
+              sqlite_where=text("status IN ('pending', 'running')")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID

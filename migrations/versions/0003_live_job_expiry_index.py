@@ -1,0 +1,24 @@
+"""index live jobs by expiry for the reaper's ttl sweep
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-23
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+LIVE = "status IN ('pending', 'running')"
+
+
+def upgrade() -> None:
+    op.create_index('ix_jobs_live_expiry', 'jobs', ['expires_at'], unique=False,
+                    postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
+
+
+def downgrade() -> None:
+    op.drop_index('ix_jobs_live_expiry', table_name='jobs')
