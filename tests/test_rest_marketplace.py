@@ -101,3 +101,21 @@ async def test_an_idempotent_resubmit_answers_200_with_the_same_job(http):
     first_status, first, _ = await call(http, "POST", "/v1/client/jobs", body)
     again_status, again, _ = await call(http, "POST", "/v1/client/jobs", body)
     assert (first_status, again_status) == (201, 200) and first["id"] == again["id"]
+
+
+async def test_a_miner_registers_with_only_the_documented_fields(http):
+    status, body, _ = await call(http, "POST", "/v1/miner/register", {
+        "address": forms(new_wallet())["raw"], "endpoint": "10.0.0.5:12000", "capabilities": []})
+    assert status == 201, body
+    miner, token = body["miner"], body["miner_token"]
+    assert_shape(miner, MINER_SHAPE)
+    assert {c["job_type"] for c in miner["capabilities"]} == {"llm_inference", "embedding", "echo"}
+    await call(http, "POST", "/v1/client/jobs", {"job_type": "embedding", "parameters": {}})
+    as_miner = {"X-Miner-Token": token}
+    status, fetched, _ = await call(http, "GET", f"/v1/miner/jobs?miner_id={miner['id']}&wait=2s", headers=as_miner)
+    (assignment,) = fetched["assignments"]  # it runs one job at a time: any configured type
+    status, refused, _ = await call(http, "POST", "/v1/miner/result", {
+        "miner_id": miner["id"], "job_id": assignment["job"]["id"], "lease_token": assignment["lease_token"],
+        "outcome": "completed",
+        "result": {"ok": True}, "units": 1, "miner_signature": "AAAA"}, headers=as_miner)
+    assert status == 400 and refused["error"]["code"] == "MINER_KEY_MISSING"

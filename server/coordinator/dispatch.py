@@ -132,6 +132,9 @@ def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     check.check(spec.outcome in ("completed", "failed"), "outcome", "must be completed or failed")
     check.check(bool(spec.lease_token), "lease_token", "is required")
     result_hash = spec.result_hash.lower()
+    if spec.outcome == "completed" and not who.public_key:
+        raise FailedPrecondition("this miner registered no public_key, so its results cannot be verified: "
+                                 "register again with one", reason="MINER_KEY_MISSING")
     if spec.outcome == "completed":
         if spec.result is not None:
             digest = result_digest(spec.result)

@@ -66,8 +66,12 @@ def validate(spec: MinerSpec, market: Market) -> dict:
     check = Validator()
     wallet = check.run("address", parse_address, spec.address)
     endpoint = check.run("endpoint", _check_endpoint, spec.endpoint)
-    capabilities = []
-    if check.check(bool(spec.capabilities), "capabilities", "must name at least one job type"):
+    # The documented request is just address, endpoint and capabilities (possibly []): no
+    # capabilities means every configured job type with any model, and the worker is named
+    # after its endpoint.
+    capabilities = [{"job_type": job_type, "models": []} for job_type in sorted(market.prices)]
+    if spec.capabilities:
+        capabilities = []
         for i, (job_type, models) in enumerate(spec.capabilities):
             if job_type not in market.prices:
                 check.fail(f"capabilities[{i}].job_type", f"{job_type!r} is not a supported job type")
@@ -76,9 +80,10 @@ def validate(spec: MinerSpec, market: Market) -> dict:
             capabilities.append({"job_type": job_type, "models": sorted(set(models))})
     values = dict(
         wallet=wallet, endpoint=endpoint, capabilities=capabilities,
-        worker_name=check.run("worker_name", check_worker_name, spec.worker_name),
+        worker_name=check.run("worker_name", check_worker_name, spec.worker_name or spec.endpoint),
         instance_number=check.run("instance_number", check_instance_number, spec.instance_number),
-        public_key=check.run("public_key", _check_public_key, spec.public_key),
+        # Optional here, but a completed result needs it: receipts carry a verified miner signature.
+        public_key=check.run("public_key", _check_public_key, spec.public_key) if spec.public_key else "",
         gpu_model=spec.gpu_model.strip(), gpu_count=spec.gpu_count, vram_gb=spec.vram_gb,
         max_concurrent_jobs=spec.max_concurrent_jobs,
         coefficient=(check.run("price_coefficient", coefficient_to_micros, spec.price_coefficient)
