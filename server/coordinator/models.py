@@ -168,6 +168,9 @@ class Job(Base):
         # The reaper's ttl sweep looks at live jobs only; finished ones pile up and are never read.
         Index("ix_jobs_live_expiry", "expires_at", postgresql_where=text("status IN ('pending', 'running')"),
               sqlite_where=text("status IN ('pending', 'running')")),
+        # A claim counts the jobs its worker runs; the reaper releases a silent worker's jobs.
+        Index("ix_jobs_running_by_worker", "lease_worker_id", postgresql_where=text("status = 'running'"),
+              sqlite_where=text("status = 'running'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID
