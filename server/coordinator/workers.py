@@ -24,7 +24,6 @@ MAX_INSTANCE_NUMBER = 10_000
 MAX_METRICS_HOURS = 720
 DEFAULT_METRICS_HOURS = 24
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
-STATUSES = ("unknown", "healthy", "unhealthy", "offline")
 
 
 def check_worker_name(value: str, field: str) -> str:
