@@ -36,6 +36,11 @@ def is_sqlite(database_url: str) -> bool:
     return make_url(database_url).drivername.startswith("sqlite")
 
 
+class ConcurrentInsert(Exception):
+    """A concurrent request inserted the same unique row first. Running the unit of work again
+    finds that row and decides against it (idempotent creates, re-registration)."""
+
+
 class Database:
     def __init__(self, database_url: str):
         self.url = async_url(database_url)
@@ -56,6 +61,15 @@ class Database:
         async with self.sessions() as session:
             async with session.begin():
                 yield session
+
+    async def retrying(self, work):
+        """Runs `await work(session)` in one transaction, and once more if it lost an insert race."""
+        try:
+            async with self.transaction() as session:
+                return await work(session)
+        except ConcurrentInsert:
+            async with self.transaction() as session:
+                return await work(session)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import paging
+from .db import ConcurrentInsert
 from .errors import FailedPrecondition, InvalidArgument, NotFound, Validator
 from .market import Market
 from .models import Job, Receipt, utcnow
@@ -22,10 +23,6 @@ STATUSES = ("pending", "running", *sorted(TERMINAL))
 MAX_BATCH = 1000
 MAX_PARAMETERS_BYTES = 64 * 1024
 MAX_TTL = dt.timedelta(days=7)
-
-
-class ConcurrentInsert(Exception):
-    """Another request stored the same idempotency key first; run the request again."""
 
 
 @dataclass(frozen=True)

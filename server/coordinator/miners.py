@@ -14,15 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .db import ConcurrentInsert
 from .errors import InvalidArgument, PermissionDenied, Unauthenticated, Validator
 from .market import Market
 from .models import Miner, Participant, Worker, utcnow
 from .ton import parse_address
 from .workers import check_host, check_instance_number, check_port, check_worker_name, coefficient_to_micros
-
-
-class ConcurrentRegistration(Exception):
-    """A concurrent registration created the same participant, worker or miner; run it again."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,7 @@ async def _flush(session: AsyncSession) -> None:
     try:
         await session.flush()
     except IntegrityError:
-        raise ConcurrentRegistration() from None
+        raise ConcurrentInsert() from None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import paging
-from .db import get_existing
+from .db import ConcurrentInsert, get_existing
 from .errors import AlreadyExists, InvalidArgument, Validator
 from .models import Payout
 from .money import NANOTON_DECIMALS, USD_MICROS_DECIMALS, decimal_to_units, ton_to_nanoton, units_to_decimal_str
@@ -24,10 +24,6 @@ from .ton import parse_address
 
 HEX_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-class ConcurrentInsert(Exception):
-    """Another request inserted the same transaction hash first; run the request again."""
 
 
 @dataclass(frozen=True)

@@ -32,15 +32,9 @@ class JobServicer(pb_grpc.JobServiceServicer):
 
     async def _submit(self, specs: list[jobs.JobSpec], batch: bool):
         client_id = current_caller.get().client_id
-        for attempt in range(2):
-            try:
-                async with self.database.transaction() as session:
-                    stored = await jobs.submit(session, client_id, specs, self.market, batch=batch)
-                    return [(convert.job(job), created) for job, created in stored]
-            except jobs.ConcurrentInsert:
-                if attempt:  # a second race on the same keys cannot happen: the first one stored them
-                    raise
-        raise AssertionError("unreachable")
+        stored = await self.database.retrying(
+            lambda session: jobs.submit(session, client_id, specs, self.market, batch=batch))
+        return [(convert.job(job), created) for job, created in stored]
 
     async def SubmitJob(self, request, context):
         ((job, created),) = await self._submit([spec_of(request)], batch=False)

@@ -72,16 +72,12 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             vram_gb=request.hardware.vram_gb, max_concurrent_jobs=request.hardware.max_concurrent_jobs or 1,
             price_coefficient=convert.optional(request, "price_coefficient"), public_key=request.public_key,
             stats_port=request.stats_port)
-        for attempt in range(2):
-            try:
-                async with self.database.transaction() as session:
-                    miner, worker, token = await miners.register(session, spec, self.market)
-                    wallet = (await session.get(Participant, worker.participant_id)).wallet_address
-                    response = pb.RegisterMinerResponse(miner=convert.miner(miner, worker, wallet), miner_token=token)
-                break
-            except miners.ConcurrentRegistration:
-                if attempt:
-                    raise
+        async def register(session):
+            miner, worker, token = await miners.register(session, spec, self.market)
+            wallet = (await session.get(Participant, worker.participant_id)).wallet_address
+            return pb.RegisterMinerResponse(miner=convert.miner(miner, worker, wallet), miner_token=token)
+
+        response = await self.database.retrying(register)
         await rest.send_created(context)
         return response
 

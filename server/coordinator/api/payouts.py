@@ -36,17 +36,9 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
             transaction_time=convert.datetime_of(request, "transaction_time"),
             period_start=convert.datetime_of(request, "period_start"),
             period_end=convert.datetime_of(request, "period_end"))
-        try:
-            payout, created = await self._create(new)
-        except payouts.ConcurrentInsert:
-            # A concurrent request stored this hash first: decide again against what it stored.
-            payout, created = await self._create(new)
+        payout, created = await self.database.retrying(lambda session: payouts.create_payout(session, new))
         await rest.send_created(context, created)
         return convert.payout(payout)
-
-    async def _create(self, new: payouts.NewPayout):
-        async with self.database.transaction() as session:
-            return await payouts.create_payout(session, new)
 
     async def GetPayoutSummary(self, request, context):
         async with self.database.transaction() as session:
