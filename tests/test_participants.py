@@ -115,7 +115,7 @@ async def test_list_refuses_bad_paging(stubs, request_fields, field):
 
 
 async def test_calls_without_a_valid_key_are_refused(stubs):
-    for metadata, reason in ((None, "API_KEY_MISSING"), ((("x-api-key", "wrong"),), "API_KEY_INVALID")):
+    for metadata, reason in ((None, "CREDENTIALS_MISSING"), ((("x-api-key", "wrong"),), "API_KEY_INVALID")):
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await stubs.participants.ListParticipants(pb.ListParticipantsRequest(), metadata=metadata)
         assert error_details(raised.value)[:2] == (grpc.StatusCode.UNAUTHENTICATED, reason)

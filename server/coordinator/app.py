@@ -9,17 +9,21 @@ from dataclasses import dataclass, field
 
 import grpc
 from computepool.v1 import (
+    api_key_service_pb2_grpc,
     job_service_pb2_grpc,
     miner_service_pb2_grpc,
     participant_service_pb2_grpc,
     payout_service_pb2_grpc,
     receipt_service_pb2_grpc,
+    user_service_pb2_grpc,
     worker_service_pb2_grpc,
 )
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import start_http_server
 
+from .api.api_keys import ApiKeyServicer
+from .api.auth import Authenticator
 from .api.interceptor import ApiInterceptor
 from .api.jobs import JobServicer
 from .api.miners import MinerServicer
@@ -27,6 +31,7 @@ from .api.participants import ParticipantServicer
 from .api.payouts import PayoutServicer
 from .api.receipts import ReceiptServicer
 from .api.unimplemented import register_pending
+from .api.users import UserServicer
 from .api.workers import WorkerServicer
 from .db import Database
 from .dispatch import NewWork, reap_forever
@@ -92,7 +97,8 @@ class PoolServer:
 
 def build_server(settings: Settings, *, background_duties: bool = True) -> PoolServer:
     database = Database(settings.database_url)
-    server = grpc.aio.server(interceptors=[ApiInterceptor(settings.api_keys)])
+    authenticator = Authenticator(database, settings.api_keys)
+    server = grpc.aio.server(interceptors=[ApiInterceptor(authenticator)])
     worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(database), server)
     participant_service_pb2_grpc.add_ParticipantServiceServicer_to_server(ParticipantServicer(database), server)
     payout_service_pb2_grpc.add_PayoutServiceServicer_to_server(PayoutServicer(database), server)
@@ -104,8 +110,11 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     miner_service_pb2_grpc.add_MinerServiceServicer_to_server(
         MinerServicer(database, market, signer, heartbeats, new_work), server)
     receipt_service_pb2_grpc.add_ReceiptServiceServicer_to_server(ReceiptServicer(signer), server)
+    user_service_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(database, settings, authenticator), server)
+    api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(database, authenticator), server)
     service_names = [f"computepool.v1.{name}" for name in ("WorkerService", "ParticipantService", "PayoutService",
-                                                           "JobService", "MinerService", "ReceiptService")]
+                                                           "JobService", "MinerService", "ReceiptService",
+                                                           "UserService", "ApiKeyService")]
     service_names += register_pending(server)
 
     health_servicer = health.aio.HealthServicer()

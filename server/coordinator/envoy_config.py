@@ -13,7 +13,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 ENVOY_DIR = ROOT / "envoy"
 SERVICES = ["computepool.v1.WorkerService", "computepool.v1.ParticipantService", "computepool.v1.PayoutService",
             "computepool.v1.JobService", "computepool.v1.MinerService", "computepool.v1.ReceiptService",
-            "computepool.v1.UserService", "computepool.v1.ExchangeService"]
+            "computepool.v1.UserService", "computepool.v1.ExchangeService",
+            "computepool.v1.ApiKeyService"]
 
 
 def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, admin_port: int = 0,

@@ -47,6 +47,12 @@ class Settings:
     reaper_interval_s: float = 1.0   # how often leases, ttls and silent miners are checked
     # Ed25519 seed (base64, 32 bytes) that signs receipts; derived from SECRET_KEY when unset.
     coordinator_signing_key: str = ""
+    # Wallet login (TON Connect ton_proof): the domains a proof may name (the app's host as the
+    # wallet sees it), how long an issued payload lives, how old a proof may be, session lifetime.
+    ton_proof_domains: tuple[str, ...] = ("localhost",)
+    login_challenge_ttl_s: float = 300.0
+    ton_proof_max_age_s: float = 900.0
+    session_ttl_s: float = 86400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +99,11 @@ class Settings:
             sample_every_s=number("SAMPLE_EVERY_SECONDS", defaults.sample_every_s, float),
             reaper_interval_s=number("REAPER_INTERVAL_SECONDS", defaults.reaper_interval_s, float),
             coordinator_signing_key=text("COORDINATOR_SIGNING_KEY", ""),
+            ton_proof_domains=tuple(d.strip() for d in env.get("TON_PROOF_DOMAINS", "").split(",") if d.strip())
+            or defaults.ton_proof_domains,
+            login_challenge_ttl_s=number("LOGIN_CHALLENGE_TTL_SECONDS", defaults.login_challenge_ttl_s, float),
+            ton_proof_max_age_s=number("TON_PROOF_MAX_AGE_SECONDS", defaults.ton_proof_max_age_s, float),
+            session_ttl_s=number("SESSION_TTL_SECONDS", defaults.session_ttl_s, float),
         )
 
 

@@ -1,7 +1,8 @@
 """The one place where access is checked and domain errors become gRPC statuses.
 
-Every computepool.v1 rpc requires an `x-api-key` matching a bootstrap key (API_KEYS); health
-checking and reflection stay open. A DomainError becomes its status code with
+Every computepool.v1 rpc admits only the caller kinds api/access.py declares for it (the caller
+comes from api/auth.py: an API key, a session token, or nobody); health checking and
+reflection stay open. A DomainError becomes its status code with
 google.rpc.ErrorInfo (reason) and, for invalid input, google.rpc.BadRequest field violations.
 For REST, the documented JSON error body and the HTTP status travel in trailing metadata
 (`x-error-body`, `x-http-status`); Envoy's Lua filter puts them on the wire.
@@ -10,7 +11,6 @@ For REST, the documented JSON error body and the HTTP status travel in trailing 
 from __future__ import annotations
 
 import contextlib
-import hmac
 import inspect
 import json
 import logging
@@ -20,7 +20,7 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from ..callers import Caller, current_caller
+from ..callers import current_caller
 from ..errors import (
     AlreadyExists,
     DomainError,
@@ -31,6 +31,8 @@ from ..errors import (
     Unauthenticated,
     Unimplemented,
 )
+from .access import RULES
+from .auth import Authenticator
 from .rest import HTTP_STATUS
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,6 @@ log = logging.getLogger(__name__)
 ERROR_BODY = "x-error-body"
 DOMAIN = "computepool.v1"
 PROTECTED_PREFIX = "/computepool.v1."
-# Open to anyone: a third party verifies receipts with nothing but the published key.
-PUBLIC_METHODS = frozenset({"/computepool.v1.ReceiptService/GetCoordinatorKey",
-                            "/computepool.v1.ReceiptService/VerifyReceipt"})
 
 # error class -> (gRPC code, HTTP status for REST)
 STATUS_OF = {
@@ -84,29 +83,29 @@ async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> N
 
 
 class ApiInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, api_keys: tuple[str, ...]):
-        self._keys = [key.encode() for key in api_keys]
-
-    def _authenticate(self, metadata) -> None:
-        """Checks the key and records the caller for the rpc (callers.current_caller)."""
-        presented = next((value for key, value in metadata or () if key == "x-api-key"), None)
-        if presented is None:
-            raise Unauthenticated("missing API key: send the X-Api-Key header (x-api-key metadata)",
-                                  reason="API_KEY_MISSING")
-        presented_bytes = presented.encode() if isinstance(presented, str) else presented
-        # Compare against every key, in constant time, without stopping at the first match.
-        if not any([hmac.compare_digest(presented_bytes, key) for key in self._keys]):
-            raise Unauthenticated("invalid API key", reason="API_KEY_INVALID")
-        current_caller.set(Caller.for_api_key(presented_bytes))
+    def __init__(self, authenticator: Authenticator):
+        self._authenticator = authenticator
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
-        if handler is None or not handler_call_details.method.startswith(PROTECTED_PREFIX):
+        method = handler_call_details.method
+        if handler is None or not method.startswith(PROTECTED_PREFIX):
             return handler
-        if handler_call_details.method in PUBLIC_METHODS:
-            return _wrap(handler, lambda: None)
+        allowed = RULES.get(method, frozenset())
         metadata = handler_call_details.invocation_metadata
-        return _wrap(handler, lambda: self._authenticate(metadata))
+
+        async def admit() -> None:
+            """Finds the caller, refuses it unless its kind may call this rpc, records it."""
+            caller = await self._authenticator.caller(metadata)
+            if caller.kind not in allowed:
+                if caller.kind == "anonymous":
+                    raise Unauthenticated("this call needs credentials: send X-Api-Key or X-Session-Token",
+                                          reason="CREDENTIALS_MISSING")
+                raise PermissionDenied(f"a {caller.kind} credential may not call {method.rsplit('/', 1)[1]}",
+                                       reason="ROLE_NOT_ALLOWED", metadata={"rpc": method})
+            current_caller.set(caller)
+
+        return _wrap(handler, admit)
 
 
 @contextlib.asynccontextmanager
@@ -129,7 +128,7 @@ def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler
 
         async def unary_response(request, context):
             async with translated_errors(context, behavior.__qualname__):
-                authenticate()
+                await authenticate()
                 return await behavior(request, context)
 
         factory = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
@@ -140,7 +139,7 @@ def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler
 
     async def streaming_response(request, context):
         async with translated_errors(context, behavior.__qualname__):
-            authenticate()
+            await authenticate()
             result = behavior(request, context)
             if inspect.isasyncgen(result):
                 async for item in result:

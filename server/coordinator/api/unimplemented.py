@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from computepool.v1 import (
-    exchange_service_pb2_grpc,
-    user_service_pb2_grpc,
-)
+from computepool.v1 import exchange_service_pb2_grpc
 
 from ..errors import Unimplemented
 
 # (generated module, service name, the issue that builds it)
 PENDING_SERVICES = [
-    (user_service_pb2_grpc, "UserService", "identity and access control"),
     (exchange_service_pb2_grpc, "ExchangeService", "the Bitcoin exchange"),
 ]
 

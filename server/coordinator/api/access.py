@@ -1,0 +1,40 @@
+"""Who may call each rpc. Every computepool.v1 rpc is declared here; an undeclared one is refused
+(fail closed, and a test checks the table covers every rpc in the descriptors).
+
+A kind here only opens the door: the servicer then limits a non-admin caller to its own
+participant's workers, payouts, jobs and balances (callers.owner_scope / require_owner), and a
+miner to itself (its X-Miner-Token).
+"""
+
+from __future__ import annotations
+
+PUBLIC = frozenset({"anonymous", "admin", "client", "miner", "user"})
+ADMIN = frozenset({"admin"})
+OWNERS = frozenset({"admin", "client", "miner", "user"})  # non-admins scoped to their participant
+CLIENTS = frozenset({"admin", "client", "user"})
+MINERS = frozenset({"admin", "miner"})
+
+
+def _service(name: str, **methods: frozenset[str]) -> dict[str, frozenset[str]]:
+    return {f"/computepool.v1.{name}/{method}": kinds for method, kinds in methods.items()}
+
+
+RULES: dict[str, frozenset[str]] = {
+    **_service("WorkerService", ListWorkers=OWNERS, GetWorker=OWNERS, CreateWorker=OWNERS, UpdateWorker=OWNERS,
+               GetWorkerMetrics=OWNERS, GetWorkerStats=OWNERS),
+    **_service("ParticipantService", ListParticipants=OWNERS, GetParticipant=OWNERS, GetParticipantByWallet=OWNERS,
+               CreateParticipant=ADMIN),
+    **_service("PayoutService", ListPayouts=OWNERS, GetPayout=OWNERS, CreatePayout=ADMIN, GetPayoutSummary=OWNERS,
+               ExportTaxReport=OWNERS),
+    **_service("JobService", SubmitJob=CLIENTS, BatchSubmitJobs=CLIENTS, GetJobStatus=CLIENTS,
+               ListJobReceipts=CLIENTS, ListJobs=CLIENTS, CancelJob=CLIENTS),
+    **_service("MinerService", RegisterMiner=MINERS, SendHeartbeat=MINERS, StreamHeartbeats=MINERS, FetchJobs=MINERS,
+               SubmitResults=MINERS, SubmitResult=MINERS),
+    # A third party verifies receipts with nothing but the published key.
+    **_service("ReceiptService", GetCoordinatorKey=PUBLIC, VerifyReceipt=PUBLIC),
+    **_service("UserService", CreateLoginChallenge=PUBLIC, Login=PUBLIC, Logout=frozenset({"user"}),
+               GetMe=frozenset({"client", "miner", "user"}), GetBalance=OWNERS),
+    **_service("ExchangeService", CreatePayment=frozenset({"client", "user"}),
+               GetPaymentStatus=frozenset({"admin", "client", "user"}), ConfirmPayment=ADMIN),
+    **_service("ApiKeyService", CreateApiKey=ADMIN, ListApiKeys=ADMIN, RevokeApiKey=ADMIN),
+}
