@@ -101,16 +101,21 @@ async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], ma
     return jobs
 
 
-async def get_own_job(session: AsyncSession, client_id: str, job_id: str, *, for_update: bool = False) -> Job:
-    """A job of this client; another client's job is NOT_FOUND, as if it did not exist."""
-    query = select(Job).where(Job.id == job_id, Job.client_id == client_id)
+def _of_client(query, client_id: str | None):
+    return query if client_id is None else query.where(Job.client_id == client_id)
+
+
+async def get_own_job(session: AsyncSession, client_id: str | None, job_id: str, *, for_update: bool = False) -> Job:
+    """A job of this client (None: of any client, for admins); another client's job is
+    NOT_FOUND, as if it did not exist."""
+    query = _of_client(select(Job).where(Job.id == job_id), client_id)
     job = await session.scalar(query.with_for_update() if for_update else query)
     if job is None:
         raise NotFound(f"job {job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": job_id})
     return job
 
 
-async def list_jobs(session: AsyncSession, client_id: str, status: str, limit: int, page_token: str
+async def list_jobs(session: AsyncSession, client_id: str | None, status: str, limit: int, page_token: str
                     ) -> tuple[list[Job], str]:
     """The client's jobs, newest first; keyset on (created_at, id)."""
     check = Validator()
@@ -118,13 +123,13 @@ async def list_jobs(session: AsyncSession, client_id: str, status: str, limit: i
     limit = check.run("limit", lambda value, field: paging.resolve_limit(value, field), limit)
     after = check.run("page_token", lambda t, f: paging.decode_token(t, paging.NEWEST_FIRST_KEYS, f), page_token)
     check.raise_if_any()
-    query = paging.newest_first(select(Job).where(Job.client_id == client_id), Job.created_at, Job.id, limit, after)
+    query = paging.newest_first(_of_client(select(Job), client_id), Job.created_at, Job.id, limit, after)
     if status:
         query = query.where(Job.status == status)
     return paging.newest_first_page(list(await session.scalars(query)), limit, "created_at")
 
 
-async def cancel(session: AsyncSession, client_id: str, job_id: str) -> Job:
+async def cancel(session: AsyncSession, client_id: str | None, job_id: str) -> Job:
     job = await get_own_job(session, client_id, job_id, for_update=True)
     if job.status in TERMINAL:
         raise FailedPrecondition(f"job {job_id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
@@ -141,6 +146,6 @@ def release_lease(job: Job) -> None:
     job.lease_price_coefficient_micros = None
 
 
-async def receipts_of(session: AsyncSession, client_id: str, job_id: str) -> list[Receipt]:
+async def receipts_of(session: AsyncSession, client_id: str | None, job_id: str) -> list[Receipt]:
     await get_own_job(session, client_id, job_id)
     return list(await session.scalars(select(Receipt).where(Receipt.job_id == job_id)))

@@ -24,6 +24,12 @@ def spec_of(request: pb.SubmitJobRequest) -> jobs.JobSpec:
         max_price_nanoton=request.max_price_nanoton, idempotency_key=request.idempotency_key)
 
 
+def visible_client() -> str | None:
+    """Whose jobs the caller sees: an admin every client's, anyone else its own."""
+    caller = current_caller.get()
+    return None if caller.is_admin else caller.client_id
+
+
 class JobServicer(pb_grpc.JobServiceServicer):
     def __init__(self, database: Database, market: Market, new_work: NewWork):
         self.database = database
@@ -49,19 +55,19 @@ class JobServicer(pb_grpc.JobServiceServicer):
 
     async def GetJobStatus(self, request, context):
         async with self.database.transaction() as session:
-            return convert.job(await jobs.get_own_job(session, current_caller.get().client_id, request.job_id))
+            return convert.job(await jobs.get_own_job(session, visible_client(), request.job_id))
 
     async def ListJobReceipts(self, request, context):
         async with self.database.transaction() as session:
-            receipts = await jobs.receipts_of(session, current_caller.get().client_id, request.job_id)
+            receipts = await jobs.receipts_of(session, visible_client(), request.job_id)
             return pb.ListJobReceiptsResponse(receipts=[convert.receipt(r) for r in receipts])
 
     async def ListJobs(self, request, context):
         async with self.database.transaction() as session:
-            rows, next_token = await jobs.list_jobs(session, current_caller.get().client_id, request.status,
+            rows, next_token = await jobs.list_jobs(session, visible_client(), request.status,
                                                     request.limit, request.page_token)
             return pb.ListJobsResponse(jobs=[convert.job(j) for j in rows], next_page_token=next_token)
 
     async def CancelJob(self, request, context):
         async with self.database.transaction() as session:
-            return convert.job(await jobs.cancel(session, current_caller.get().client_id, request.job_id))
+            return convert.job(await jobs.cancel(session, visible_client(), request.job_id))

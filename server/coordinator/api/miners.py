@@ -9,12 +9,14 @@ from computepool.v1 import miner_service_pb2_grpc as pb_grpc
 from google.protobuf import json_format
 
 from .. import dispatch, miners
+from ..callers import current_caller, owner_scope
 from ..db import Database
-from ..errors import Validator
+from ..errors import PermissionDenied, Validator
 from ..heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
 from ..market import Market
 from ..models import Participant, utcnow
 from ..receipts import ReceiptSigner
+from ..ton import parse_address
 from . import convert, rest
 
 TOKEN_METADATA = "x-miner-token"
@@ -63,6 +65,15 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         self._checked[token] = (time.monotonic(), who)
         return who
 
+    async def _identify_owned(self, context, miner_id: str) -> miners.MinerIdentity:
+        """The miner, which must belong to the participant owning the caller's API key."""
+        who = await self._identify(context, miner_id)
+        caller = current_caller.get()
+        if not caller.is_admin and caller.participant_id != who.participant_id:
+            raise PermissionDenied("this miner belongs to another participant than your API key",
+                                   reason="NOT_OWNER")
+        return who
+
     async def RegisterMiner(self, request, context):
         spec = miners.MinerSpec(
             address=request.address, endpoint=request.endpoint,
@@ -72,7 +83,14 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             vram_gb=request.hardware.vram_gb, max_concurrent_jobs=request.hardware.max_concurrent_jobs or 1,
             price_coefficient=convert.optional(request, "price_coefficient"), public_key=request.public_key,
             stats_port=request.stats_port)
+        owner = owner_scope()
+
         async def register(session):
+            if owner is not None:  # a participant's miner key registers that participant's miners only
+                wallet = (await session.get(Participant, owner)).wallet_raw
+                if parse_address(spec.address, "address").raw != wallet:
+                    raise PermissionDenied("a miner key registers miners for its own participant's wallet only",
+                                           reason="NOT_OWNER")
             miner, worker, token = await miners.register(session, spec, self.market)
             wallet = (await session.get(Participant, worker.participant_id)).wallet_address
             return pb.RegisterMinerResponse(miner=convert.miner(miner, worker, wallet), miner_token=token)
@@ -91,7 +109,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
 
     async def SendHeartbeat(self, request, context):
         beat_of(request.heartbeat)  # refuse bad input before the credential lookup
-        who = await self._identify(context, request.miner_id)
+        who = await self._identify_owned(context, request.miner_id)
         return await self._beat(who.miner_id, who.worker_id, request.heartbeat)
 
     async def StreamHeartbeats(self, request_iterator, context):
@@ -100,7 +118,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         identity = None
         async for message in request_iterator:
             if identity is None:
-                identity = await self._identify(context, message.miner_id)
+                identity = await self._identify_owned(context, message.miner_id)
             if message.HasField("heartbeat"):
                 ack = await self._beat(identity.miner_id, identity.worker_id, message.heartbeat)
                 yield pb.StreamHeartbeatsResponse(ack=ack)
@@ -117,7 +135,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
 
     async def FetchJobs(self, request, context):
         max_jobs, wait_s = dispatch.validate_fetch(request.max_jobs, request.wait.ToTimedelta().total_seconds())
-        miner_id = (await self._identify(context, request.miner_id)).miner_id
+        miner_id = (await self._identify_owned(context, request.miner_id)).miner_id
         deadline = time.monotonic() + wait_s
         while True:
             assignments = await self._claim(miner_id, max_jobs)
@@ -127,7 +145,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             await self.new_work.wait(min(remaining, FETCH_RECHECK_S))
 
     async def SubmitResult(self, request, context):
-        who = await self._identify(context, request.miner_id)
+        who = await self._identify_owned(context, request.miner_id)
         async with self.database.transaction() as session:
             job, receipt = await dispatch.submit_result(session, who, result_spec(request), self.market, self.signer,
                                                         utcnow())
@@ -139,7 +157,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         return response
 
     async def SubmitResults(self, request, context):
-        who = await self._identify(context, request.miner_id)
+        who = await self._identify_owned(context, request.miner_id)
         specs = [result_spec(r) for r in request.results]
         async with self.database.transaction() as session:
             outcomes = await dispatch.submit_results(session, who, specs, self.market, self.signer, utcnow())

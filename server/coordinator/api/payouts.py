@@ -7,6 +7,7 @@ from computepool.v1 import payout_service_pb2_grpc as pb_grpc
 from google.api import httpbody_pb2
 
 from .. import payouts
+from ..callers import require_owner, scoped_participant_filter
 from ..db import Database
 from ..money import nanoton_to_ton
 from . import convert, rest
@@ -18,14 +19,16 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
 
     async def ListPayouts(self, request, context):
         async with self.database.transaction() as session:
-            rows, next_token = await payouts.list_payouts(session, request.participant_id, request.limit,
-                                                          request.page_token)
+            rows, next_token = await payouts.list_payouts(
+                session, scoped_participant_filter(request.participant_id), request.limit, request.page_token)
         await rest.send_next_page_token(context, next_token)
         return pb.ListPayoutsResponse(payouts=[convert.payout(p) for p in rows], next_page_token=next_token)
 
     async def GetPayout(self, request, context):
         async with self.database.transaction() as session:
-            return convert.payout(await payouts.get_payout(session, request.payout_id))
+            payout = await payouts.get_payout(session, request.payout_id)
+        require_owner(payout.participant_id, "payout")
+        return convert.payout(payout)
 
     async def CreatePayout(self, request, context):
         new = payouts.NewPayout(
@@ -41,6 +44,7 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
         return convert.payout(payout)
 
     async def GetPayoutSummary(self, request, context):
+        require_owner(request.participant_id, "participant")
         async with self.database.transaction() as session:
             summary = await payouts.payout_summary(session, request.participant_id)
         return pb.GetPayoutSummaryResponse(
@@ -53,6 +57,7 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
                       for m in summary.by_month])
 
     async def ExportTaxReport(self, request, context):
+        require_owner(request.participant_id, "participant")
         async with self.database.transaction() as session:
             text, filename = await payouts.tax_report(session, request.participant_id, request.year)
         await context.send_initial_metadata((("content-disposition", f'attachment; filename="{filename}"'),))

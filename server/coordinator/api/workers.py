@@ -6,8 +6,15 @@ from computepool.v1 import worker_service_pb2 as pb
 from computepool.v1 import worker_service_pb2_grpc as pb_grpc
 
 from .. import workers
+from ..callers import require_owner, scoped_participant_filter
 from ..db import Database
 from . import convert, rest
+
+
+async def owned_worker(session, worker_id: int):
+    worker = await workers.get_worker(session, worker_id)
+    require_owner(worker.participant_id, "worker")
+    return worker
 
 
 class WorkerServicer(pb_grpc.WorkerServiceServicer):
@@ -17,7 +24,7 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
     async def ListWorkers(self, request, context):
         async with self.database.transaction() as session:
             rows, next_token = await workers.list_workers(
-                session, request.participant_id, convert.optional(request, "is_active"), request.limit,
+                session, scoped_participant_filter(request.participant_id), convert.optional(request, "is_active"), request.limit,
                 request.page_token)
             revenue = await workers.revenue_of(session, rows)
             response = pb.ListWorkersResponse(workers=[convert.worker(w, revenue[w.id]) for w in rows],
@@ -27,7 +34,7 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
 
     async def GetWorker(self, request, context):
         async with self.database.transaction() as session:
-            return await self._shown(session, await workers.get_worker(session, request.worker_id))
+            return await self._shown(session, await owned_worker(session, request.worker_id))
 
     @staticmethod
     async def _shown(session, worker) -> pb.Worker:
@@ -39,6 +46,7 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
             instance_number=request.instance_number, host=request.host, stats_port=request.stats_port,
             price_coefficient=convert.optional(request, "price_coefficient"),
             is_active=convert.optional(request, "is_active"))
+        require_owner(request.participant_id, "participant")
         async with self.database.transaction() as session:
             shown = await self._shown(session, await workers.create_worker(session, new))
         await rest.send_created(context)
@@ -47,16 +55,19 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
     async def UpdateWorker(self, request, context):
         changes = {name: getattr(request, name) for name in workers.UPDATABLE if request.HasField(name)}
         async with self.database.transaction() as session:
+            await owned_worker(session, request.worker_id)
             return await self._shown(session, await workers.update_worker(session, request.worker_id, changes))
 
     async def GetWorkerMetrics(self, request, context):
         async with self.database.transaction() as session:
+            await owned_worker(session, request.worker_id)
             hours, samples = await workers.worker_metrics(session, request.worker_id, request.hours)
             return pb.GetWorkerMetricsResponse(worker_id=request.worker_id, hours=hours,
                                                samples=[convert.sample(s) for s in samples])
 
     async def GetWorkerStats(self, request, context):
         async with self.database.transaction() as session:
+            await owned_worker(session, request.worker_id)
             worker, (day, week, month) = await workers.worker_stats(session, request.worker_id)
             return pb.GetWorkerStatsResponse(
                 worker_id=worker.id, latest_status=worker.latest_status,
