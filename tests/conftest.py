@@ -25,6 +25,8 @@ from coordinator.settings import Settings
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from wallets import DOMAIN
+
 API_KEY = "test-key-1"
 AUTH = (("x-api-key", API_KEY),)
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -62,7 +64,8 @@ def database_url(request, tmp_path_factory):
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    values = dict(database_url=database_url, grpc_port=0, metrics_port=0, api_keys=(API_KEY,), shutdown_grace_s=1.0)
+    values = dict(database_url=database_url, grpc_port=0, metrics_port=0, api_keys=(API_KEY,), shutdown_grace_s=1.0,
+                  ton_proof_domains=(DOMAIN,))
     values.update(overrides)
     return Settings(**values)
 

@@ -22,8 +22,9 @@ def digest(result: dict) -> str:
 class Miner:
     def __init__(self, channel: grpc.aio.Channel, *, job_types=("llm_inference", "embedding", "echo"), models=(),
                  vram_gb=80.0, gpu_model="H100", price_coefficient=1.0, max_concurrent_jobs=64, wallet=None,
-                 name="rig", instance=0):
+                 name="rig", instance=0, auth=AUTH):
         self.stub = miner_service_pb2_grpc.MinerServiceStub(channel)
+        self.auth = auth  # the API key metadata the miner calls with
         self.key = nacl.signing.SigningKey.generate()
         self.wallet = wallet or forms(new_wallet())["non_bounceable"]
         self.request = pb.RegisterMinerRequest(
@@ -36,13 +37,13 @@ class Miner:
         self.worker_id = 0
 
     async def register(self) -> Miner:
-        response = await self.stub.RegisterMiner(self.request, metadata=AUTH)
+        response = await self.stub.RegisterMiner(self.request, metadata=self.auth)
         self.id, self.token, self.worker_id = response.miner.id, response.miner_token, response.miner.worker_id
         return self
 
     @property
     def metadata(self):
-        return AUTH + (("x-miner-token", self.token),)
+        return self.auth + (("x-miner-token", self.token),)
 
     async def fetch(self, max_jobs=1, wait_s=0.0) -> list[pb.JobAssignment]:
         wait = duration_pb2.Duration()
