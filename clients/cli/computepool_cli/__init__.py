@@ -1,0 +1,1 @@
+"""computepool: the command-line client of a computepool coordinator."""
