@@ -28,6 +28,43 @@ local function error_body(code, message)
   return '{"detail":' .. text .. ',"error":{"code":"' .. code .. '","message":' .. text .. ',"details":{}}}'
 end
 
+-- Protobuf wire encoding, just enough for a google.rpc.Status with RetryInfo and ErrorInfo.
+local function varint(n)
+  local out = {}
+  repeat
+    local byte = n % 128
+    n = (n - byte) / 128
+    if n > 0 then byte = byte + 128 end
+    out[#out + 1] = string.char(byte)
+  until n == 0
+  return table.concat(out)
+end
+
+local function field(number, bytes)
+  return string.char(number * 8 + 2) .. varint(#bytes) .. bytes
+end
+
+local function packed(type_name, bytes)
+  return field(1, "type.googleapis.com/" .. type_name) .. field(2, bytes)
+end
+
+-- A call Envoy's local rate limit refused (it marks the reply with x-computepool-rate-limited and
+-- adds the x-ratelimit-* headers): how long to wait and what to say.
+local function rate_limit_facts(headers)
+  local seconds = tonumber(headers:get("x-ratelimit-reset") or "") or 60
+  if seconds < 1 then seconds = 1 end
+  local limit = (headers:get("x-ratelimit-limit") or ""):match("^(%d+)") or "?"
+  return seconds, "rate limit exceeded: at most " .. limit .. " requests per minute from one address for this "
+    .. "kind of call; retry after " .. seconds .. " s"
+end
+
+local function rate_limited_status(seconds, message)
+  local retry_info = field(1, string.char(8) .. varint(seconds)) -- RetryInfo{retry_delay: Duration{seconds}}
+  local error_info = field(1, "RATE_LIMITED") .. field(2, "computepool.v1")
+  return string.char(8) .. varint(8) .. field(2, message) -- code RESOURCE_EXHAUSTED, message
+    .. field(3, packed("google.rpc.RetryInfo", retry_info)) .. field(3, packed("google.rpc.ErrorInfo", error_info))
+end
+
 function envoy_on_request(handle)
   local headers = handle:headers()
   local metadata = handle:streamInfo():dynamicMetadata()
@@ -37,7 +74,14 @@ end
 
 function envoy_on_response(handle)
   local headers = handle:headers()
+  local limited = headers:get("x-computepool-rate-limited") ~= nil
+  headers:remove("x-computepool-rate-limited")
   if (headers:get("content-type") or ""):find("application/grpc", 1, true) == 1 then
+    if limited then
+      local seconds, message = rate_limit_facts(headers)
+      headers:replace("grpc-message", message)
+      headers:replace("grpc-status-details-bin", handle:base64Escape(rate_limited_status(seconds, message)))
+    end
     return
   end
   -- The transcoder copies the OK trailers of unary calls into the headers; REST has no use for them.
@@ -59,6 +103,11 @@ function envoy_on_response(handle)
     end
     local http_status, server_body = take("x-http-status"), take("x-error-body")
     if http_status then headers:replace(":status", http_status) end
+    if limited then
+      local seconds, message = rate_limit_facts(headers)
+      headers:replace("retry-after", tostring(seconds))
+      server_body = error_body("RATE_LIMITED", message)
+    end
     if not server_body then
       local message = text:match('"message":"(.-)"') or text:gsub("%s+$", "")
       server_body = error_body(CODES[tonumber(http_status) or status] or "ERROR", message)

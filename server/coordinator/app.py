@@ -108,7 +108,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     new_work = NewWork()
     job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(database, market, new_work), server)
     miner_service_pb2_grpc.add_MinerServiceServicer_to_server(
-        MinerServicer(database, market, signer, heartbeats, new_work), server)
+        MinerServicer(database, market, signer, heartbeats, new_work, settings.stream_messages_per_minute), server)
     receipt_service_pb2_grpc.add_ReceiptServiceServicer_to_server(ReceiptServicer(signer), server)
     user_service_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(database, settings, authenticator), server)
     api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(database, authenticator), server)

@@ -17,17 +17,53 @@ SERVICES = ["computepool.v1.WorkerService", "computepool.v1.ParticipantService",
             "computepool.v1.ApiKeyService"]
 
 
-def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, admin_port: int = 0,
-           listen_host: str = "127.0.0.1") -> str:
+# Rate-limited route families: (family, :path regex — matched against the WHOLE path, query
+# included —, HTTP method or "!METHOD" for any other, or None). REST paths and the native gRPC
+# paths of the same rpcs fall in the same family.
+POOL_REST = r"/api/v1/(workers|participants|payouts)([/?].*)?"
+POOL_GRPC = r"/computepool\.v1\.(WorkerService|ParticipantService|PayoutService)/"
+FAMILY_RULES = [
+    ("pool_read", POOL_REST, "GET"), ("pool_write", POOL_REST, "!GET"),
+    ("pool_read", POOL_GRPC + "(List|Get|Export).*", None), ("pool_write", POOL_GRPC + "(Create|Update).*", None),
+    ("client", r"/(api/)?v1/(client|receipts)/.*", None),
+    ("client", r"/computepool\.v1\.(JobService|ReceiptService)/.*", None),
+    ("miner", r"/(api/)?v1/miner/.*", None), ("miner", r"/computepool\.v1\.MinerService/.*", None),
+    ("user", r"/(api/)?v1/(users|exchange|admin)/.*", None),
+    ("user", r"/computepool\.v1\.(UserService|ExchangeService|ApiKeyService)/.*", None),
+]
+
+
+def rate_limit_config(limits: dict[str, int]) -> tuple[list, list]:
+    """(descriptors, rate_limits) for Envoy's local rate limit filter: one token bucket per
+    client address and family (a wildcard descriptor: Envoy makes a bucket per address it sees),
+    refilled to the family's limit every minute."""
+    actions = []
+    for family, path_regex, method in FAMILY_RULES:
+        headers = [{"name": ":path", "string_match": {"safe_regex": {"regex": path_regex}}}]
+        if method:
+            headers.append({"name": ":method", "string_match": {"exact": method.lstrip("!")},
+                            "invert_match": method.startswith("!")})
+        actions.append({"actions": [{"remote_address": {}}, {"header_value_match": {
+            "descriptor_key": "family", "descriptor_value": family, "headers": headers}}]})
+    descriptors = [{"entries": [{"key": "remote_address", "value": ""}, {"key": "family", "value": family}],
+                    "token_bucket": {"max_tokens": per_minute, "tokens_per_fill": per_minute, "fill_interval": "60s"}}
+                   for family, per_minute in limits.items()]
+    return descriptors, actions
+
+
+def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_limits: dict[str, int],
+           admin_port: int = 0, listen_host: str = "127.0.0.1") -> str:
     """The config text. Several server processes are listed one endpoint each: Envoy keeps one
     HTTP/2 connection per endpoint, so a shared SO_REUSEPORT port would load them unevenly."""
     endpoints = [{"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}
                  for port in grpc_ports]
+    descriptors, actions = rate_limit_config(rate_limits)
     values = {
         "ADMIN_PORT": str(admin_port), "LISTEN_HOST": listen_host, "LISTEN_PORT": str(listen_port),
         "METRICS_PORT": str(metrics_port), "GRPC_ENDPOINTS": json.dumps(endpoints),
         "SERVICES": json.dumps(SERVICES), "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
         "LUA_PATH": str(ENVOY_DIR / "filter.lua"),
+        "RATE_LIMIT_DESCRIPTORS": json.dumps(descriptors), "RATE_LIMIT_ACTIONS": json.dumps(actions),
     }
     template = (ENVOY_DIR / "envoy.yaml.template").read_text()
     return re.sub(r"\$\{([A-Z_]+)\}", lambda m: values[m.group(1)], template)

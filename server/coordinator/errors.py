@@ -63,6 +63,16 @@ class Unimplemented(DomainError):
     reason = "NOT_IMPLEMENTED"
 
 
+class ResourceExhausted(DomainError):
+    """Over a rate limit; `retry_after_s` says when to try again."""
+
+    reason = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
 class Validator:
     """Collects field violations so a request reports all of them at once."""
 

@@ -24,7 +24,8 @@ def main() -> int:
     state.mkdir(exist_ok=True)
     config = state / "envoy.yaml"
     config.write_text(render(listen_port=settings.api_port, listen_host=settings.api_host,
-                             grpc_ports=[settings.grpc_port], metrics_port=settings.metrics_port))
+                             grpc_ports=[settings.grpc_port], metrics_port=settings.metrics_port,
+                             rate_limits=dict(settings.rate_limits)))
     server = subprocess.Popen([sys.executable, "-m", "coordinator"], env=os.environ.copy())
     envoy = start_envoy(config, state / "envoy.log")
     print(f"computepool: REST and gRPC on http://{settings.api_host}:{settings.api_port} (Envoy), "

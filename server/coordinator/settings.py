@@ -53,6 +53,12 @@ class Settings:
     login_challenge_ttl_s: float = 300.0
     ton_proof_max_age_s: float = 900.0
     session_ttl_s: float = 86400.0
+    # Requests per minute per client address and route family, enforced by Envoy
+    # (RATE_LIMITS=pool_read=100,pool_write=20,client=100,miner=1000,user=60).
+    rate_limits: tuple[tuple[str, int], ...] = (("pool_read", 100), ("pool_write", 20), ("client", 100),
+                                                ("miner", 1000), ("user", 60))
+    # Messages per minute on one heartbeat stream, enforced by the server.
+    stream_messages_per_minute: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +110,8 @@ class Settings:
             login_challenge_ttl_s=number("LOGIN_CHALLENGE_TTL_SECONDS", defaults.login_challenge_ttl_s, float),
             ton_proof_max_age_s=number("TON_PROOF_MAX_AGE_SECONDS", defaults.ton_proof_max_age_s, float),
             session_ttl_s=number("SESSION_TTL_SECONDS", defaults.session_ttl_s, float),
+            rate_limits=parse_rate_limits(env.get("RATE_LIMITS", ""), defaults.rate_limits),
+            stream_messages_per_minute=number("STREAM_MESSAGES_PER_MINUTE", defaults.stream_messages_per_minute),
         )
 
 
@@ -116,3 +124,15 @@ def parse_prices(raw: str) -> tuple[tuple[str, int], ...]:
             raise ValueError(f"JOB_PRICES entry {item!r} is not job_type=<nanoTON per unit>")
         prices.append((name.strip(), int(price)))
     return tuple(prices)
+
+
+def parse_rate_limits(raw: str, defaults: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    """RATE_LIMITS=miner=2000,user=30 overrides those families; the others keep their default."""
+    limits = dict(defaults)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        family, _, per_minute = item.partition("=")
+        if family.strip() not in limits or not per_minute.strip().isdigit() or int(per_minute) < 1:
+            raise ValueError(f"RATE_LIMITS entry {item!r} is not <family>=<requests per minute> "
+                             f"with family one of {', '.join(limits)}")
+        limits[family.strip()] = int(per_minute)
+    return tuple(limits.items())

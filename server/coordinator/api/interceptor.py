@@ -16,7 +16,7 @@ import json
 import logging
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -28,6 +28,7 @@ from ..errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
     Unimplemented,
 )
@@ -50,6 +51,7 @@ STATUS_OF = {
     Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, 401),
     PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, 403),
     Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, 501),
+    ResourceExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, 429),
 }
 
 
@@ -70,6 +72,9 @@ async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> N
     code, http_status = next(((c, h) for cls, (c, h) in STATUS_OF.items() if isinstance(error, cls)),
                              (grpc.StatusCode.INTERNAL, 500))
     details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=error.metadata))]
+    if isinstance(error, ResourceExhausted):
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(
+            seconds=error.retry_after_s))))
     if isinstance(error, InvalidArgument):
         details.append(_pack(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)

@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from .. import dispatch, miners
 from ..callers import current_caller, owner_scope
 from ..db import Database
-from ..errors import PermissionDenied, Validator
+from ..errors import PermissionDenied, ResourceExhausted, Validator
 from ..heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
 from ..market import Market
 from ..models import Participant, utcnow
@@ -43,14 +43,33 @@ def beat_of(message: pb.Heartbeat) -> Beat:
                 message.requests_total, message.errors_total, tuple(message.running_job_ids))
 
 
+class StreamBudget:
+    """At most `per_minute` messages on one stream in any fixed minute counted from the first."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self.window_start = time.monotonic()
+        self.used = 0
+
+    def spend(self) -> None:
+        now = time.monotonic()
+        if now - self.window_start >= 60:
+            self.window_start, self.used = now, 0
+        self.used += 1
+        if self.used > self.per_minute:
+            raise ResourceExhausted(f"more than {self.per_minute} messages in a minute on this heartbeat stream",
+                                    retry_after_s=int(self.window_start + 60 - now) + 1)
+
+
 class MinerServicer(pb_grpc.MinerServiceServicer):
     def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
-                 new_work: dispatch.NewWork):
+                 new_work: dispatch.NewWork, stream_messages_per_minute: int):
         self.database = database
         self.market = market
         self.signer = signer
         self.heartbeats = heartbeats
         self.new_work = new_work
+        self.stream_messages_per_minute = stream_messages_per_minute
         self._checked: dict[str, tuple[float, miners.MinerIdentity]] = {}  # token -> (checked at, identity)
 
     async def _identify(self, context, miner_id: str) -> miners.MinerIdentity:
@@ -114,9 +133,12 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
 
     async def StreamHeartbeats(self, request_iterator, context):
         """Authenticated once, on the first message; each heartbeat is acked after it is written;
-        `ready_for_jobs` leases jobs and pushes them down the stream."""
+        `ready_for_jobs` leases jobs and pushes them down the stream. Limited per stream (not per
+        message as a call): STREAM_MESSAGES_PER_MINUTE, then RESOURCE_EXHAUSTED with RetryInfo."""
         identity = None
+        budget = StreamBudget(self.stream_messages_per_minute)
         async for message in request_iterator:
+            budget.spend()
             if identity is None:
                 identity = await self._identify_owned(context, message.miner_id)
             if message.HasField("heartbeat"):
