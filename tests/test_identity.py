@@ -14,12 +14,13 @@ from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
 from conftest import AUTH
+from coordinator.launch import server_env, start_server_process
 from coordinator.models import ApiKey, LoginChallenge, Participant, UserSession
 from helpers import error_details
 from identity_helpers import Identity
 from market_helpers import Miner
 from sqlalchemy import func, select, update
-from wallets import Wallet
+from wallets import DOMAIN, Wallet
 
 
 @pytest.fixture
@@ -220,3 +221,33 @@ async def test_balances_come_from_the_ledger_and_are_private(identity, channel):
                                                    metadata=session), grpc.StatusCode.PERMISSION_DENIED) == "NOT_OWNER"
     admin_view = await identity.users.GetBalance(user_pb.GetBalanceRequest(user_id=buyer.user.id), metadata=AUTH)
     assert admin_view == mine
+
+
+async def test_secrets_and_tokens_never_reach_the_logs(database_url):
+    """A server process is driven with every kind of credential, good and bad, including ones
+    that make it fail; nothing it prints contains any of them."""
+    bootstrap = "bootstrap-" + "s3cret" * 4
+    env = server_env(DATABASE_URL=database_url, API_KEYS=bootstrap, TON_PROOF_DOMAINS=DOMAIN,
+                     SECRET_KEY="log-test-secret-key")
+    process, port = await start_server_process(env, drain_output=False)
+    secrets_seen = {bootstrap, "log-test-secret-key"}
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            identity = Identity(channel)
+            admin = (("x-api-key", bootstrap),)
+            made = await identity.keys.CreateApiKey(key_pb.CreateApiKeyRequest(role="client"), metadata=admin)
+            login, session = await identity.login()
+            secrets_seen |= {made.key, login.session_token}
+            jobs = job_service_pb2_grpc.JobServiceStub(channel)
+            await jobs.SubmitJob(job_pb.SubmitJobRequest(job_type="echo"), metadata=(("x-api-key", made.key),))
+            await identity.users.GetMe(user_pb.GetMeRequest(), metadata=session)
+            await identity.users.Logout(user_pb.LogoutRequest(), metadata=session)
+            for metadata in (session, (("x-api-key", made.key[:-1] + "x"),), (("x-session-token", "cps_" + "z" * 43),)):
+                with pytest.raises(grpc.aio.AioRpcError):
+                    await identity.users.GetMe(user_pb.GetMeRequest(), metadata=metadata)
+            secrets_seen |= {made.key[:-1] + "x", "cps_" + "z" * 43}
+    finally:
+        process.terminate()
+        output = (await process.communicate())[0].decode()
+    assert "shutting down" in output  # the log was captured
+    assert not [secret for secret in secrets_seen if secret in output]

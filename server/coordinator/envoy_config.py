@@ -51,8 +51,18 @@ def rate_limit_config(limits: dict[str, int]) -> tuple[list, list]:
     return descriptors, actions
 
 
+def transport_socket(cert_file: str, key_file: str) -> dict | None:
+    """Envoy terminates TLS with this certificate (ALPN offers h2 for gRPC, http/1.1 for REST)."""
+    if not (cert_file and key_file):
+        return None
+    return {"name": "envoy.transport_sockets.tls", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        "common_tls_context": {"alpn_protocols": ["h2", "http/1.1"], "tls_certificates": [
+            {"certificate_chain": {"filename": cert_file}, "private_key": {"filename": key_file}}]}}}
+
+
 def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_limits: dict[str, int],
-           admin_port: int = 0, listen_host: str = "127.0.0.1") -> str:
+           admin_port: int = 0, listen_host: str = "127.0.0.1", tls_cert_file: str = "", tls_key_file: str = "") -> str:
     """The config text. Several server processes are listed one endpoint each: Envoy keeps one
     HTTP/2 connection per endpoint, so a shared SO_REUSEPORT port would load them unevenly."""
     endpoints = [{"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}
@@ -64,6 +74,7 @@ def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_l
         "SERVICES": json.dumps(SERVICES), "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
         "LUA_PATH": str(ENVOY_DIR / "filter.lua"),
         "RATE_LIMIT_DESCRIPTORS": json.dumps(descriptors), "RATE_LIMIT_ACTIONS": json.dumps(actions),
+        "TRANSPORT_SOCKET": json.dumps(transport_socket(tls_cert_file, tls_key_file)),
     }
     template = (ENVOY_DIR / "envoy.yaml.template").read_text()
     return re.sub(r"\$\{([A-Z_]+)\}", lambda m: values[m.group(1)], template)

@@ -25,10 +25,12 @@ def main() -> int:
     config = state / "envoy.yaml"
     config.write_text(render(listen_port=settings.api_port, listen_host=settings.api_host,
                              grpc_ports=[settings.grpc_port], metrics_port=settings.metrics_port,
-                             rate_limits=dict(settings.rate_limits)))
+                             rate_limits=dict(settings.rate_limits), tls_cert_file=settings.tls_cert_file,
+                             tls_key_file=settings.tls_key_file))
     server = subprocess.Popen([sys.executable, "-m", "coordinator"], env=os.environ.copy())
     envoy = start_envoy(config, state / "envoy.log")
-    print(f"computepool: REST and gRPC on http://{settings.api_host}:{settings.api_port} (Envoy), "
+    scheme = "https" if settings.tls_cert_file else "http"
+    print(f"computepool: REST and gRPC on {scheme}://{settings.api_host}:{settings.api_port} (Envoy), "
           f"gRPC on {settings.grpc_host}:{settings.grpc_port}; Envoy log in {state / 'envoy.log'}", flush=True)
 
     stopping = False

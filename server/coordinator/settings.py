@@ -57,6 +57,9 @@ class Settings:
     # (RATE_LIMITS=pool_read=100,pool_write=20,client=100,miner=1000,user=60).
     rate_limits: tuple[tuple[str, int], ...] = (("pool_read", 100), ("pool_write", 20), ("client", 100),
                                                 ("miner", 1000), ("user", 60))
+    # Envoy terminates TLS with this certificate and key (PEM files) when both are set.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
     # Messages per minute on one heartbeat stream, enforced by the server.
     stream_messages_per_minute: int = 1000
 
@@ -111,6 +114,8 @@ class Settings:
             ton_proof_max_age_s=number("TON_PROOF_MAX_AGE_SECONDS", defaults.ton_proof_max_age_s, float),
             session_ttl_s=number("SESSION_TTL_SECONDS", defaults.session_ttl_s, float),
             rate_limits=parse_rate_limits(env.get("RATE_LIMITS", ""), defaults.rate_limits),
+            tls_cert_file=text("TLS_CERT_FILE", ""),
+            tls_key_file=text("TLS_KEY_FILE", ""),
             stream_messages_per_minute=number("STREAM_MESSAGES_PER_MINUTE", defaults.stream_messages_per_minute),
         )
 
