@@ -213,7 +213,7 @@ async def test_balances_come_from_the_ledger_and_are_private(identity, channel):
     assert charge == 10 * 20 * 1  # units x llm_inference price x coefficient 1
 
     mine = await identity.users.GetBalance(user_pb.GetBalanceRequest(user_id=buyer.user.id), metadata=session)
-    assert [(b.asset, b.amount_units, b.amount) for b in mine.balances] == [("TON", -charge, "-0.0000002")]
+    assert [(b.asset, b.amount_units, b.amount) for b in mine.balances] == [("TON", -charge, "-0.000000200")]
     earned = await identity.users.GetBalance(user_pb.GetBalanceRequest(user_id=seller_login.user.id),
                                              metadata=seller_session)
     assert [(b.asset, b.amount_units) for b in earned.balances] == [("TON", done.receipt.earning_nanoton)]

@@ -182,11 +182,6 @@ async def test_envoys_own_refusals_are_wrapped_in_the_same_shape(http):
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 
 
-async def test_services_of_later_issues_answer_not_implemented(http):
-    status, body, _ = await call(http, "GET", "/v1/exchange/payment-status/6f1c2d4e-0000-4000-8000-000000000000")
-    assert status == 501 and body["error"]["code"] == "NOT_IMPLEMENTED"
-
-
 async def test_native_grpc_passes_through_envoy(envoy):
     async with grpc.aio.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
         stub = participant_service_pb2_grpc.ParticipantServiceStub(channel)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import grpc
 from computepool.v1 import (
     api_key_service_pb2_grpc,
+    exchange_service_pb2_grpc,
     job_service_pb2_grpc,
     miner_service_pb2_grpc,
     participant_service_pb2_grpc,
@@ -24,17 +25,18 @@ from prometheus_client import start_http_server
 
 from .api.api_keys import ApiKeyServicer
 from .api.auth import Authenticator
+from .api.exchange import ExchangeServicer
 from .api.interceptor import ApiInterceptor
 from .api.jobs import JobServicer
 from .api.miners import MinerServicer
 from .api.participants import ParticipantServicer
 from .api.payouts import PayoutServicer
 from .api.receipts import ReceiptServicer
-from .api.unimplemented import register_pending
 from .api.users import UserServicer
 from .api.workers import WorkerServicer
 from .db import Database
 from .dispatch import NewWork, reap_forever
+from .exchange import ExchangeConfig, watch_forever
 from .heartbeats import HeartbeatBuffer
 from .market import Market
 from .metrics import PoolCollector, build_registry, refresh_forever
@@ -112,10 +114,11 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     receipt_service_pb2_grpc.add_ReceiptServiceServicer_to_server(ReceiptServicer(signer), server)
     user_service_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(database, settings, authenticator), server)
     api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(database, authenticator), server)
+    exchange_config = ExchangeConfig.from_settings(settings)
+    exchange_service_pb2_grpc.add_ExchangeServiceServicer_to_server(ExchangeServicer(database, exchange_config), server)
     service_names = [f"computepool.v1.{name}" for name in ("WorkerService", "ParticipantService", "PayoutService",
                                                            "JobService", "MinerService", "ReceiptService",
-                                                           "UserService", "ApiKeyService")]
-    service_names += register_pending(server)
+                                                           "UserService", "ApiKeyService", "ExchangeService")]
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -131,4 +134,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         poller = StatsPoller(database, settings)
         pool.background.append(poller.run_forever)
         pool.background.append(lambda: reap_forever(database, market, settings.reaper_interval_s))
+        if exchange_config.xpub is not None and settings.bitcoin_rpc_url:
+            pool.background.append(lambda: watch_forever(database, settings.bitcoin_rpc_url,
+                                                         settings.bitcoin_confirmations, settings.bitcoin_poll_s))
     return pool

@@ -59,10 +59,6 @@ class PermissionDenied(DomainError):
     reason = "PERMISSION_DENIED"
 
 
-class Unimplemented(DomainError):
-    reason = "NOT_IMPLEMENTED"
-
-
 class ResourceExhausted(DomainError):
     """Over a rate limit; `retry_after_s` says when to try again."""
 

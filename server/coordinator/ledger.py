@@ -10,7 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from .models import LedgerEntry
 
 TON = "TON"
+AITBC = "AITBC"
+DECIMALS = {TON: 9, AITBC: 9, "BTC": 8}  # decimal places of each asset's smallest unit
 POOL_FEES = "pool:fees"
+AITBC_ISSUED = "pool:aitbc-issued"  # the counterpart of every credit bought: the ledger balances
 
 
 def client_account(client_id: str) -> str:
@@ -57,3 +60,13 @@ async def earnings_by(session: AsyncSession, column, ids: list[int]) -> dict[int
     rows = await session.execute(select(column, func.sum(LedgerEntry.amount))
                                  .where(LedgerEntry.kind == "earning", column.in_(ids)).group_by(column))
     return {key: int(total) for key, total in rows}
+
+
+def record_deposit(session: AsyncSession, *, payment_id: str, client_id: str, participant_id: int,
+                   credit_units: int) -> None:
+    """Credits bought with Bitcoin: the client's account gains them, the issuing account owes them."""
+    common = dict(asset=AITBC, payment_id=payment_id, kind="deposit")
+    session.add_all([
+        LedgerEntry(account=client_account(client_id), amount=credit_units, participant_id=participant_id, **common),
+        LedgerEntry(account=AITBC_ISSUED, amount=-credit_units, **common),
+    ])

@@ -241,6 +241,7 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))     # charge | earning | fee | payout | deposit
     job_id: Mapped[str | None] = mapped_column(String(36), index=True)
     receipt_id: Mapped[str | None] = mapped_column(String(36))
+    payment_id: Mapped[str | None] = mapped_column(String(36), index=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -284,3 +285,37 @@ class LoginChallenge(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class Payment(Base):
+    """A request to buy AITBC credits with Bitcoin; credits the ledger once, when confirmed."""
+
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_status_expiry", "status", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | expired
+    amount_sat: Mapped[int] = mapped_column(BigInteger)
+    credit_units: Mapped[int] = mapped_column(BigInteger)  # AITBC in 10^-9 units
+    rate: Mapped[int] = mapped_column(BigInteger)          # BTC_TO_AITBC_RATE when it was created
+    address: Mapped[str] = mapped_column(String(100))
+    # BIP84 receive index when the address was derived from the pool's extended public key.
+    derivation_index: Mapped[int | None] = mapped_column(Integer, unique=True)
+    needs_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    txid: Mapped[str | None] = mapped_column(String(64))
+    confirmations: Mapped[int] = mapped_column(Integer, default=0)
+    received_sat: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class Counter(Base):
+    """A named counter advanced by one conditional UPDATE … RETURNING: the row lock hands out
+    each value once, across processes (the BIP84 receive index of the exchange)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

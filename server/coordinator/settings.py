@@ -23,7 +23,15 @@ class Settings:
     secret_key: str = ""
     # Bootstrap admin API keys (API_KEYS=key1,key2).
     api_keys: tuple[str, ...] = ()
+    # The exchange: an account extended public key (BIP84 zpub/vpub, or xpub/tpub) gives each
+    # payment its own address, confirmed by watching a Bitcoin Core node (BITCOIN_RPC_URL);
+    # with only BITCOIN_ADDRESS, payments share it and an admin confirms them.
     bitcoin_address: str = ""
+    bitcoin_xpub: str = ""
+    bitcoin_rpc_url: str = ""
+    bitcoin_confirmations: int = 1
+    bitcoin_poll_s: float = 30.0
+    payment_ttl_s: float = 3600.0
     btc_to_aitbc_rate: int = 100_000
     # Worker statistics polling.
     stats_poll_interval_s: float = 30.0
@@ -90,6 +98,11 @@ class Settings:
             secret_key=text("SECRET_KEY", ""),
             api_keys=tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip()),
             bitcoin_address=text("BITCOIN_ADDRESS", ""),
+            bitcoin_xpub=text("BITCOIN_XPUB", ""),
+            bitcoin_rpc_url=text("BITCOIN_RPC_URL", ""),
+            bitcoin_confirmations=number("BITCOIN_CONFIRMATIONS", defaults.bitcoin_confirmations),
+            bitcoin_poll_s=number("BITCOIN_POLL_SECONDS", defaults.bitcoin_poll_s, float),
+            payment_ttl_s=number("PAYMENT_TTL_SECONDS", defaults.payment_ttl_s, float),
             btc_to_aitbc_rate=number("BTC_TO_AITBC_RATE", defaults.btc_to_aitbc_rate),
             stats_poll_interval_s=number("STATS_POLL_INTERVAL_S", defaults.stats_poll_interval_s, float),
             stats_poll_timeout_s=number("STATS_POLL_TIMEOUT_S", defaults.stats_poll_timeout_s, float),

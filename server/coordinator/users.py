@@ -16,9 +16,6 @@ from .db import ConcurrentInsert, get_existing
 from .errors import Unauthenticated
 from .models import LedgerEntry, LoginChallenge, Participant, UserSession, utcnow
 
-# Decimal places of each asset's smallest unit.
-DECIMALS = {"TON": 9, "AITBC": 9, "BTC": 8}
-
 
 @dataclass(frozen=True)
 class LoginPolicy:
@@ -71,12 +68,3 @@ async def balances(session: AsyncSession, participant_id: int) -> dict[str, int]
     rows = await session.execute(select(LedgerEntry.asset, func.sum(LedgerEntry.amount))
                                  .where(LedgerEntry.account.in_(accounts)).group_by(LedgerEntry.asset))
     return {asset: int(total) for asset, total in rows}
-
-
-def decimal_text(units: int, asset: str) -> str:
-    """Exact decimal of an amount in smallest units: 1500000000 TON -> "1.5"."""
-    places = DECIMALS.get(asset, 0)
-    sign, units = ("-" if units < 0 else ""), abs(units)
-    whole, fraction = divmod(units, 10**places)
-    text = f"{whole}.{fraction:0{places}d}".rstrip("0").rstrip(".") if places else str(whole)
-    return sign + text

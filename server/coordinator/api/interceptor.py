@@ -30,7 +30,6 @@ from ..errors import (
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
-    Unimplemented,
 )
 from .access import RULES
 from .auth import Authenticator
@@ -50,7 +49,6 @@ STATUS_OF = {
     FailedPrecondition: (grpc.StatusCode.FAILED_PRECONDITION, 400),
     Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, 401),
     PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, 403),
-    Unimplemented: (grpc.StatusCode.UNIMPLEMENTED, 501),
     ResourceExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, 429),
 }
 

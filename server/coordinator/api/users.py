@@ -7,10 +7,11 @@ import datetime as dt
 from computepool.v1 import user_service_pb2 as pb
 from computepool.v1 import user_service_pb2_grpc as pb_grpc
 
-from .. import credentials, tonproof, users
+from .. import credentials, ledger, tonproof, users
 from ..callers import current_caller, owner_scope, require_owner
 from ..db import Database, get_existing
 from ..models import Participant
+from ..money import units_to_decimal_str
 from ..settings import Settings
 from . import convert
 from .auth import SESSION_TOKEN, Authenticator
@@ -71,5 +72,5 @@ class UserServicer(pb_grpc.UserServiceServicer):
         async with self.database.transaction() as session:
             totals = await users.balances(session, request.user_id)
         return pb.GetBalanceResponse(user_id=request.user_id, balances=[
-            pb.AssetBalance(asset=asset, amount=users.decimal_text(units, asset), amount_units=units)
+            pb.AssetBalance(asset=asset, amount=units_to_decimal_str(units, ledger.DECIMALS[asset]), amount_units=units)
             for asset, units in sorted(totals.items())])

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%computepool/v1/exchange_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x02\n\x07Payment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\x05\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\namount_btc\x18\x04 \x01(\x01\x12\x12\n\namount_sat\x18\x05 \x01(\x03\x12\x0f\n\x07\x61\x64\x64ress\x18\x06 \x01(\t\x12\x13\n\x0bpayment_uri\x18\x07 \x01(\t\x12\x14\n\x0c\x61mount_aitbc\x18\x08 \x01(\x01\x12.\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04txid\x18\n \x01(\t\x12\x15\n\rconfirmations\x18\x0b \x01(\x05\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63onfirmed_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x14\x43reatePaymentRequest\x12\x14\n\x0c\x61mount_aitbc\x18\x01 \x01(\x01\x12\x12\n\namount_sat\x18\x02 \x01(\x03\"-\n\x17GetPaymentStatusRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\"9\n\x15\x43onfirmPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x0c\n\x04txid\x18\x02 \x01(\t2\xa8\x04\n\x0f\x45xchangeService\x12\x9c\x01\n\rCreatePayment\x12$.computepool.v1.CreatePaymentRequest\x1a\x17.computepool.v1.Payment\"L\x82\xd3\xe4\x93\x02\x46\"\x1b/v1/exchange/create-payment:\x01*Z$\"\x1f/api/v1/exchange/create-payment:\x01*\x12\xb6\x01\n\x10GetPaymentStatus\x12\'.computepool.v1.GetPaymentStatusRequest\x1a\x17.computepool.v1.Payment\"`\x82\xd3\xe4\x93\x02Z\x12(/v1/exchange/payment-status/{payment_id}Z.\x12,/api/v1/exchange/payment-status/{payment_id}\x12\xbc\x01\n\x0e\x43onfirmPayment\x12%.computepool.v1.ConfirmPaymentRequest\x1a\x17.computepool.v1.Payment\"j\x82\xd3\xe4\x93\x02\x64\"*/v1/exchange/payments/{payment_id}/confirm:\x01*Z3\"./api/v1/exchange/payments/{payment_id}/confirm:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%computepool/v1/exchange_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x03\n\x07Payment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\x05\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\namount_btc\x18\x04 \x01(\x01\x12\x12\n\namount_sat\x18\x05 \x01(\x03\x12\x0f\n\x07\x61\x64\x64ress\x18\x06 \x01(\t\x12\x13\n\x0bpayment_uri\x18\x07 \x01(\t\x12\x14\n\x0c\x61mount_aitbc\x18\x08 \x01(\x01\x12.\n\nexpires_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04txid\x18\n \x01(\t\x12\x15\n\rconfirmations\x18\x0b \x01(\x05\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63onfirmed_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0creceived_sat\x18\x0e \x01(\x03\x12 \n\x18needs_admin_confirmation\x18\x0f \x01(\x08\x12\x1a\n\x12\x61mount_aitbc_units\x18\x10 \x01(\x03\"@\n\x14\x43reatePaymentRequest\x12\x14\n\x0c\x61mount_aitbc\x18\x01 \x01(\x01\x12\x12\n\namount_sat\x18\x02 \x01(\x03\"-\n\x17GetPaymentStatusRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\"f\n\x15\x43onfirmPaymentRequest\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x0c\n\x04txid\x18\x02 \x01(\t\x12\x14\n\x0creceived_sat\x18\x03 \x01(\x03\x12\x15\n\rconfirmations\x18\x04 \x01(\x05\x32\xa8\x04\n\x0f\x45xchangeService\x12\x9c\x01\n\rCreatePayment\x12$.computepool.v1.CreatePaymentRequest\x1a\x17.computepool.v1.Payment\"L\x82\xd3\xe4\x93\x02\x46\"\x1b/v1/exchange/create-payment:\x01*Z$\"\x1f/api/v1/exchange/create-payment:\x01*\x12\xb6\x01\n\x10GetPaymentStatus\x12\'.computepool.v1.GetPaymentStatusRequest\x1a\x17.computepool.v1.Payment\"`\x82\xd3\xe4\x93\x02Z\x12(/v1/exchange/payment-status/{payment_id}Z.\x12,/api/v1/exchange/payment-status/{payment_id}\x12\xbc\x01\n\x0e\x43onfirmPayment\x12%.computepool.v1.ConfirmPaymentRequest\x1a\x17.computepool.v1.Payment\"j\x82\xd3\xe4\x93\x02\x64\"*/v1/exchange/payments/{payment_id}/confirm:\x01*Z3\"./api/v1/exchange/payments/{payment_id}/confirm:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,13 +40,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXCHANGESERVICE'].methods_by_name['ConfirmPayment']._loaded_options = None
   _globals['_EXCHANGESERVICE'].methods_by_name['ConfirmPayment']._serialized_options = b'\202\323\344\223\002d\"*/v1/exchange/payments/{payment_id}/confirm:\001*Z3\"./api/v1/exchange/payments/{payment_id}/confirm:\001*'
   _globals['_PAYMENT']._serialized_start=121
-  _globals['_PAYMENT']._serialized_end=458
-  _globals['_CREATEPAYMENTREQUEST']._serialized_start=460
-  _globals['_CREATEPAYMENTREQUEST']._serialized_end=524
-  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_start=526
-  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_end=571
-  _globals['_CONFIRMPAYMENTREQUEST']._serialized_start=573
-  _globals['_CONFIRMPAYMENTREQUEST']._serialized_end=630
-  _globals['_EXCHANGESERVICE']._serialized_start=633
-  _globals['_EXCHANGESERVICE']._serialized_end=1185
+  _globals['_PAYMENT']._serialized_end=542
+  _globals['_CREATEPAYMENTREQUEST']._serialized_start=544
+  _globals['_CREATEPAYMENTREQUEST']._serialized_end=608
+  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_start=610
+  _globals['_GETPAYMENTSTATUSREQUEST']._serialized_end=655
+  _globals['_CONFIRMPAYMENTREQUEST']._serialized_start=657
+  _globals['_CONFIRMPAYMENTREQUEST']._serialized_end=759
+  _globals['_EXCHANGESERVICE']._serialized_start=762
+  _globals['_EXCHANGESERVICE']._serialized_end=1314
 # @@protoc_insertion_point(module_scope)

@@ -72,7 +72,10 @@ class ExchangeServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ConfirmPayment(self, request, context):
-        """Admin only: confirms a payment with a transaction id and credits it, once.
+        """Admin only: confirms a payment with a transaction id and credits it, once. Confirming a
+        confirmed payment again with the same txid returns it unchanged; with another txid it is
+        FAILED_PRECONDITION (ALREADY_CONFIRMED). An expired payment cannot be confirmed
+        (PAYMENT_EXPIRED), an underpaid one is not credited (UNDERPAID).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1,0 +1,51 @@
+"""ExchangeService: buying AITBC credits with Bitcoin."""
+
+from __future__ import annotations
+
+from computepool.v1 import exchange_service_pb2 as pb
+from computepool.v1 import exchange_service_pb2_grpc as pb_grpc
+
+from .. import exchange
+from ..bitcoin import payment_uri
+from ..callers import owner_scope, require_owner
+from ..db import Database
+from ..models import Payment
+from ..money import units_to_float
+from . import convert, rest
+
+
+def payment_message(payment: Payment) -> pb.Payment:
+    return pb.Payment(
+        id=payment.id, user_id=payment.participant_id, status=payment.status,
+        amount_btc=units_to_float(payment.amount_sat, 8), amount_sat=payment.amount_sat, address=payment.address,
+        payment_uri=payment_uri(payment.address, payment.amount_sat),
+        amount_aitbc=units_to_float(payment.credit_units, 9), amount_aitbc_units=payment.credit_units,
+        expires_at=convert.timestamp(payment.expires_at), txid=payment.txid or "", confirmations=payment.confirmations,
+        created_at=convert.timestamp(payment.created_at), confirmed_at=convert.timestamp(payment.confirmed_at),
+        received_sat=payment.received_sat, needs_admin_confirmation=payment.needs_admin)
+
+
+class ExchangeServicer(pb_grpc.ExchangeServiceServicer):
+    def __init__(self, database: Database, config: exchange.ExchangeConfig):
+        self.database = database
+        self.config = config
+
+    async def CreatePayment(self, request, context):
+        buyer = owner_scope()
+
+        async with self.database.transaction() as session:
+            created = payment_message(await exchange.create_payment(session, self.config, buyer,
+                                                                    request.amount_aitbc, request.amount_sat))
+        await rest.send_created(context)
+        return created
+
+    async def GetPaymentStatus(self, request, context):
+        async with self.database.transaction() as session:
+            payment = await exchange.get_payment(session, request.payment_id)
+            require_owner(payment.participant_id, "payment")
+            return payment_message(payment)
+
+    async def ConfirmPayment(self, request, context):
+        async with self.database.transaction() as session:
+            return payment_message(await exchange.confirm(session, request.payment_id, request.txid,
+                                                          request.confirmations, request.received_sat))
