@@ -251,3 +251,16 @@ async def test_secrets_and_tokens_never_reach_the_logs(database_url):
         output = (await process.communicate())[0].decode()
     assert "shutting down" in output  # the log was captured
     assert not [secret for secret in secrets_seen if secret in output]
+
+
+async def test_a_miner_key_acts_only_for_its_participants_miners(identity, channel):
+    owner_login, _ = await identity.login(owner_wallet := Wallet())
+    other_login, _ = await identity.login()
+    _, owner_key = await identity.api_key("miner", owner_login.user.id)
+    _, other_key = await identity.api_key("miner", other_login.user.id)
+    miner = await Miner(channel, wallet=owner_wallet.address, name="owned-rig", auth=owner_key).register()
+    await miner.heartbeat()
+    miner.auth = other_key  # the right miner token, presented with another participant's key
+    assert await refused(miner.heartbeat(), grpc.StatusCode.PERMISSION_DENIED) == "NOT_OWNER"
+    stranger = Miner(channel, wallet=owner_wallet.address, name="not-yours", auth=other_key)
+    assert await refused(stranger.register(), grpc.StatusCode.PERMISSION_DENIED) == "NOT_OWNER"

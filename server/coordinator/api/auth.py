@@ -18,6 +18,7 @@ from ..errors import Unauthenticated
 from ..models import utcnow
 
 CREDENTIAL_CACHE_S = 5.0
+CACHE_ENTRIES = 10_000
 API_KEY = "x-api-key"
 SESSION_TOKEN = "x-session-token"
 
@@ -71,6 +72,9 @@ class Authenticator:
         if cached and time.monotonic() < cached[0]:
             return cached[1]
         caller, valid_for = await lookup()
+        if len(self._checked) >= CACHE_ENTRIES:  # keep memory bounded: drop what has lapsed
+            now = time.monotonic()
+            self._checked = {key: entry for key, entry in self._checked.items() if entry[0] > now}
         self._checked[digest] = (time.monotonic() + valid_for, caller)
         return caller
 
