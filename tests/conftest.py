@@ -105,13 +105,14 @@ class Envoy:
     """A real Envoy process in front of given server ports; ports found through its admin API."""
 
     def __init__(self, workdir: pathlib.Path, grpc_ports: list[int], metrics_port: int,
-                 rate_limits: dict[str, int] | None = None, tls: tuple[str, str] = ("", "")):
+                 rate_limits: dict[str, int] | None = None, tls: tuple[str, str] = ("", ""), otlp_endpoint: str = ""):
         self.workdir = workdir
         config = workdir / "envoy.yaml"
         # Tests call far more often than a person: unless a test sets limits, they are out of reach.
         limits = rate_limits or {family: 10**6 for family, _ in Settings().rate_limits}
         config.write_text(render(listen_port=0, admin_port=0, grpc_ports=grpc_ports, metrics_port=metrics_port,
-                                 rate_limits=limits, tls_cert_file=tls[0], tls_key_file=tls[1]))
+                                 rate_limits=limits, tls_cert_file=tls[0], tls_key_file=tls[1],
+                                 otlp_endpoint=otlp_endpoint))
         admin_file = workdir / "admin-address"
         self.process = start_envoy(config, workdir / "envoy.log", admin_address_path=admin_file)
         self.admin = self._wait_for(lambda: admin_file.read_text().strip() if admin_file.exists() else None)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from .app import build_server
+from .observability import configure_logging, configure_tracing, shutdown_tracing
 from .settings import Settings
 
 
@@ -17,14 +19,18 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    print(f"computepool: gRPC on {settings.grpc_host}:{pool.grpc_port}, metrics on :{pool.metrics_port}", flush=True)
+    # launch.py (tests, benchmarks) reads the port from this line.
+    logging.getLogger(__name__).info("computepool: gRPC on %s:%d, metrics on :%d", settings.grpc_host, pool.grpc_port,
+                                     pool.metrics_port)
     await stopping.wait()
     logging.getLogger(__name__).info("shutting down: draining in-flight calls")
     await pool.stop()
+    shutdown_tracing()
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO").upper())
+    configure_tracing()
     asyncio.run(serve(Settings.from_env()))
 
 

@@ -21,7 +21,8 @@ from computepool.v1 import (
 )
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from prometheus_client import start_http_server
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry, start_http_server
 
 from .api.api_keys import ApiKeyServicer
 from .api.auth import Authenticator
@@ -40,6 +41,7 @@ from .exchange import ExchangeConfig, watch_forever
 from .heartbeats import HeartbeatBuffer
 from .market import Market
 from .metrics import PoolCollector, build_registry, refresh_forever
+from .observability import TRACER_NAME, RequestMetrics, trace_database, tracing_requested
 from .receipts import ReceiptSigner
 from .settings import Settings
 from .stats_poller import StatsPoller
@@ -57,6 +59,7 @@ class PoolServer:
     health: health.aio.HealthServicer
     service_names: list[str]
     collector: PoolCollector
+    registry: CollectorRegistry
     heartbeats: HeartbeatBuffer
     market: Market
     background: list = field(default_factory=list)  # coroutine factories run while serving
@@ -71,7 +74,7 @@ class PoolServer:
             raise RuntimeError(f"cannot bind gRPC port {self.settings.grpc_host}:{self.settings.grpc_port}")
         await self.server.start()
         self._metrics_httpd, _ = start_http_server(self.settings.metrics_port, addr=self.settings.grpc_host,
-                                                   registry=build_registry(self.collector))
+                                                   registry=self.registry)
         self.metrics_port = self._metrics_httpd.server_port
         self._tasks = [asyncio.create_task(factory()) for factory in self.background]
         for name in ["", *self.service_names]:
@@ -100,17 +103,23 @@ class PoolServer:
 def build_server(settings: Settings, *, background_duties: bool = True) -> PoolServer:
     database = Database(settings.database_url)
     authenticator = Authenticator(database, settings.api_keys)
-    server = grpc.aio.server(interceptors=[ApiInterceptor(authenticator)])
+    collector = PoolCollector()
+    registry = build_registry(collector)
+    tracer = trace.get_tracer(TRACER_NAME) if tracing_requested() else None
+    if tracer is not None:
+        trace_database(database.engine, tracer)
+    server = grpc.aio.server(interceptors=[ApiInterceptor(authenticator, RequestMetrics(registry), tracer)])
     worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(database), server)
     participant_service_pb2_grpc.add_ParticipantServiceServicer_to_server(ParticipantServicer(database), server)
     payout_service_pb2_grpc.add_PayoutServiceServicer_to_server(PayoutServicer(database), server)
     market = Market.from_settings(settings)
     signer = ReceiptSigner.from_settings(settings.coordinator_signing_key, settings.secret_key)
-    heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s)
+    heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s, tracer)
     new_work = NewWork()
     job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(database, market, new_work), server)
     miner_service_pb2_grpc.add_MinerServiceServicer_to_server(
-        MinerServicer(database, market, signer, heartbeats, new_work, settings.stream_messages_per_minute), server)
+        MinerServicer(database, market, signer, heartbeats, new_work, settings.stream_messages_per_minute, tracer),
+        server)
     receipt_service_pb2_grpc.add_ReceiptServiceServicer_to_server(ReceiptServicer(signer), server)
     user_service_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(database, settings, authenticator), server)
     api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(database, authenticator), server)
@@ -125,9 +134,9 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     reflection.enable_server_reflection(
         [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
 
-    collector = PoolCollector()
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
-                      service_names=service_names, collector=collector, heartbeats=heartbeats, market=market)
+                      service_names=service_names, collector=collector, registry=registry, heartbeats=heartbeats,
+                      market=market)
     pool.background.append(lambda: refresh_forever(collector, database))
     pool.background.append(heartbeats.run_forever)
     if background_duties:

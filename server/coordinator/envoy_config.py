@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 ENVOY_DIR = ROOT / "envoy"
@@ -61,13 +62,26 @@ def transport_socket(cert_file: str, key_file: str) -> dict | None:
             {"certificate_chain": {"filename": cert_file}, "private_key": {"filename": key_file}}]}}}
 
 
+def tracing(otlp_endpoint: str) -> dict | None:
+    """Envoy's OpenTelemetry tracer: every request sampled here; the server's sampler decides for
+    what it makes itself."""
+    if not otlp_endpoint:
+        return None
+    return {"provider": {"name": "envoy.tracers.opentelemetry", "typed_config": {
+        "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+        "grpc_service": {"envoy_grpc": {"cluster_name": "otlp"}, "timeout": "2s"},
+        "service_name": "computepool-envoy"}}, "random_sampling": {"value": 100}}
+
+
 def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_limits: dict[str, int],
-           admin_port: int = 0, listen_host: str = "127.0.0.1", tls_cert_file: str = "", tls_key_file: str = "") -> str:
+           admin_port: int = 0, listen_host: str = "127.0.0.1", tls_cert_file: str = "", tls_key_file: str = "",
+           otlp_endpoint: str = "") -> str:
     """The config text. Several server processes are listed one endpoint each: Envoy keeps one
     HTTP/2 connection per endpoint, so a shared SO_REUSEPORT port would load them unevenly."""
     endpoints = [{"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}
                  for port in grpc_ports]
     descriptors, actions = rate_limit_config(rate_limits)
+    otlp = urllib.parse.urlsplit(otlp_endpoint if "//" in otlp_endpoint else f"//{otlp_endpoint}")
     values = {
         "ADMIN_PORT": str(admin_port), "LISTEN_HOST": listen_host, "LISTEN_PORT": str(listen_port),
         "METRICS_PORT": str(metrics_port), "GRPC_ENDPOINTS": json.dumps(endpoints),
@@ -75,6 +89,8 @@ def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_l
         "LUA_PATH": str(ENVOY_DIR / "filter.lua"),
         "RATE_LIMIT_DESCRIPTORS": json.dumps(descriptors), "RATE_LIMIT_ACTIONS": json.dumps(actions),
         "TRANSPORT_SOCKET": json.dumps(transport_socket(tls_cert_file, tls_key_file)),
+        "TRACING": json.dumps(tracing(otlp_endpoint)),
+        "OTLP_HOST": otlp.hostname or "127.0.0.1", "OTLP_PORT": str(otlp.port or 4317),
     }
     template = (ENVOY_DIR / "envoy.yaml.template").read_text()
     return re.sub(r"\$\{([A-Z_]+)\}", lambda m: values[m.group(1)], template)

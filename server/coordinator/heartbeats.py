@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from opentelemetry import trace
 from sqlalchemy import func, select, update
 
 from . import dispatch
@@ -45,6 +46,7 @@ class _Pending:
     beat: Beat
     running: set[str] = field(default_factory=set)
     waiters: list[asyncio.Future] = field(default_factory=list)
+    senders: list = field(default_factory=list)  # span contexts of the calls waiting (tracing on)
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,9 @@ class Flushed:
 
 
 class HeartbeatBuffer:
-    def __init__(self, database: Database, market: Market, flush_every_s: float):
+    def __init__(self, database: Database, market: Market, flush_every_s: float, tracer: trace.Tracer | None = None):
         self.database = database
+        self.tracer = tracer
         self.market = market
         self.flush_every_s = flush_every_s
         self._pending: dict[str, _Pending] = {}
@@ -72,6 +75,8 @@ class HeartbeatBuffer:
         pending.running.update(beat.running_job_ids)
         waiter = asyncio.get_running_loop().create_future()
         pending.waiters.append(waiter)
+        if self.tracer is not None:
+            pending.senders.append(trace.get_current_span().get_span_context())
         return await waiter
 
     async def run_forever(self) -> None:
@@ -85,7 +90,13 @@ class HeartbeatBuffer:
             return
         now = utcnow()
         try:
-            extended, inactive = await self._write(batch, now)
+            if self.tracer is None:
+                extended, inactive = await self._write(batch, now)
+            else:  # one span for the batch, linked to every heartbeat it writes
+                links = [trace.Link(context) for p in batch.values() for context in p.senders if context.is_valid]
+                with self.tracer.start_as_current_span("heartbeat flush", links=links,
+                                                       attributes={"computepool.heartbeats": len(batch)}):
+                    extended, inactive = await self._write(batch, now)
         except Exception as error:  # the callers learn it; the next flush goes on
             log.exception("heartbeat flush failed")
             for pending in batch.values():

@@ -14,6 +14,7 @@ import time
 
 from . import migrate
 from .envoy_config import ROOT, render, start_envoy
+from .observability import otlp_endpoint
 from .settings import Settings
 
 
@@ -26,7 +27,7 @@ def main() -> int:
     config.write_text(render(listen_port=settings.api_port, listen_host=settings.api_host,
                              grpc_ports=[settings.grpc_port], metrics_port=settings.metrics_port,
                              rate_limits=dict(settings.rate_limits), tls_cert_file=settings.tls_cert_file,
-                             tls_key_file=settings.tls_key_file))
+                             tls_key_file=settings.tls_key_file, otlp_endpoint=otlp_endpoint()))
     server = subprocess.Popen([sys.executable, "-m", "coordinator"], env=os.environ.copy())
     envoy = start_envoy(config, state / "envoy.log")
     scheme = "https" if settings.tls_cert_file else "http"

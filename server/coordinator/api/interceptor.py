@@ -10,15 +10,18 @@ For REST, the documented JSON error body and the HTTP status travel in trailing 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import json
 import logging
+import time
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from opentelemetry import trace
 
 from ..callers import current_caller
 from ..errors import (
@@ -31,6 +34,7 @@ from ..errors import (
     ResourceExhausted,
     Unauthenticated,
 )
+from ..observability import RequestMetrics, incoming_context
 from .access import RULES
 from .auth import Authenticator
 from .rest import HTTP_STATUS
@@ -85,9 +89,48 @@ async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> N
     await context.abort(status.code, status.details, trailing_metadata=trailing)
 
 
+# Codes that mean the server failed (a span is marked as an error), not the caller.
+SERVER_FAULTS = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "DEADLINE_EXCEEDED", "UNIMPLEMENTED"})
+
+
 class ApiInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, authenticator: Authenticator):
+    def __init__(self, authenticator: Authenticator, metrics: RequestMetrics, tracer: trace.Tracer | None):
         self._authenticator = authenticator
+        self._metrics = metrics
+        self._tracer = tracer
+
+    @contextlib.asynccontextmanager
+    async def _observed(self, rpc: str, metadata, context):
+        """Counts and times the rpc by its final status code; with tracing on, it is a SERVER span
+        continuing the caller's trace."""
+        service, method = rpc[1:].split("/")
+        started = time.perf_counter()
+        span = None
+        scope = contextlib.nullcontext()
+        if self._tracer is not None:
+            scope = self._tracer.start_as_current_span(
+                rpc[1:], context=incoming_context(metadata), kind=trace.SpanKind.SERVER, record_exception=False,
+                set_status_on_exception=False, attributes={"rpc.system": "grpc", "rpc.service": service,
+                                                           "rpc.method": method})
+        with scope as span:
+            code = "UNKNOWN"
+            try:
+                yield
+                code = _code_name(context.code(), "OK")
+            except asyncio.CancelledError:
+                code = "CANCELLED"
+                raise
+            except BaseException:
+                code = _code_name(context.code(), "UNKNOWN")
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                self._metrics.observe(service, method, code, elapsed)
+                log.debug("rpc %s %s %.1f ms", rpc[1:], code, elapsed * 1000)
+                if span is not None:
+                    span.set_attribute("rpc.grpc.status_code", code)
+                    if code in SERVER_FAULTS:
+                        span.set_status(trace.Status(trace.StatusCode.ERROR, code))
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
@@ -108,7 +151,7 @@ class ApiInterceptor(grpc.aio.ServerInterceptor):
                                        reason="ROLE_NOT_ALLOWED", metadata={"rpc": method})
             current_caller.set(caller)
 
-        return _wrap(handler, admit)
+        return _wrap(handler, admit, lambda context: self._observed(method, metadata, context))
 
 
 @contextlib.asynccontextmanager
@@ -125,12 +168,16 @@ async def translated_errors(context: grpc.aio.ServicerContext, rpc: str):
         await abort_with(context, DomainError("internal error"))
 
 
-def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler:
+def _code_name(code, default: str) -> str:
+    return code.name if isinstance(code, grpc.StatusCode) else default
+
+
+def _wrap(handler: grpc.RpcMethodHandler, authenticate, observed) -> grpc.RpcMethodHandler:
     if handler.unary_unary or handler.stream_unary:
         behavior = handler.unary_unary or handler.stream_unary
 
         async def unary_response(request, context):
-            async with translated_errors(context, behavior.__qualname__):
+            async with observed(context), translated_errors(context, behavior.__qualname__):
                 await authenticate()
                 return await behavior(request, context)
 
@@ -141,7 +188,7 @@ def _wrap(handler: grpc.RpcMethodHandler, authenticate) -> grpc.RpcMethodHandler
     behavior = handler.unary_stream or handler.stream_stream
 
     async def streaming_response(request, context):
-        async with translated_errors(context, behavior.__qualname__):
+        async with observed(context), translated_errors(context, behavior.__qualname__):
             await authenticate()
             result = behavior(request, context)
             if inspect.isasyncgen(result):

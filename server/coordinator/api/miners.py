@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from computepool.v1 import miner_service_pb2 as pb
 from computepool.v1 import miner_service_pb2_grpc as pb_grpc
 from google.protobuf import json_format
+from opentelemetry import trace
 
 from .. import dispatch, miners
 from ..callers import current_caller, owner_scope
@@ -63,13 +65,14 @@ class StreamBudget:
 
 class MinerServicer(pb_grpc.MinerServiceServicer):
     def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
-                 new_work: dispatch.NewWork, stream_messages_per_minute: int):
+                 new_work: dispatch.NewWork, stream_messages_per_minute: int, tracer: trace.Tracer | None = None):
         self.database = database
         self.market = market
         self.signer = signer
         self.heartbeats = heartbeats
         self.new_work = new_work
         self.stream_messages_per_minute = stream_messages_per_minute
+        self.tracer = tracer
         self._checked: dict[str, tuple[float, miners.MinerIdentity]] = {}  # token -> (checked at, identity)
 
     async def _identify(self, context, miner_id: str) -> miners.MinerIdentity:
@@ -139,16 +142,20 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         budget = StreamBudget(self.stream_messages_per_minute)
         async for message in request_iterator:
             budget.spend()
-            if identity is None:
-                identity = await self._identify_owned(context, message.miner_id)
-            if message.HasField("heartbeat"):
-                ack = await self._beat(identity.miner_id, identity.worker_id, message.heartbeat)
-                yield pb.StreamHeartbeatsResponse(ack=ack)
-                for directive in ack.directives:
-                    yield pb.StreamHeartbeatsResponse(directive=directive)
-            if message.ready_for_jobs > 0:
-                for job in await self._claim(identity.miner_id, min(message.ready_for_jobs, 100)):
-                    yield pb.StreamHeartbeatsResponse(assignment=job)
+            # With tracing on, each message is a span under the stream's: the work it triggers
+            # (the lease claim, the heartbeat flush through a span link) traces back to it.
+            with self.tracer.start_as_current_span("StreamHeartbeats message") if self.tracer \
+                    else contextlib.nullcontext():
+                if identity is None:
+                    identity = await self._identify_owned(context, message.miner_id)
+                if message.HasField("heartbeat"):
+                    ack = await self._beat(identity.miner_id, identity.worker_id, message.heartbeat)
+                    yield pb.StreamHeartbeatsResponse(ack=ack)
+                    for directive in ack.directives:
+                        yield pb.StreamHeartbeatsResponse(directive=directive)
+                if message.ready_for_jobs > 0:
+                    for job in await self._claim(identity.miner_id, min(message.ready_for_jobs, 100)):
+                        yield pb.StreamHeartbeatsResponse(assignment=job)
 
     async def _claim(self, miner_id: str, max_jobs: int) -> list[pb.JobAssignment]:
         async with self.database.transaction() as session:
