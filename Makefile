@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUF := node_modules/.bin/buf
 INSTALLED := $(VENV)/.installed
+PROMETHEUS := /usr/bin/prometheus
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test deps gen check-gen lint postgres clean
@@ -12,7 +13,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 run: $(INSTALLED)
 	$(PY) -m coordinator.run_all
 
-test: deps lint check-gen postgres
+test: deps lint check-gen postgres $(PROMETHEUS)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
 
 deps: $(INSTALLED) $(BUF)
@@ -22,6 +23,11 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
+
+# Debian's Prometheus (and promtool): the metrics test runs a real one.
+$(PROMETHEUS):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus openssl || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus openssl)
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --silent

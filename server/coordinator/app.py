@@ -103,7 +103,7 @@ class PoolServer:
 def build_server(settings: Settings, *, background_duties: bool = True) -> PoolServer:
     database = Database(settings.database_url)
     authenticator = Authenticator(database, settings.api_keys)
-    collector = PoolCollector()
+    collector = PoolCollector(tuple(name for name, _ in settings.job_prices))
     registry = build_registry(collector)
     tracer = trace.get_tracer(TRACER_NAME) if tracing_requested() else None
     if tracer is not None:

@@ -38,7 +38,8 @@ class WorkerFigures:
 
 
 class PoolCollector:
-    def __init__(self) -> None:
+    def __init__(self, job_types: tuple[str, ...] = ()) -> None:
+        self.job_types = job_types  # active_jobs has a series for each, 0 when none runs
         self.workers: list[WorkerFigures] = []
         self.active_jobs: dict[str, int] = {}  # job type -> running jobs
         self.registered_miners = 0
@@ -96,8 +97,8 @@ class PoolCollector:
                 families["errors"].add_metric(label, w.errors_total)
         yield from families.values()
         active = GaugeMetricFamily("active_jobs", "Jobs leased to a worker right now", labels=["job_type"])
-        for job_type, count in sorted(self.active_jobs.items()):
-            active.add_metric([job_type], count)
+        for job_type in sorted(set(self.job_types) | set(self.active_jobs)):
+            active.add_metric([job_type], self.active_jobs.get(job_type, 0))
         yield active
         yield GaugeMetricFamily("registered_miners", "Miners registered and active", value=self.registered_miners)
 
