@@ -8,13 +8,19 @@ INSTALLED := $(VENV)/.installed
 PROMETHEUS := /usr/bin/prometheus
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test deps gen check-gen lint postgres clean
+.PHONY: run test bench deps gen check-gen lint postgres clean
 
 run: $(INSTALLED)
 	$(PY) -m coordinator.run_all
 
 test: deps lint check-gen postgres $(PROMETHEUS)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
+
+# The performance harness (bench/harness.py): real server, Envoy and PostgreSQL; writes
+# bench/results/bench.json and bench.md. One scenario: make bench SCENARIO=reads|fanin|dispatch
+SCENARIO ?= all
+bench: deps postgres
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH TEST_POSTGRES_URL=$(PG_URL) $(PY) bench/harness.py --scenario $(SCENARIO)
 
 deps: $(INSTALLED) $(BUF)
 

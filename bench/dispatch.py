@@ -47,10 +47,11 @@ def percentile(values: list[float], p: float) -> float:
 
 
 class Cluster:
-    """A fresh PostgreSQL database and N server processes on it."""
+    """A fresh PostgreSQL database and N server processes on it (`env` adds to their environment)."""
 
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, **env: str):
         self.processes = processes
+        self.extra_env = env
         self.name = f"computepool_bench_{uuid.uuid4().hex[:8]}"
         self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
 
@@ -59,7 +60,7 @@ class Cluster:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         migrate.upgrade(self.url)
         env = server_env(DATABASE_URL=self.url, API_KEYS=API_KEY, SECRET_KEY="bench", LEASE_SECONDS="120",
-                         STATS_POLL_INTERVAL_S="3600")
+                         STATS_POLL_INTERVAL_S="3600", **self.extra_env)
         self.servers = [await start_server_process(env) for _ in range(self.processes)]
         self.channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _, port in self.servers]
         return self

@@ -1,0 +1,387 @@
+"""`make bench`: the performance harness. Real server processes, a real Envoy and PostgreSQL on
+this machine; figures go to bench/results/bench.json and a table to bench/results/bench.md.
+
+  python bench/harness.py                      # every scenario
+  python bench/harness.py --scenario reads     # GetWorker: direct gRPC vs REST through Envoy, 50 callers,
+                                               # each with tracing off and on (100%, batch exporter)
+  python bench/harness.py --scenario fanin     # 10,000 heartbeat streams at 1 Hz for 60 s on one server
+  python bench/harness.py --scenario dispatch  # bench/dispatch.py's end-to-end flow, single and batched
+  python bench/harness.py --profile ...        # also record a py-spy profile of the server per scenario
+
+Client, servers, Envoy and PostgreSQL share the machine's cores: the figures are for the whole
+system here, not for the server alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from dispatch import ROOT, Cluster, percentile, run_flow
+
+import aiohttp  # noqa: E402
+import grpc  # noqa: E402
+import psycopg  # noqa: E402
+from computepool.v1 import miner_service_pb2 as miner_pb  # noqa: E402
+from computepool.v1 import miner_service_pb2_grpc  # noqa: E402
+from computepool.v1 import participant_service_pb2 as participant_pb  # noqa: E402
+from computepool.v1 import participant_service_pb2_grpc, worker_service_pb2_grpc  # noqa: E402
+from computepool.v1 import worker_service_pb2 as worker_pb  # noqa: E402
+from conftest import API_KEY, AUTH, Envoy  # noqa: E402
+from helpers import forms, new_wallet  # noqa: E402
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TARGETS = {
+    "rest_vs_grpc": ("REST / direct gRPC requests/s", ">=", 0.9),
+    "fanin_heartbeats_per_s": ("heartbeats/s ingested from 10,000 streams", ">=", 9500),
+    "fanin_p99_visible_s": ("p99 heartbeat-to-visible, s", "<", 2.0),
+    "fanin_peak_rss_mib": ("server peak RSS, MiB", "<", 1024),
+    "tracing_on_vs_off_grpc": ("tracing on / off, gRPC reads", ">=", 0.85),
+    "tracing_on_vs_off_rest": ("tracing on / off, REST reads", ">=", 0.85),
+    "dispatch_single_jobs_per_s": ("dispatch, one job per call, jobs/s", ">=", 1500),
+    "dispatch_batched_jobs_per_s": ("dispatch, batched, jobs/s", ">=", 5000),
+}
+
+
+async def hammer(call, concurrency: int, seconds: float, warmup_s: float = 2.0) -> dict:
+    """`concurrency` callers call flat out; figures over `seconds` after a warm-up."""
+    latencies: list[float] = []
+    measuring = False
+    stop_at = time.perf_counter() + warmup_s + seconds
+
+    async def caller():
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            await call()
+            if measuring:
+                latencies.append(time.perf_counter() - started)
+
+    tasks = [asyncio.create_task(caller()) for _ in range(concurrency)]
+    await asyncio.sleep(warmup_s)
+    measuring, began = True, time.perf_counter()
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - began
+    return {"requests_per_s": round(len(latencies) / elapsed), "p50_ms": round(percentile(latencies, 50) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 99) * 1000, 2), "requests": len(latencies)}
+
+
+class SpanSink(trace_service_pb2_grpc.TraceServiceServicer):
+    """An OTLP receiver that drops spans: the tracing backend of the benchmark. It runs in a
+    process of its own so the load generator's CPU is not spent on it."""
+
+    def __init__(self):
+        self.exports = 0
+
+    def Export(self, request, context):
+        self.exports += 1
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+def serve_span_sink() -> None:
+    from concurrent import futures
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(SpanSink(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    print(port, flush=True)
+    server.wait_for_termination()
+
+
+class Profiler:
+    """py-spy record of a server process while a scenario runs (with --profile)."""
+
+    def __init__(self, enabled: bool, name: str):
+        self.enabled, self.name, self.process = enabled and shutil.which("py-spy") is not None, name, None
+
+    def start(self, pid: int, seconds: float) -> None:
+        if self.enabled:
+            out = RESULTS / f"profile-{self.name}.txt"
+            self.process = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)),
+                                             "--format", "raw", "--output", str(out), "--nonblocking"],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.wait(timeout=120)
+
+
+class ReadTarget:
+    """One server process (traced or not) with its Envoy, a worker to read, and both clients."""
+
+    def __init__(self, tracing: bool):
+        self.tracing = tracing
+        self.sink, self.env = None, {}
+
+    async def __aenter__(self) -> ReadTarget:
+        if self.tracing:
+            self.sink = await asyncio.create_subprocess_exec(sys.executable, __file__, "--span-sink",
+                                                             stdout=asyncio.subprocess.PIPE)
+            port = int(await self.sink.stdout.readline())
+            self.env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+                        "OTEL_EXPORTER_OTLP_INSECURE": "true", "OTEL_TRACES_SAMPLER": "always_on"}
+        self.cluster = await Cluster(1, **self.env).__aenter__()
+        channel = self.cluster.channels[0]
+        owner = await participant_service_pb2_grpc.ParticipantServiceStub(channel).CreateParticipant(
+            participant_pb.CreateParticipantRequest(ton_wallet_address=forms(new_wallet())["non_bounceable"]),
+            metadata=AUTH)
+        self.workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
+        worker = await self.workers.CreateWorker(worker_pb.CreateWorkerRequest(
+            participant_id=owner.id, worker_name="bench", instance_number=0, host="10.0.0.1", stats_port=8080),
+            metadata=AUTH)
+        self.request = worker_pb.GetWorkerRequest(worker_id=worker.id)
+        self.envoy = Envoy(Path(tempfile.mkdtemp(prefix="bench-envoy-")), [self.cluster.servers[0][1]], 9,
+                           otlp_endpoint=self.env.get("OTEL_EXPORTER_OTLP_ENDPOINT", ""))
+        self.http = aiohttp.ClientSession(base_url=self.envoy.url, headers={"X-Api-Key": API_KEY},
+                                          connector=aiohttp.TCPConnector(limit=50))
+        return self
+
+    @property
+    def server_pid(self) -> int:
+        return self.cluster.servers[0][0].pid
+
+    async def measure(self, transport: str, seconds: float) -> dict:
+        if transport == "grpc":
+            return await hammer(lambda: self.workers.GetWorker(self.request, metadata=AUTH), 50, seconds)
+
+        async def get():
+            async with self.http.get(f"/api/v1/workers/{self.request.worker_id}") as response:
+                await response.read()
+                assert response.status == 200, response.status
+        return await hammer(get, 50, seconds)
+
+    async def __aexit__(self, *_):
+        await self.http.close()
+        self.envoy.stop()
+        await self.cluster.__aexit__()
+        if self.sink is not None:
+            self.sink.terminate()
+            await self.sink.wait()
+
+
+async def reads(seconds: float, rounds: int, profile: bool) -> tuple[dict, dict]:
+    """GetWorker through direct gRPC and through REST on Envoy, 50 concurrent callers, on a server
+    without tracing and one with tracing on (100% sampling, batch exporter to an OTLP receiver).
+    The four series alternate for `rounds` rounds (the machine drifts by ±15% from minute to
+    minute); each figure is the median round."""
+    series: dict[tuple[bool, str], list[dict]] = {}
+    async with ReadTarget(False) as plain, ReadTarget(True) as traced:
+        for round_number in range(rounds):
+            for target in (plain, traced):
+                for transport in ("grpc", "rest"):
+                    profiler = Profiler(profile and round_number == 0, f"reads-{transport}"
+                                        + ("-tracing" if target.tracing else ""))
+                    profiler.start(target.server_pid, seconds + 2)
+                    series.setdefault((target.tracing, transport), []).append(
+                        await target.measure(transport, seconds))
+                    profiler.stop()
+
+    def median(tracing: bool, transport: str) -> dict:
+        runs = sorted(series[(tracing, transport)], key=lambda r: r["requests_per_s"])
+        return {**runs[len(runs) // 2], "rounds_requests_per_s": [r["requests_per_s"] for r in
+                                                                  series[(tracing, transport)]]}
+
+    off = {transport: median(False, transport) for transport in ("grpc", "rest")}
+    on = {transport: median(True, transport) for transport in ("grpc", "rest")}
+    off["rest_vs_grpc"] = round(off["rest"]["requests_per_s"] / off["grpc"]["requests_per_s"], 2)
+    on["rest_vs_grpc"] = round(on["rest"]["requests_per_s"] / on["grpc"]["requests_per_s"], 2)
+    return off, on
+
+
+def add_fan_in_miners(database_url: str, count: int) -> None:
+    """Registers `count` miners straight in the database (a benchmark fixture: registering
+    10,000 through the API would take longer than the scenario)."""
+    url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as conn:
+        owner = conn.execute(
+            "INSERT INTO participants (wallet_address, wallet_raw, username, email, is_active, created_at, updated_at)"
+            " VALUES ('UQ-fan', '0:fan', '', '', true, now(), now()) RETURNING id").fetchone()[0]
+        conn.execute("""
+            INSERT INTO workers (participant_id, worker_name, instance_number, host, stats_port,
+                                 price_coefficient_micros, is_active, latest_status, latest_revenue_nanoton,
+                                 created_at, updated_at)
+            SELECT %s, 'fan-' || n, 0, '10.0.0.1', 0, 1000000, true, 'unknown', 0, now(), now()
+            FROM generate_series(1, %s) AS n""", (owner, count))
+        conn.execute("""
+            INSERT INTO miners (id, worker_id, public_key, token_hash, endpoint, capabilities, gpu_model, gpu_count,
+                                vram_gb, max_concurrent_jobs, status, created_at, updated_at)
+            SELECT md5('fan' || n)::uuid::text, w.id, '', encode(sha256(('fan-token-' || n)::bytea), 'hex'), '',
+                   '[]', 'H100', 1, 80, 1, 'active', now(), now()
+            FROM generate_series(1, %s) AS n JOIN workers w ON w.worker_name = 'fan-' || n""", (count,))
+
+
+def fan_in_identity(n: int) -> tuple[str, str]:
+    return str(uuid.UUID(hashlib.md5(f"fan{n}".encode()).hexdigest())), f"fan-token-{n}"
+
+
+async def fan_in_client(port: int, first: int, count: int, seconds: float) -> dict:
+    """`count` streams, one heartbeat a second each, for `seconds`; the ack comes after the flush
+    that made the heartbeat visible, so send -> ack is heartbeat-to-visible."""
+    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(max(1, count // 500))]
+    latencies: list[float] = []
+    started = time.perf_counter()
+    end = started + seconds
+
+    async def stream(n: int) -> None:
+        miner_id, token = fan_in_identity(n)
+        stub = miner_service_pb2_grpc.MinerServiceStub(channels[n % len(channels)])
+        call = stub.StreamHeartbeats(metadata=AUTH + (("x-miner-token", token),))
+        beat = miner_pb.StreamHeartbeatsRequest(miner_id=miner_id, heartbeat=miner_pb.Heartbeat(
+            status="healthy", gpu_utilization=50.0))
+        next_at = started + (n % 1000) / 1000  # spread the streams over the second
+        while next_at < end:
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+            sent = time.perf_counter()
+            await call.write(beat)
+            answer = await call.read()
+            if answer is grpc.aio.EOF:
+                break
+            latencies.append(time.perf_counter() - sent)
+            next_at += 1.0
+        await call.done_writing()
+
+    results = await asyncio.gather(*[stream(n) for n in range(first, first + count)], return_exceptions=True)
+    for channel in channels:
+        await channel.close()
+    failures = [repr(r) for r in results if isinstance(r, BaseException)]
+    return {"acks": len(latencies), "latencies": latencies, "failed_streams": len(failures),
+            "first_failure": failures[0][:300] if failures else ""}
+
+
+def process_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+async def fan_in(streams: int, seconds: float, clients: int, profile: bool) -> dict:
+    async with Cluster(1, HEARTBEAT_TIMEOUT="120") as cluster:
+        add_fan_in_miners(cluster.url, streams)
+        server = cluster.servers[0][0]
+        per_client = streams // clients
+        cpu_before, began = process_cpu_s(server.pid), time.perf_counter()
+        profiler = Profiler(profile, "fanin")
+        profiler.start(server.pid, seconds)
+        workers = [await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--fan-in-client", str(cluster.servers[0][1]), str(1 + i * per_client),
+            str(per_client), str(seconds), stdout=asyncio.subprocess.PIPE) for i in range(clients)]
+        outputs = [json.loads((await worker.communicate())[0]) for worker in workers]
+        elapsed = time.perf_counter() - began
+        cpu = process_cpu_s(server.pid) - cpu_before
+        profiler.stop()
+        rss = peak_rss_mib(server.pid)
+    latencies = [latency for output in outputs for latency in output["latencies"]]
+    acks = sum(output["acks"] for output in outputs)
+    return {"streams": streams, "seconds": seconds, "heartbeats_acked": acks,
+            "heartbeats_per_s": round(acks / seconds), "p50_visible_s": round(percentile(latencies, 50), 3),
+            "p99_visible_s": round(percentile(latencies, 99), 3), "server_cpu_cores": round(cpu / elapsed, 2),
+            "server_peak_rss_mib": rss, "failed_streams": sum(o["failed_streams"] for o in outputs),
+            "first_failure": next((o["first_failure"] for o in outputs if o["first_failure"]), "")}
+
+
+def verdicts(results: dict) -> dict:
+    figures = {
+        "rest_vs_grpc": results.get("reads", {}).get("rest_vs_grpc"),
+        "fanin_heartbeats_per_s": results.get("fanin", {}).get("heartbeats_per_s"),
+        "fanin_p99_visible_s": results.get("fanin", {}).get("p99_visible_s"),
+        "fanin_peak_rss_mib": results.get("fanin", {}).get("server_peak_rss_mib"),
+        "dispatch_single_jobs_per_s": results.get("dispatch", {}).get("single", {}).get("jobs_per_s"),
+        "dispatch_batched_jobs_per_s": results.get("dispatch", {}).get("batched", {}).get("jobs_per_s"),
+    }
+    if "tracing" in results and "reads" in results:
+        for transport in ("grpc", "rest"):
+            figures[f"tracing_on_vs_off_{transport}"] = round(
+                results["tracing"][transport]["requests_per_s"] / results["reads"][transport]["requests_per_s"], 2)
+    table = {}
+    for key, value in figures.items():
+        if value is None:
+            continue
+        what, sense, target = TARGETS[key]
+        met = value >= target if sense == ">=" else value < target
+        table[key] = {"what": what, "value": value, "target": f"{sense} {target}", "met": met}
+    return table
+
+
+def markdown(results: dict, table: dict) -> str:
+    lines = [f"# computepool benchmark ({results['when']}, {results['machine']})", "",
+             "| figure | measured | target | |", "|---|---|---|---|"]
+    lines += [f"| {row['what']} | {row['value']} | {row['target']} | {'met' if row['met'] else 'MISSED'} |"
+              for row in table.values()]
+    if "reads" in results:
+        for name in ("reads", "tracing"):
+            if name in results:
+                for transport in ("grpc", "rest"):
+                    r = results[name][transport]
+                    lines.append(f"| {name} {transport}: req/s, p50/p99 ms | {r['requests_per_s']}, "
+                                 f"{r['p50_ms']}/{r['p99_ms']} | | |")
+    if "fanin" in results:
+        f = results["fanin"]
+        lines.append(f"| fan-in: server CPU cores, p50 visible s, failed streams | {f['server_cpu_cores']}, "
+                     f"{f['p50_visible_s']}, {f['failed_streams']} | | |")
+    return "\n".join(lines) + "\n"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", choices=["reads", "fanin", "dispatch", "all"], default="all")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time of each reads run")
+    parser.add_argument("--rounds", type=int, default=3, help="reads: alternating rounds of the four series")
+    parser.add_argument("--streams", type=int, default=10_000)
+    parser.add_argument("--fanin-seconds", type=float, default=60.0)
+    parser.add_argument("--fanin-clients", type=int, default=2, help="client processes holding the streams")
+    parser.add_argument("--jobs", type=int, default=3000, help="dispatch: jobs one per call (x3 batched)")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "bench.json"
+    results = json.loads(out.read_text()) if out.exists() else {}
+    results.update(when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=f"{os.cpu_count()} cores")
+    run = {args.scenario} if args.scenario != "all" else {"reads", "fanin", "dispatch"}
+    if "reads" in run:
+        results["reads"], results["tracing"] = await reads(args.seconds, args.rounds, args.profile)
+        print("reads:", json.dumps(results["reads"]), flush=True)
+        print("reads with tracing on:", json.dumps(results["tracing"]), flush=True)
+    if "fanin" in run:
+        results["fanin"] = await fan_in(args.streams, args.fanin_seconds, args.fanin_clients, args.profile)
+        print("heartbeat fan-in:", json.dumps(results["fanin"]), flush=True)
+    if "dispatch" in run:
+        results["dispatch"] = {}
+        async with Cluster(2) as cluster:
+            results["dispatch"]["single"] = await run_flow(cluster, args.jobs, 20, batched=False)
+        async with Cluster(2) as cluster:
+            results["dispatch"]["batched"] = await run_flow(cluster, args.jobs * 3, 20, batched=True)
+        print("dispatch:", json.dumps(results["dispatch"]), flush=True)
+    table = verdicts(results)
+    results["verdicts"] = table
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / "bench.md").write_text(markdown(results, table))
+    print(markdown(results, table))
+    print(f"written {out.relative_to(ROOT)} and bench/results/bench.md")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--span-sink"]:
+        serve_span_sink()
+    elif sys.argv[1:2] == ["--fan-in-client"]:
+        port, first, count, seconds = sys.argv[2:6]
+        print(json.dumps(asyncio.run(fan_in_client(int(port), int(first), int(count), float(seconds)))))
+    else:
+        asyncio.run(main())
