@@ -17,6 +17,7 @@ from helpers import forms, new_wallet
 METRICS = ["api_requests_total", "api_request_duration_seconds_bucket", "active_jobs", "registered_miners",
            "cocoon_worker_status", "cocoon_revenue_ton"]
 ALLOWED_LABELS = {"worker_id", "job_type", "service", "method", "code", "le"}
+SEED_NAMES_WITH_REMARKS = ("cocoon_gpu_memory_used_gb ",)
 
 
 def free_port() -> int:
@@ -81,6 +82,10 @@ async def test_the_exposition_passes_promtool_and_labels_are_bounded(envoy, pool
         async with http.get(f"{envoy.url}/metrics") as response:
             exposition = await response.text()
     checked = subprocess.run(["promtool", "check", "metrics"], input=exposition, capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # 0: clean; 3: lint remarks only (1 would be an exposition promtool cannot parse). The one remark
+    # allowed is on a name the pool document fixes: cocoon_gpu_memory_used_gb ("abbreviated units").
+    remarks = [line for line in (checked.stdout + checked.stderr).splitlines() if line.strip()]
+    assert checked.returncode in (0, 3), remarks
+    assert all(line.startswith(SEED_NAMES_WITH_REMARKS) for line in remarks), remarks
     labels = set(re.findall(r'[{,]([a-zA-Z_]+)="', exposition))
     assert labels <= ALLOWED_LABELS | {"version", "implementation", "major", "minor", "patchlevel"}, labels
