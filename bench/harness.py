@@ -226,13 +226,18 @@ def fan_in_identity(n: int) -> tuple[str, str]:
     return str(uuid.UUID(hashlib.md5(f"fan{n}".encode()).hexdigest())), f"fan-token-{n}"
 
 
+FANIN_WARMUP_S = 10.0  # streams open and authenticate first; figures cover the minute after
+
+
 async def fan_in_client(port: int, first: int, count: int, seconds: float) -> dict:
-    """`count` streams, one heartbeat a second each, for `seconds`; the ack comes after the flush
-    that made the heartbeat visible, so send -> ack is heartbeat-to-visible."""
+    """`count` streams, one heartbeat a second each, for a warm-up and then `seconds`; the ack
+    comes after the flush that made the heartbeat visible, so send -> ack is heartbeat-to-visible.
+    Heartbeats sent during the warm-up are not counted."""
     channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(max(1, count // 500))]
     latencies: list[float] = []
     started = time.perf_counter()
-    end = started + seconds
+    measure_from = started + FANIN_WARMUP_S
+    end = measure_from + seconds
 
     async def stream(n: int) -> None:
         miner_id, token = fan_in_identity(n)
@@ -248,7 +253,8 @@ async def fan_in_client(port: int, first: int, count: int, seconds: float) -> di
             answer = await call.read()
             if answer is grpc.aio.EOF:
                 break
-            latencies.append(time.perf_counter() - sent)
+            if sent >= measure_from:
+                latencies.append(time.perf_counter() - sent)
             next_at += 1.0
         await call.done_writing()
 
@@ -277,15 +283,17 @@ async def fan_in(streams: int, seconds: float, clients: int, profile: bool) -> d
         add_fan_in_miners(cluster.url, streams)
         server = cluster.servers[0][0]
         per_client = streams // clients
-        cpu_before, began = process_cpu_s(server.pid), time.perf_counter()
-        profiler = Profiler(profile, "fanin")
-        profiler.start(server.pid, seconds)
         workers = [await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--fan-in-client", str(cluster.servers[0][1]), str(1 + i * per_client),
             str(per_client), str(seconds), stdout=asyncio.subprocess.PIPE) for i in range(clients)]
-        outputs = [json.loads((await worker.communicate())[0]) for worker in workers]
+        await asyncio.sleep(FANIN_WARMUP_S)
+        cpu_before, began = process_cpu_s(server.pid), time.perf_counter()
+        profiler = Profiler(profile, "fanin")
+        profiler.start(server.pid, seconds)
+        await asyncio.sleep(seconds)
         elapsed = time.perf_counter() - began
         cpu = process_cpu_s(server.pid) - cpu_before
+        outputs = [json.loads((await worker.communicate())[0]) for worker in workers]
         profiler.stop()
         rss = peak_rss_mib(server.pid)
     latencies = [latency for output in outputs for latency in output["latencies"]]
