@@ -45,8 +45,7 @@ async def create_api_key(session: AsyncSession, role: str, participant_id: int, 
 
 async def list_api_keys(session: AsyncSession, limit: int, page_token: str) -> tuple[list[ApiKey], str]:
     check = Validator()
-    limit = check.run("limit", lambda value, field: paging.resolve_limit(value, field), limit)
-    after = check.run("page_token", lambda t, f: paging.decode_token(t, paging.NEWEST_FIRST_KEYS, f), page_token)
+    limit, after = paging.newest_first_request(check, limit, page_token)
     check.raise_if_any()
     query = paging.newest_first(select(ApiKey), ApiKey.created_at, ApiKey.id, limit, after)
     return paging.newest_first_page(list(await session.scalars(query)), limit, "created_at")

@@ -120,8 +120,7 @@ async def list_jobs(session: AsyncSession, client_id: str | None, status: str, l
     """The client's jobs, newest first; keyset on (created_at, id)."""
     check = Validator()
     check.check(not status or status in STATUSES, "status", f"must be one of {', '.join(STATUSES)}")
-    limit = check.run("limit", lambda value, field: paging.resolve_limit(value, field), limit)
-    after = check.run("page_token", lambda t, f: paging.decode_token(t, paging.NEWEST_FIRST_KEYS, f), page_token)
+    limit, after = paging.newest_first_request(check, limit, page_token)
     check.raise_if_any()
     query = paging.newest_first(_of_client(select(Job), client_id), Job.created_at, Job.id, limit, after)
     if status:

@@ -41,6 +41,13 @@ def decode_token(token: str, keys: tuple[str, ...], field: str = "page_token") -
 NEWEST_FIRST_KEYS = ("before_time", "before_id")
 
 
+def newest_first_request(check, limit: int, page_token: str) -> tuple[int | None, dict | None]:
+    """The limit and position of a newest-first list request; what is wrong goes to `check`
+    (an errors.Validator)."""
+    return (check.run("limit", resolve_limit, limit),
+            check.run("page_token", lambda token, field: decode_token(token, NEWEST_FIRST_KEYS, field), page_token))
+
+
 def newest_first(query, time_column, id_column, limit: int, position: dict | None):
     """Orders newest first on (time, id) and continues after `position` (a decoded token)."""
     query = query.order_by(time_column.desc(), id_column.desc()).limit(limit + 1)

@@ -119,8 +119,7 @@ async def list_payouts(session: AsyncSession, participant_id: int, limit: int, p
     """Newest transaction first; keyset on (transaction_time, id)."""
     check = Validator()
     check.check(participant_id >= 0, "participant_id", "must not be negative")
-    limit = check.run("limit", lambda value, field: paging.resolve_limit(value, field), limit)
-    after = check.run("page_token", lambda t, f: paging.decode_token(t, paging.NEWEST_FIRST_KEYS, f), page_token)
+    limit, after = paging.newest_first_request(check, limit, page_token)
     check.raise_if_any()
     query = paging.newest_first(select(Payout), Payout.transaction_time, Payout.id, limit, after)
     if participant_id:
