@@ -21,6 +21,7 @@ from . import dispatch
 from .db import Database
 from .market import Market
 from .models import Miner, Worker, WorkerSample, utcnow
+from .observability import span
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,10 @@ class HeartbeatBuffer:
             return
         now = utcnow()
         try:
-            if self.tracer is None:
+            # With tracing on: one span for the batch, linked to every heartbeat it writes.
+            links = [trace.Link(context) for p in batch.values() for context in p.senders if context.is_valid]
+            with span(self.tracer, "heartbeat flush", links=links, attributes={"computepool.heartbeats": len(batch)}):
                 extended, inactive = await self._write(batch, now)
-            else:  # one span for the batch, linked to every heartbeat it writes
-                links = [trace.Link(context) for p in batch.values() for context in p.senders if context.is_valid]
-                with self.tracer.start_as_current_span("heartbeat flush", links=links,
-                                                       attributes={"computepool.heartbeats": len(batch)}):
-                    extended, inactive = await self._write(batch, now)
         except Exception as error:  # the callers learn it; the next flush goes on
             log.exception("heartbeat flush failed")
             for pending in batch.values():

@@ -105,7 +105,6 @@ class ApiInterceptor(grpc.aio.ServerInterceptor):
         continuing the caller's trace."""
         service, method = rpc[1:].split("/")
         started = time.perf_counter()
-        span = None
         scope = contextlib.nullcontext()
         if self._tracer is not None:
             scope = self._tracer.start_as_current_span(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 from computepool.v1 import miner_service_pb2 as pb
@@ -17,6 +16,7 @@ from ..errors import PermissionDenied, ResourceExhausted, Validator
 from ..heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
 from ..market import Market
 from ..models import Participant, utcnow
+from ..observability import span
 from ..receipts import ReceiptSigner
 from ..ton import parse_address
 from . import convert, rest
@@ -144,8 +144,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             budget.spend()
             # With tracing on, each message is a span under the stream's: the work it triggers
             # (the lease claim, the heartbeat flush through a span link) traces back to it.
-            with self.tracer.start_as_current_span("StreamHeartbeats message") if self.tracer \
-                    else contextlib.nullcontext():
+            with span(self.tracer, "StreamHeartbeats message"):
                 if identity is None:
                     identity = await self._identify_owned(context, message.miner_id)
                 if message.HasField("heartbeat"):
