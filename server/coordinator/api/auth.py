@@ -23,11 +23,38 @@ API_KEY = "x-api-key"
 SESSION_TOKEN = "x-session-token"
 
 
+class CheckedCredentials:
+    """Credentials checked recently, kept by their SHA-256 (never the secret itself) for at most
+    `ttl_s`, and at most `max_entries` of them: a busy caller costs no lookup per call."""
+
+    def __init__(self, ttl_s: float, max_entries: int = CACHE_ENTRIES):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, object]] = {}  # digest -> (valid until, what it proved)
+
+    def get(self, secret: str):
+        entry = self._entries.get(credentials.digest(secret))
+        return entry[1] if entry and time.monotonic() < entry[0] else None
+
+    def put(self, secret: str, value, ttl_s: float | None = None) -> None:
+        now = time.monotonic()
+        if len(self._entries) >= self.max_entries:  # keep memory bounded: drop what has lapsed
+            self._entries = {key: entry for key, entry in self._entries.items() if entry[0] > now}
+        keep_s = self.ttl_s if ttl_s is None else min(self.ttl_s, ttl_s)
+        self._entries[credentials.digest(secret)] = (now + keep_s, value)
+
+    def forget(self, secret: str) -> None:
+        self._entries.pop(credentials.digest(secret), None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 class Authenticator:
     def __init__(self, database: Database, bootstrap_keys: tuple[str, ...]):
         self.database = database
         self._bootstrap = [key.encode() for key in bootstrap_keys]
-        self._checked: dict[str, tuple[float, Caller]] = {}  # digest of the credential -> (valid until, caller)
+        self._checked = CheckedCredentials(CREDENTIAL_CACHE_S)
 
     async def caller(self, metadata) -> Caller:
         """The caller, ANONYMOUS without credentials; a credential that does not check out is
@@ -50,7 +77,7 @@ class Authenticator:
                 record = await credentials.find_api_key(session, key)
             if record is None:
                 raise Unauthenticated("invalid or revoked API key", reason="API_KEY_INVALID")
-            return Caller.for_api_key(record.id, record.role, record.participant_id), CREDENTIAL_CACHE_S
+            return Caller.for_api_key(record.id, record.role, record.participant_id), None
 
         return await self._remembered(key, lookup)
 
@@ -62,25 +89,22 @@ class Authenticator:
                 raise Unauthenticated("invalid, expired or revoked session token: log in again",
                                       reason="SESSION_INVALID")
             remaining = (record.expires_at - utcnow()).total_seconds()
-            return Caller.for_session(record.participant_id), min(CREDENTIAL_CACHE_S, remaining)
+            return Caller.for_session(record.participant_id), remaining
 
         return await self._remembered(token, lookup)
 
     async def _remembered(self, secret: str, lookup) -> Caller:
-        digest = credentials.digest(secret)
-        cached = self._checked.get(digest)
-        if cached and time.monotonic() < cached[0]:
-            return cached[1]
-        caller, valid_for = await lookup()
-        if len(self._checked) >= CACHE_ENTRIES:  # keep memory bounded: drop what has lapsed
-            now = time.monotonic()
-            self._checked = {key: entry for key, entry in self._checked.items() if entry[0] > now}
-        self._checked[digest] = (time.monotonic() + valid_for, caller)
+        """The remembered caller of `secret`, else `lookup()`'s (caller, seconds it may be
+        remembered at most, None for the usual), remembered."""
+        caller = self._checked.get(secret)
+        if caller is None:
+            caller, valid_for = await lookup()
+            self._checked.put(secret, caller, valid_for)
         return caller
 
     def forget(self, secret: str) -> None:
         """Called on revocation and logout, so this process stops accepting it at once."""
-        self._checked.pop(credentials.digest(secret), None)
+        self._checked.forget(secret)
 
     def forget_all(self) -> None:
         self._checked.clear()

@@ -20,6 +20,7 @@ from ..observability import span
 from ..receipts import ReceiptSigner
 from ..ton import parse_address
 from . import convert, rest
+from .auth import CheckedCredentials
 
 TOKEN_METADATA = "x-miner-token"
 AUTH_CACHE_S = 10.0  # how long a checked credential is trusted without reading the database again
@@ -73,18 +74,18 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         self.new_work = new_work
         self.stream_messages_per_minute = stream_messages_per_minute
         self.tracer = tracer
-        self._checked: dict[str, tuple[float, miners.MinerIdentity]] = {}  # token -> (checked at, identity)
+        self._checked = CheckedCredentials(AUTH_CACHE_S)  # miner token -> its MinerIdentity
 
     async def _identify(self, context, miner_id: str) -> miners.MinerIdentity:
         """The caller, from a short-lived cache of checked credentials (so a heartbeat or a
         result costs no credential lookup); a rotated credential stops working within AUTH_CACHE_S."""
         token = miner_token(context)
         cached = self._checked.get(token) if token else None
-        if cached and time.monotonic() - cached[0] < AUTH_CACHE_S and (not miner_id or miner_id == cached[1].miner_id):
-            return cached[1]
+        if cached and (not miner_id or miner_id == cached.miner_id):
+            return cached
         async with self.database.transaction() as session:
             who = await miners.authenticate(session, token, miner_id)
-        self._checked[token] = (time.monotonic(), who)
+        self._checked.put(token, who)
         return who
 
     async def _identify_owned(self, context, miner_id: str) -> miners.MinerIdentity:
