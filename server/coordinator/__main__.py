@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 
 from .app import build_server
@@ -29,9 +28,10 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    configure_logging(os.environ.get("LOG_LEVEL", "INFO").upper())
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
     configure_tracing()
-    asyncio.run(serve(Settings.from_env()))
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

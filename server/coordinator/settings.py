@@ -70,6 +70,8 @@ class Settings:
     tls_key_file: str = ""
     # Messages per minute on one heartbeat stream, enforced by the server.
     stream_messages_per_minute: int = 1000
+    # DEBUG adds a log line per rpc.
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +80,10 @@ class Settings:
 
         def text(name: str, default: str) -> str:
             return env.get(name, default).strip() or default
+
+        def names(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+            """A comma-separated list (API_KEYS=key1,key2)."""
+            return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip()) or default
 
         def number(name: str, default, kind=int):
             raw = env.get(name, "").strip()
@@ -96,7 +102,7 @@ class Settings:
             grpc_port=number("GRPC_PORT", defaults.grpc_port),
             metrics_port=number("METRICS_PORT", defaults.metrics_port),
             secret_key=text("SECRET_KEY", ""),
-            api_keys=tuple(k.strip() for k in env.get("API_KEYS", "").split(",") if k.strip()),
+            api_keys=names("API_KEYS", ()),
             bitcoin_address=text("BITCOIN_ADDRESS", ""),
             bitcoin_xpub=text("BITCOIN_XPUB", ""),
             bitcoin_rpc_url=text("BITCOIN_RPC_URL", ""),
@@ -121,8 +127,7 @@ class Settings:
             sample_every_s=number("SAMPLE_EVERY_SECONDS", defaults.sample_every_s, float),
             reaper_interval_s=number("REAPER_INTERVAL_SECONDS", defaults.reaper_interval_s, float),
             coordinator_signing_key=text("COORDINATOR_SIGNING_KEY", ""),
-            ton_proof_domains=tuple(d.strip() for d in env.get("TON_PROOF_DOMAINS", "").split(",") if d.strip())
-            or defaults.ton_proof_domains,
+            ton_proof_domains=names("TON_PROOF_DOMAINS", defaults.ton_proof_domains),
             login_challenge_ttl_s=number("LOGIN_CHALLENGE_TTL_SECONDS", defaults.login_challenge_ttl_s, float),
             ton_proof_max_age_s=number("TON_PROOF_MAX_AGE_SECONDS", defaults.ton_proof_max_age_s, float),
             session_ttl_s=number("SESSION_TTL_SECONDS", defaults.session_ttl_s, float),
@@ -130,6 +135,7 @@ class Settings:
             tls_cert_file=text("TLS_CERT_FILE", ""),
             tls_key_file=text("TLS_KEY_FILE", ""),
             stream_messages_per_minute=number("STREAM_MESSAGES_PER_MINUTE", defaults.stream_messages_per_minute),
+            log_level=text("LOG_LEVEL", defaults.log_level).upper(),
         )
 
 
