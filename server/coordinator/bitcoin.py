@@ -9,6 +9,7 @@ import hmac
 from dataclasses import dataclass
 
 from .errors import InvalidArgument
+from .money import units_to_decimal_str
 
 # secp256k1
 _P = 2**256 - 2**32 - 977
@@ -203,6 +204,5 @@ class ExtendedPublicKey:
 
 def payment_uri(address: str, amount_sat: int) -> str:
     """BIP21: bitcoin:<address>?amount=<BTC, exact decimal>."""
-    whole, fraction = divmod(amount_sat, 10**8)
-    amount = f"{whole}.{fraction:08d}".rstrip("0").rstrip(".")
+    amount = units_to_decimal_str(amount_sat, 8).rstrip("0").rstrip(".")
     return f"bitcoin:{address}?amount={amount}"

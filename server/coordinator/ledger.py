@@ -11,7 +11,8 @@ from .models import LedgerEntry
 
 TON = "TON"
 AITBC = "AITBC"
-DECIMALS = {TON: 9, AITBC: 9, "BTC": 8}  # decimal places of each asset's smallest unit
+BTC = "BTC"
+DECIMALS = {TON: 9, AITBC: 9, BTC: 8}  # decimal places of each asset's smallest unit
 POOL_FEES = "pool:fees"
 AITBC_ISSUED = "pool:aitbc-issued"  # the counterpart of every credit bought: the ledger balances
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from computepool.v1 import exchange_service_pb2 as pb
 from computepool.v1 import exchange_service_pb2_grpc as pb_grpc
 
-from .. import exchange
+from .. import exchange, ledger
 from ..bitcoin import payment_uri
 from ..callers import owner_scope, require_owner
 from ..db import Database
@@ -17,9 +17,10 @@ from . import convert, rest
 def payment_message(payment: Payment) -> pb.Payment:
     return pb.Payment(
         id=payment.id, user_id=payment.participant_id, status=payment.status,
-        amount_btc=units_to_float(payment.amount_sat, 8), amount_sat=payment.amount_sat, address=payment.address,
-        payment_uri=payment_uri(payment.address, payment.amount_sat),
-        amount_aitbc=units_to_float(payment.credit_units, 9), amount_aitbc_units=payment.credit_units,
+        amount_btc=units_to_float(payment.amount_sat, ledger.DECIMALS[ledger.BTC]), amount_sat=payment.amount_sat,
+        address=payment.address, payment_uri=payment_uri(payment.address, payment.amount_sat),
+        amount_aitbc=units_to_float(payment.credit_units, ledger.DECIMALS[ledger.AITBC]),
+        amount_aitbc_units=payment.credit_units,
         expires_at=convert.timestamp(payment.expires_at), txid=payment.txid or "", confirmations=payment.confirmations,
         created_at=convert.timestamp(payment.created_at), confirmed_at=convert.timestamp(payment.confirmed_at),
         received_sat=payment.received_sat, needs_admin_confirmation=payment.needs_admin)

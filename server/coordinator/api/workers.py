@@ -24,8 +24,8 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
     async def ListWorkers(self, request, context):
         async with self.database.transaction() as session:
             rows, next_token = await workers.list_workers(
-                session, scoped_participant_filter(request.participant_id), convert.optional(request, "is_active"), request.limit,
-                request.page_token)
+                session, scoped_participant_filter(request.participant_id), convert.optional(request, "is_active"),
+                request.limit, request.page_token)
             revenue = await workers.revenue_of(session, rows)
             response = pb.ListWorkersResponse(workers=[convert.worker(w, revenue[w.id]) for w in rows],
                                               next_page_token=next_token)
