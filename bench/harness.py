@@ -81,11 +81,7 @@ class SpanSink(trace_service_pb2_grpc.TraceServiceServicer):
     """An OTLP receiver that drops spans: the tracing backend of the benchmark. It runs in a
     process of its own so the load generator's CPU is not spent on it."""
 
-    def __init__(self):
-        self.exports = 0
-
     def Export(self, request, context):
-        self.exports += 1
         return trace_service_pb2.ExportTraceServiceResponse()
 
 
