@@ -2,6 +2,7 @@
 
   python bench/floor.py --scenario transport   # the dispatch flow against servers with no database
   python bench/floor.py --scenario database    # the dispatch SQL alone, raw psycopg, no gRPC
+  python bench/floor.py --scenario fanin       # bench/harness.py's heartbeat streams against a bare echo server
 
 transport: bench/dispatch.py's exact client (16 submitters, 20 miners, same calls, same
 messages) against 2 server processes that keep jobs in memory but still do the per-job work
@@ -10,7 +11,11 @@ database: the lifecycle's statements on the real schema (migrated, all indexes),
 the batched scenario batches them (1,000 jobs per insert, 64 per claim and per result
 transaction), from 4 async connections, with no gRPC and no ORM.
 
-Both use the whole machine (2 cores) alone; a system that must do both on the same cores
+fanin: the harness's 10,000 heartbeat streams (same client processes, same messages) against
+one server process that acks each heartbeat at once: no auth, no database, no flush — what one
+grpc.aio process and its clients can do on this machine at all.
+
+Transport and database use the whole machine (2 cores) alone; a system that must do both on the same cores
 cannot beat 1 / (1/transport + 1/database) jobs/s.
 """
 
@@ -39,6 +44,7 @@ from computepool.v1.job_pb2 import Job, Receipt  # noqa: E402
 from google.protobuf import json_format, timestamp_pb2  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from coordinator.app import SERVER_OPTIONS  # noqa: E402
 from coordinator.dispatch import result_digest  # noqa: E402
 from coordinator.receipts import ReceiptSigner, verify_miner_signature  # noqa: E402
 
@@ -81,6 +87,10 @@ class MemoryPool(job_service_pb2_grpc.JobServiceServicer, miner_service_pb2_grpc
     async def SendHeartbeat(self, request, context):
         return miner_pb.SendHeartbeatResponse(received_at=now_ts())
 
+    async def StreamHeartbeats(self, request_iterator, context):
+        async for _ in request_iterator:
+            yield miner_pb.StreamHeartbeatsResponse(ack=miner_pb.SendHeartbeatResponse(received_at=now_ts()))
+
     async def FetchJobs(self, request, context):
         deadline = time.monotonic() + request.wait.ToTimedelta().total_seconds()
         while not self.queue and time.monotonic() < deadline:
@@ -120,7 +130,7 @@ class MemoryPool(job_service_pb2_grpc.JobServiceServicer, miner_service_pb2_grpc
 
 
 async def serve_memory_pool() -> None:
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=SERVER_OPTIONS)  # the pool server's own options
     pool = MemoryPool()
     job_service_pb2_grpc.add_JobServiceServicer_to_server(pool, server)
     miner_service_pb2_grpc.add_MinerServiceServicer_to_server(pool, server)
@@ -152,6 +162,14 @@ class MemoryCluster:
         for process, _ in self.servers:
             process.terminate()
             await process.wait()
+
+
+async def fan_in(streams: int, seconds: float) -> dict:
+    from harness import Profiler, drive_fan_in
+
+    async with MemoryCluster(1) as cluster:
+        process, port = cluster.servers[0]
+        return await drive_fan_in(process, port, streams, seconds, 2, Profiler(False, "floor-fanin"))
 
 
 async def transport(jobs: int, processes: int) -> dict:
@@ -268,9 +286,11 @@ async def database(jobs: int, batched: bool, connections: int = 16) -> dict:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", choices=["transport", "database", "all"], default="all")
+    parser.add_argument("--scenario", choices=["transport", "database", "fanin", "all"], default="all")
     parser.add_argument("--jobs", type=int, default=6000)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--streams", type=int, default=10_000)
+    parser.add_argument("--fanin-seconds", type=float, default=60.0)
     args = parser.parse_args()
     results = {}
     if args.scenario in ("transport", "all"):
@@ -280,6 +300,9 @@ async def main() -> None:
         print("database floor, one job per transaction:", results["database_single"], flush=True)
         results["database_batched"] = await database(args.jobs * 3, batched=True)
         print("database floor, batched:", results["database_batched"], flush=True)
+    if args.scenario in ("fanin", "all"):
+        results["fanin"] = await fan_in(args.streams, args.fanin_seconds)
+        print("fan-in floor:", json.dumps(results["fanin"]), flush=True)
     out = ROOT / "bench" / "results" / "floor.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

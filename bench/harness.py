@@ -277,21 +277,25 @@ def peak_rss_mib(pid: int) -> float:
 async def fan_in(streams: int, seconds: float, clients: int, profile: bool) -> dict:
     async with Cluster(1, HEARTBEAT_TIMEOUT="120") as cluster:
         add_fan_in_miners(cluster.url, streams)
-        server = cluster.servers[0][0]
-        per_client = streams // clients
-        workers = [await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--fan-in-client", str(cluster.servers[0][1]), str(1 + i * per_client),
-            str(per_client), str(seconds), stdout=asyncio.subprocess.PIPE) for i in range(clients)]
-        await asyncio.sleep(FANIN_WARMUP_S)
-        cpu_before, began = process_cpu_s(server.pid), time.perf_counter()
-        profiler = Profiler(profile, "fanin")
-        profiler.start(server.pid, seconds)
-        await asyncio.sleep(seconds)
-        elapsed = time.perf_counter() - began
-        cpu = process_cpu_s(server.pid) - cpu_before
-        outputs = [json.loads((await worker.communicate())[0]) for worker in workers]
-        profiler.stop()
-        rss = peak_rss_mib(server.pid)
+        process, port = cluster.servers[0]
+        return await drive_fan_in(process, port, streams, seconds, clients, Profiler(profile, "fanin"))
+
+
+async def drive_fan_in(server, port: int, streams: int, seconds: float, clients: int, profiler: Profiler) -> dict:
+    """`clients` processes hold `streams` heartbeat streams to the server process at `port`."""
+    per_client = streams // clients
+    workers = [await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).resolve()), "--fan-in-client", str(port), str(1 + i * per_client),
+        str(per_client), str(seconds), stdout=asyncio.subprocess.PIPE) for i in range(clients)]
+    await asyncio.sleep(FANIN_WARMUP_S)
+    cpu_before, began = process_cpu_s(server.pid), time.perf_counter()
+    profiler.start(server.pid, seconds)
+    await asyncio.sleep(seconds)
+    elapsed = time.perf_counter() - began
+    cpu = process_cpu_s(server.pid) - cpu_before
+    outputs = [json.loads((await worker.communicate())[0]) for worker in workers]
+    profiler.stop()
+    rss = peak_rss_mib(server.pid)
     latencies = [latency for output in outputs for latency in output["latencies"]]
     acks = sum(output["acks"] for output in outputs)
     return {"streams": streams, "seconds": seconds, "heartbeats_acked": acks,

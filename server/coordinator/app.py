@@ -46,6 +46,12 @@ from .receipts import ReceiptSigner
 from .settings import Settings
 from .stats_poller import StatsPoller
 
+# grpc.aio takes new calls from gRPC core one event-loop turn at a time; when thousands of miners
+# open their heartbeat streams at once (a reconnect storm after a restart), a busy loop takes
+# longer than core's default 30 s to take them all, and core then cancels the waiting calls
+# (CANCELLED). Late is better than lost: a call may wait up to five minutes to be taken.
+SERVER_OPTIONS = (("grpc.server_max_unrequested_time_in_server", 300),)
+
 log = logging.getLogger(__name__)
 
 
@@ -108,7 +114,8 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     tracer = trace.get_tracer(TRACER_NAME) if tracing_requested() else None
     if tracer is not None:
         trace_database(database.engine, tracer)
-    server = grpc.aio.server(interceptors=[ApiInterceptor(authenticator, RequestMetrics(registry), tracer)])
+    server = grpc.aio.server(interceptors=[ApiInterceptor(authenticator, RequestMetrics(registry), tracer)],
+                             options=SERVER_OPTIONS)
     worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(database), server)
     participant_service_pb2_grpc.add_ParticipantServiceServicer_to_server(ParticipantServicer(database), server)
     payout_service_pb2_grpc.add_PayoutServiceServicer_to_server(PayoutServicer(database), server)
