@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import shutil
@@ -24,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from dispatch import ROOT, Cluster, percentile, run_flow
@@ -32,8 +30,6 @@ from dispatch import ROOT, Cluster, percentile, run_flow
 import aiohttp  # noqa: E402
 import grpc  # noqa: E402
 import psycopg  # noqa: E402
-from computepool.v1 import miner_service_pb2 as miner_pb  # noqa: E402
-from computepool.v1 import miner_service_pb2_grpc  # noqa: E402
 from computepool.v1 import participant_service_pb2 as participant_pb  # noqa: E402
 from computepool.v1 import participant_service_pb2_grpc, worker_service_pb2_grpc  # noqa: E402
 from computepool.v1 import worker_service_pb2 as worker_pb  # noqa: E402
@@ -218,48 +214,7 @@ def add_fan_in_miners(database_url: str, count: int) -> None:
             FROM generate_series(1, %s) AS n JOIN workers w ON w.worker_name = 'fan-' || n""", (count,))
 
 
-def fan_in_identity(n: int) -> tuple[str, str]:
-    return str(uuid.UUID(hashlib.md5(f"fan{n}".encode()).hexdigest())), f"fan-token-{n}"
-
-
-FANIN_WARMUP_S = 10.0  # streams open and authenticate first; figures cover the minute after
-
-
-async def fan_in_client(port: int, first: int, count: int, seconds: float) -> dict:
-    """`count` streams, one heartbeat a second each, for a warm-up and then `seconds`; the ack
-    comes after the flush that made the heartbeat visible, so send -> ack is heartbeat-to-visible.
-    Heartbeats sent during the warm-up are not counted."""
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _ in range(max(1, count // 500))]
-    latencies: list[float] = []
-    started = time.perf_counter()
-    measure_from = started + FANIN_WARMUP_S
-    end = measure_from + seconds
-
-    async def stream(n: int) -> None:
-        miner_id, token = fan_in_identity(n)
-        stub = miner_service_pb2_grpc.MinerServiceStub(channels[n % len(channels)])
-        call = stub.StreamHeartbeats(metadata=AUTH + (("x-miner-token", token),))
-        beat = miner_pb.StreamHeartbeatsRequest(miner_id=miner_id, heartbeat=miner_pb.Heartbeat(
-            status="healthy", gpu_utilization=50.0))
-        next_at = started + (n % 1000) / 1000  # spread the streams over the second
-        while next_at < end:
-            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-            sent = time.perf_counter()
-            await call.write(beat)
-            answer = await call.read()
-            if answer is grpc.aio.EOF:
-                break
-            if sent >= measure_from:
-                latencies.append(time.perf_counter() - sent)
-            next_at += 1.0
-        await call.done_writing()
-
-    results = await asyncio.gather(*[stream(n) for n in range(first, first + count)], return_exceptions=True)
-    for channel in channels:
-        await channel.close()
-    failures = [repr(r) for r in results if isinstance(r, BaseException)]
-    return {"acks": len(latencies), "latencies": latencies, "failed_streams": len(failures),
-            "first_failure": failures[0][:300] if failures else ""}
+FANIN_OPEN_TIMEOUT_S = 600  # every stream opened, authenticated and acked once
 
 
 def process_cpu_s(pid: int) -> float:
@@ -282,13 +237,19 @@ async def fan_in(streams: int, seconds: float, clients: int, profile: bool) -> d
 
 
 async def drive_fan_in(server, port: int, streams: int, seconds: float, clients: int, profiler: Profiler) -> dict:
-    """`clients` processes hold `streams` heartbeat streams to the server process at `port`."""
+    """`clients` load processes (bench/fanin_client.js) hold `streams` heartbeat streams to the
+    server process at `port`, each at 1 Hz. The measured window starts once every stream has
+    had its first ack (the open-and-authenticate storm is reported apart, as open_all_s)."""
     per_client = streams // clients
     workers = [await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).resolve()), "--fan-in-client", str(port), str(1 + i * per_client),
-        str(per_client), str(seconds), stdout=asyncio.subprocess.PIPE) for i in range(clients)]
-    await asyncio.sleep(FANIN_WARMUP_S)
+        "node", str(ROOT / "bench" / "fanin_client.js"), str(port), str(1 + i * per_client), str(per_client),
+        str(seconds), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "BENCH_API_KEY": API_KEY}, limit=1 << 26) for i in range(clients)]
+    ready = [json.loads(await asyncio.wait_for(worker.stdout.readline(), FANIN_OPEN_TIMEOUT_S)) for worker in workers]
     cpu_before, began = process_cpu_s(server.pid), time.perf_counter()
+    for worker in workers:
+        worker.stdin.write(b"go\n")
+        await worker.stdin.drain()
     profiler.start(server.pid, seconds)
     await asyncio.sleep(seconds)
     elapsed = time.perf_counter() - began
@@ -298,8 +259,9 @@ async def drive_fan_in(server, port: int, streams: int, seconds: float, clients:
     rss = peak_rss_mib(server.pid)
     latencies = [latency for output in outputs for latency in output["latencies"]]
     acks = sum(output["acks"] for output in outputs)
-    return {"streams": streams, "seconds": seconds, "heartbeats_acked": acks,
-            "heartbeats_per_s": round(acks / seconds), "p50_visible_s": round(percentile(latencies, 50), 3),
+    return {"streams": streams, "seconds": seconds, "open_all_s": round(max(r["ready"] for r in ready), 1),
+            "heartbeats_acked": acks, "heartbeats_per_s": round(acks / seconds),
+            "unacked": sum(o["unacked"] for o in outputs), "p50_visible_s": round(percentile(latencies, 50), 3),
             "p99_visible_s": round(percentile(latencies, 99), 3), "server_cpu_cores": round(cpu / elapsed, 2),
             "server_peak_rss_mib": rss, "failed_streams": sum(o["failed_streams"] for o in outputs),
             "first_failure": next((o["first_failure"] for o in outputs if o["first_failure"]), "")}
@@ -388,8 +350,5 @@ async def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--span-sink"]:
         serve_span_sink()
-    elif sys.argv[1:2] == ["--fan-in-client"]:
-        port, first, count, seconds = sys.argv[2:6]
-        print(json.dumps(asyncio.run(fan_in_client(int(port), int(first), int(count), float(seconds)))))
     else:
         asyncio.run(main())

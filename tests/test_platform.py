@@ -9,6 +9,7 @@ import grpc
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from computepool.v1 import miner_service_pb2_grpc
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
 from conftest import API_KEY, AUTH
@@ -107,6 +108,33 @@ async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):
         stored = connection.execute(select(func.count(Participant.id))).scalar_one()
     engine.dispose()
     assert stored == len(finished)
+
+
+async def test_sigterm_with_hundreds_of_open_heartbeat_streams_exits(tmp_path):
+    """Miners hold their heartbeat streams open for as long as the server runs: SIGTERM must end
+    them after the grace period and the process must exit 0 (it once hung for ever closing its
+    event loop, with grpc.aio's call tasks still pending)."""
+    database_url = f"sqlite:///{tmp_path}/streams.db"
+    env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, SHUTDOWN_GRACE_S="1")
+    subprocess.run([sys.executable, "-m", "coordinator.migrate"], env=env, check=True)
+    process, port = await start_server_process(env, drain_output=False)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = miner_service_pb2_grpc.MinerServiceStub(channel)
+            streams = [stub.StreamHeartbeats(metadata=AUTH) for _ in range(500)]
+            for call in streams:  # open, but no heartbeat yet: each server handler awaits its first message
+                await call.wait_for_connection()
+            await asyncio.sleep(1)
+            process.send_signal(signal.SIGTERM)
+            ended = [await call.code() for call in streams]
+            assert await asyncio.wait_for(process.wait(), 20) == 0
+        output = (await process.stdout.read()).decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert set(ended) <= {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE}
+    assert "Exception not handled" not in output
 
 
 async def test_a_reflection_client_lists_and_calls_every_service(pool):

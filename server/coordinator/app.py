@@ -51,6 +51,7 @@ from .stats_poller import StatsPoller
 # longer than core's default 30 s to take them all, and core then cancels the waiting calls
 # (CANCELLED). Late is better than lost: a call may wait up to five minutes to be taken.
 SERVER_OPTIONS = (("grpc.server_max_unrequested_time_in_server", 300),)
+LEFTOVER_CALLS_WAIT_S = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class PoolServer:
         """Stops taking new calls, lets in-flight calls finish within `grace`, then closes."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.settings.shutdown_grace_s if grace is None else grace)
+        await _calls_ended(LEFTOVER_CALLS_WAIT_S)
         for task in self._tasks:
             task.cancel()
         await self.heartbeats.flush()  # heartbeats that arrived during the drain are not lost
@@ -104,6 +106,26 @@ class PoolServer:
             self._metrics_httpd.shutdown()
             self._metrics_httpd.server_close()
         await self.database.close()
+
+
+# The coroutines grpc.aio runs each call in (grpc/_cython/_cygrpc/aio/server.pyx.pxi).
+GRPC_CALL_COROUTINES = frozenset({"_schedule_rpc_coro", "_handle_exceptions"})
+
+
+async def _calls_ended(timeout_s: float) -> None:
+    """grpc.aio's stop() returns once core has ended every call, but the tasks running them
+    (thousands while miners hold heartbeat streams) end some loop turns later. Still pending
+    when asyncio.run closes the loop, they deadlock it with grpc's poller thread and the process
+    never exits; so they are awaited here, and cancelled if they do not end."""
+    calls = {task for task in asyncio.all_tasks()
+             if getattr(task.get_coro(), "__qualname__", "") in GRPC_CALL_COROUTINES}
+    if calls:
+        _, pending = await asyncio.wait(calls, timeout=timeout_s)
+        log.info("stopped: %d call tasks ended, %d cancelled", len(calls) - len(pending), len(pending))
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
 
 
 def build_server(settings: Settings, *, background_duties: bool = True) -> PoolServer:
