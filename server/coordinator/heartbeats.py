@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from . import dispatch
 from .db import Database
@@ -67,8 +67,8 @@ class HeartbeatBuffer:
         self._last_sample: dict[int, dt.datetime] = {}
         self.flushes = 0
 
-    async def record(self, miner_id: str, worker_id: int, beat: Beat) -> Flushed:
-        """Queues the heartbeat and waits until a flush has written it."""
+    def record(self, miner_id: str, worker_id: int, beat: Beat) -> asyncio.Future:
+        """Queues the heartbeat; the future resolves (a Flushed) once a flush has written it."""
         pending = self._pending.get(miner_id)
         if pending is None:
             pending = self._pending[miner_id] = _Pending(worker_id, beat)
@@ -78,12 +78,17 @@ class HeartbeatBuffer:
         pending.waiters.append(waiter)
         if self.tracer is not None:
             pending.senders.append(trace.get_current_span().get_span_context())
-        return await waiter
+        return waiter
 
     async def run_forever(self) -> None:
+        """A flush every flush_every_s, counted from the start of the previous one (a flush that
+        takes longer is followed by the next at once), so a heartbeat waits one interval at most
+        before its flush begins."""
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(self.flush_every_s)
+            started = loop.time()
             await self.flush()
+            await asyncio.sleep(max(0.0, started + self.flush_every_s - loop.time()))
 
     async def flush(self) -> None:
         batch, self._pending = self._pending, {}
@@ -113,20 +118,14 @@ class HeartbeatBuffer:
         """Writes the batch; returns the extended leases per miner and the inactive workers."""
         extended = {}
         async with self.database.transaction() as session:
-            await session.execute(update(Miner).where(Miner.id.in_(list(batch))).values(last_heartbeat=now))
-            worker_ids = [p.worker_id for p in batch.values()]
-            await session.execute(update(Worker), [
-                {"id": p.worker_id, "latest_status": WORKER_STATUS[p.beat.status],
-                 "latest_gpu_utilization": p.beat.gpu_utilization,
-                 "latest_gpu_memory_used_gb": p.beat.gpu_memory_used_gb,
-                 "latest_gpu_temperature_celsius": p.beat.gpu_temperature_celsius, "latest_seen_at": now}
-                for p in batch.values()])
+            if self.database.dialect == "postgresql":
+                inactive = await _write_latest_postgres(session, batch, now)
+            else:
+                inactive = await _write_latest(session, batch, now)
             for miner_id, pending in batch.items():
                 extended[miner_id] = await dispatch.extend_leases(session, pending.worker_id, sorted(pending.running),
                                                                   self.market, now)
-            await self._sample(session, batch, worker_ids, now)
-            inactive = set(await session.scalars(select(Worker.id).where(Worker.id.in_(worker_ids),
-                                                                         Worker.is_active.is_(False))))
+            await self._sample(session, batch, [p.worker_id for p in batch.values()], now)
         return extended, inactive
 
     async def _sample(self, session, batch: dict[str, _Pending], worker_ids: list[int], now: dt.datetime) -> None:
@@ -147,3 +146,49 @@ class HeartbeatBuffer:
                 gpu_temperature_celsius=beat.gpu_temperature_celsius, requests_total=beat.requests_total,
                 errors_total=beat.errors_total))
             self._last_sample[pending.worker_id] = now
+
+
+# Each flush writes thousands of rows at 10,000 miners: on PostgreSQL one statement per table,
+# the batch passed as arrays (an ORM bulk UPDATE or an IN list of thousands of parameters cost
+# the server more than the heartbeats themselves).
+_WORKERS_SEEN_POSTGRES = text("""
+    UPDATE workers SET latest_status = beat.status, latest_gpu_utilization = beat.utilization,
+                       latest_gpu_memory_used_gb = beat.memory, latest_gpu_temperature_celsius = beat.temperature,
+                       latest_seen_at = :now
+    FROM unnest(CAST(:worker_ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:utilizations AS float8[]),
+                CAST(:memories AS float8[]), CAST(:temperatures AS float8[]))
+         AS beat(worker_id, status, utilization, memory, temperature)
+    WHERE workers.id = beat.worker_id
+    RETURNING workers.id, workers.is_active""")
+_MINERS_SEEN_POSTGRES = text("UPDATE miners SET last_heartbeat = :now WHERE id = ANY(CAST(:miner_ids AS varchar[]))")
+
+
+async def _write_latest_postgres(session, batch: dict[str, _Pending], now: dt.datetime) -> set[int]:
+    """Each worker's latest heartbeat and each miner's last_heartbeat; returns the inactive workers."""
+    beats = list(batch.values())
+    await session.execute(_MINERS_SEEN_POSTGRES, {"now": now, "miner_ids": list(batch)})
+    rows = await session.execute(_WORKERS_SEEN_POSTGRES, {
+        "now": now, "worker_ids": [p.worker_id for p in beats],
+        "statuses": [WORKER_STATUS[p.beat.status] for p in beats],
+        "utilizations": [p.beat.gpu_utilization for p in beats],
+        "memories": [p.beat.gpu_memory_used_gb for p in beats],
+        "temperatures": [p.beat.gpu_temperature_celsius for p in beats]})
+    return {worker_id for worker_id, is_active in rows if not is_active}
+
+
+_workers = Worker.__table__
+_WORKER_SEEN = update(_workers).where(_workers.c.id == bindparam("worker_id")).values(
+    latest_status=bindparam("status"), latest_gpu_utilization=bindparam("utilization"),
+    latest_gpu_memory_used_gb=bindparam("memory"), latest_gpu_temperature_celsius=bindparam("temperature"),
+    latest_seen_at=bindparam("now"))
+
+
+async def _write_latest(session, batch: dict[str, _Pending], now: dt.datetime) -> set[int]:
+    """The same on any other database (SQLite: one process, a few miners)."""
+    await session.execute(update(Miner).where(Miner.id.in_(list(batch))).values(last_heartbeat=now))
+    await session.execute(_WORKER_SEEN, [
+        {"worker_id": p.worker_id, "status": WORKER_STATUS[p.beat.status], "utilization": p.beat.gpu_utilization,
+         "memory": p.beat.gpu_memory_used_gb, "temperature": p.beat.gpu_temperature_celsius, "now": now}
+        for p in batch.values()])
+    worker_ids = [p.worker_id for p in batch.values()]
+    return set(await session.scalars(select(Worker.id).where(Worker.id.in_(worker_ids), Worker.is_active.is_(False))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from computepool.v1 import miner_service_pb2 as pb
@@ -123,12 +124,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         return response
 
     async def _beat(self, miner_id: str, worker_id: int, message: pb.Heartbeat) -> pb.SendHeartbeatResponse:
-        flushed = await self.heartbeats.record(miner_id, worker_id, beat_of(message))
-        return pb.SendHeartbeatResponse(
-            received_at=convert.timestamp(flushed.received_at),
-            extended_leases=[pb.LeaseExtension(job_id=job_id, lease_expires_at=convert.timestamp(deadline))
-                             for job_id, deadline in flushed.extended],
-            directives=flushed.directives)
+        return ack_of(await self.heartbeats.record(miner_id, worker_id, beat_of(message)))
 
     async def SendHeartbeat(self, request, context):
         beat_of(request.heartbeat)  # refuse bad input before the credential lookup
@@ -136,26 +132,57 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         return await self._beat(who.miner_id, who.worker_id, request.heartbeat)
 
     async def StreamHeartbeats(self, request_iterator, context):
-        """Authenticated once, on the first message; each heartbeat is acked after it is written;
-        `ready_for_jobs` leases jobs and pushes them down the stream. Limited per stream (not per
-        message as a call): STREAM_MESSAGES_PER_MINUTE, then RESOURCE_EXHAUSTED with RetryInfo."""
+        """Authenticated once, on the first message; each heartbeat is acked, in order, after the
+        flush that wrote it; `ready_for_jobs` leases jobs and pushes them down the stream.
+
+        Messages are read while earlier heartbeats still wait for their flush (a miner beating
+        faster than the flush interval is not slowed to it; one flush acks all it wrote). Limited
+        per stream (not per message as a call): STREAM_MESSAGES_PER_MINUTE, then
+        RESOURCE_EXHAUSTED with RetryInfo."""
+        answers: asyncio.Queue = asyncio.Queue()  # per message, in order: ("ack"|"jobs"|"error", value)
+        reader = asyncio.create_task(self._read_stream(request_iterator, context, answers))
+        try:
+            while (answer := await answers.get()) is not None:
+                kind, value = answer
+                if kind == "error":
+                    raise value
+                if kind == "jobs":
+                    for job in await value:
+                        yield pb.StreamHeartbeatsResponse(assignment=job)
+                    continue
+                ack = ack_of(await value)
+                yield pb.StreamHeartbeatsResponse(ack=ack)
+                for directive in ack.directives:
+                    yield pb.StreamHeartbeatsResponse(directive=directive)
+        finally:
+            reader.cancel()
+            while not answers.empty():  # the stream ended before these were answered
+                answer = answers.get_nowait()
+                if answer is not None and answer[0] != "error":
+                    answer[1].cancel()
+
+    async def _read_stream(self, request_iterator, context, answers: asyncio.Queue) -> None:
+        """Queues, per message, what will answer it; a failure is queued too, to end the stream
+        after the answers before it."""
         identity = None
         budget = StreamBudget(self.stream_messages_per_minute)
-        async for message in request_iterator:
-            budget.spend()
-            # With tracing on, each message is a span under the stream's: the work it triggers
-            # (the lease claim, the heartbeat flush through a span link) traces back to it.
-            with span(self.tracer, "StreamHeartbeats message"):
-                if identity is None:
-                    identity = await self._identify_owned(context, message.miner_id)
-                if message.HasField("heartbeat"):
-                    ack = await self._beat(identity.miner_id, identity.worker_id, message.heartbeat)
-                    yield pb.StreamHeartbeatsResponse(ack=ack)
-                    for directive in ack.directives:
-                        yield pb.StreamHeartbeatsResponse(directive=directive)
-                if message.ready_for_jobs > 0:
-                    for job in await self._claim(identity.miner_id, min(message.ready_for_jobs, 100)):
-                        yield pb.StreamHeartbeatsResponse(assignment=job)
+        try:
+            async for message in request_iterator:
+                budget.spend()
+                # With tracing on, each message is a span under the stream's: the work it triggers
+                # (the lease claim, the heartbeat flush through a span link) traces back to it.
+                with span(self.tracer, "StreamHeartbeats message"):
+                    if identity is None:
+                        identity = await self._identify_owned(context, message.miner_id)
+                    if message.HasField("heartbeat"):
+                        answers.put_nowait(("ack", self.heartbeats.record(
+                            identity.miner_id, identity.worker_id, beat_of(message.heartbeat))))
+                    if message.ready_for_jobs > 0:
+                        answers.put_nowait(("jobs", asyncio.ensure_future(
+                            self._claim(identity.miner_id, min(message.ready_for_jobs, 100)))))
+        except Exception as error:
+            answers.put_nowait(("error", error))
+        answers.put_nowait(None)
 
     async def _claim(self, miner_id: str, max_jobs: int) -> list[pb.JobAssignment]:
         async with self.database.transaction() as session:
@@ -194,6 +221,14 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         if any(o.job is not None and o.job.status == "pending" for o in outcomes):
             self.new_work.notify()
         return response
+
+
+def ack_of(flushed) -> pb.SendHeartbeatResponse:
+    return pb.SendHeartbeatResponse(
+        received_at=convert.timestamp(flushed.received_at),
+        extended_leases=[pb.LeaseExtension(job_id=job_id, lease_expires_at=convert.timestamp(deadline))
+                         for job_id, deadline in flushed.extended],
+        directives=flushed.directives)
 
 
 def result_spec(request: pb.SubmitResultRequest) -> dispatch.ResultSpec:
