@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import LedgerEntry
@@ -54,9 +54,10 @@ def record_job_settlement(session: AsyncSession, *, job_id: str, receipt_id: str
     ])
 
 
-async def earnings_by(session: AsyncSession, column, ids: list[int]) -> dict[int, int]:
-    """Marketplace earnings per worker (column=LedgerEntry.worker_id) or participant."""
-    if not ids:
+async def earnings_by(session: AsyncSession, column, ids: list[int] | Select) -> dict[int, int]:
+    """Marketplace earnings per worker (column=LedgerEntry.worker_id) or participant; `ids` a
+    list or, for thousands, a SELECT of them (a list that long costs more to send than to sum)."""
+    if isinstance(ids, list) and not ids:
         return {}
     rows = await session.execute(select(column, func.sum(LedgerEntry.amount))
                                  .where(LedgerEntry.kind == "earning", column.in_(ids)).group_by(column))

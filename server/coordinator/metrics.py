@@ -56,8 +56,7 @@ class PoolCollector:
                 .outerjoin(WorkerSample, WorkerSample.id == latest.c.sample_id)
                 .where(Worker.is_active).order_by(Worker.id))
             rows = rows.all()
-            ids = [row[0] for row in rows]
-            earned = await ledger.earnings_by(session, LedgerEntry.worker_id, ids)
+            earned = await ledger.earnings_by(session, LedgerEntry.worker_id, select(Worker.id).where(Worker.is_active))
             completed = dict((await session.execute(
                 select(Receipt.worker_id, func.count(Receipt.id)).group_by(Receipt.worker_id))).all())
             self.workers = [
