@@ -304,8 +304,9 @@ def markdown(results: dict, table: dict) -> str:
                                  f"{r['p50_ms']}/{r['p99_ms']} | | |")
     if "fanin" in results:
         f = results["fanin"]
-        lines.append(f"| fan-in: server CPU cores, p50 visible s, failed streams | {f['server_cpu_cores']}, "
-                     f"{f['p50_visible_s']}, {f['failed_streams']} | | |")
+        lines.append(f"| fan-in: server CPU cores, p50 visible s, unacked, failed streams, all open after s | "
+                     f"{f['server_cpu_cores']}, {f['p50_visible_s']}, {f.get('unacked', '')}, {f['failed_streams']}, "
+                     f"{f.get('open_all_s', '')} | | |")
     return "\n".join(lines) + "\n"
 
 

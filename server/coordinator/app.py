@@ -51,7 +51,7 @@ from .stats_poller import StatsPoller
 # longer than core's default 30 s to take them all, and core then cancels the waiting calls
 # (CANCELLED). Late is better than lost: a call may wait up to five minutes to be taken.
 SERVER_OPTIONS = (("grpc.server_max_unrequested_time_in_server", 300),)
-LEFTOVER_CALLS_WAIT_S = 5.0
+LEFTOVER_CALLS_WAIT_S = 5.0  # how long stop() lets grpc.aio's call tasks end by themselves (_calls_ended)
 
 log = logging.getLogger(__name__)
 

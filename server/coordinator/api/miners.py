@@ -182,7 +182,8 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
                             self._claim(identity.miner_id, min(message.ready_for_jobs, 100)))))
         except Exception as error:
             answers.put_nowait(("error", error))
-        answers.put_nowait(None)
+        finally:  # however reading ends, the responses loop learns it
+            answers.put_nowait(None)
 
     async def _claim(self, miner_id: str, max_jobs: int) -> list[pb.JobAssignment]:
         async with self.database.transaction() as session:
