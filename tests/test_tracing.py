@@ -45,7 +45,12 @@ async def traced(database_url, receiver, tmp_path):
                      OTEL_EXPORTER_OTLP_INSECURE="true", OTEL_BSP_SCHEDULE_DELAY="100", OTEL_SERVICE_NAME="computepool")
     process, port = await start_server_process(env, drain_output=False)
     envoy = Envoy(tmp_path, [port], 9, otlp_endpoint=endpoint)
-    envoy.server = process
+    envoy.server, envoy.output = process, bytearray()
+
+    async def collect() -> None:  # read as it comes: a full pipe would block the server's DEBUG logging
+        while chunk := await process.stdout.read(1 << 16):
+            envoy.output.extend(chunk)
+    envoy.output_read = asyncio.create_task(collect())
     yield envoy
     envoy.stop()
     if process.returncode is None:
@@ -90,7 +95,9 @@ async def test_every_log_line_is_json_with_the_trace_id(traced, receiver):
         async with http.get(f"{traced.url}/api/v1/participants?limit=1") as response:
             assert response.status == 200
     traced.server.terminate()
-    output = (await traced.server.communicate())[0].decode()
+    await traced.server.wait()
+    await traced.output_read
+    output = traced.output.decode()
     lines = [json.loads(line) for line in output.splitlines() if line.strip()]  # every line parses
     assert all({"time", "level", "logger", "message", "trace_id", "span_id"} <= set(line) for line in lines)
     (access,) = [line for line in lines if "ParticipantService/ListParticipants" in line["message"]]
