@@ -79,9 +79,13 @@ async def get_existing(session: AsyncSession, model, row_id: int, what: str):
     """The row with this id, or NotFound with reason `<WHAT>_NOT_FOUND` naming the id."""
     row = await session.get(model, row_id) if row_id > 0 else None
     if row is None:
-        raise NotFound(f"{what} {row_id} not found", reason=f"{what.upper()}_NOT_FOUND",
-                       metadata={f"{what}_id": str(row_id)})
+        raise not_found(what, row_id)
     return row
+
+
+def not_found(what: str, row_id: int) -> NotFound:
+    return NotFound(f"{what} {row_id} not found", reason=f"{what.upper()}_NOT_FOUND",
+                    metadata={f"{what}_id": str(row_id)})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -7,12 +7,12 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import ledger, paging
-from .db import get_existing
+from .db import get_existing, not_found
 from .errors import AlreadyExists, InvalidArgument, Validator
 from .models import LedgerEntry, Worker, WorkerSample, utcnow
 from .money import decimal_to_units
@@ -113,6 +113,18 @@ async def revenue_of(session: AsyncSession, workers: list[Worker]) -> dict[int, 
 
 async def get_worker(session: AsyncSession, worker_id: int) -> Worker:
     return await get_existing(session, Worker, worker_id, "worker")
+
+
+async def get_worker_and_revenue(session: AsyncSession, worker_id: int) -> tuple[Worker, int]:
+    """The worker and its revenue (as revenue_of) in one statement: GetWorker is the pool's
+    most frequent read."""
+    earned = (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+              .where(LedgerEntry.kind == "earning", LedgerEntry.worker_id == Worker.id).scalar_subquery())
+    row = (await session.execute(select(Worker, earned).where(Worker.id == worker_id))).first()
+    if row is None:
+        raise not_found("worker", worker_id)
+    worker, marketplace_earnings = row
+    return worker, worker.latest_revenue_nanoton + int(marketplace_earnings)
 
 
 async def update_worker(session: AsyncSession, worker_id: int, changes: dict) -> Worker:

@@ -34,7 +34,9 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
 
     async def GetWorker(self, request, context):
         async with self.database.transaction() as session:
-            return await self._shown(session, await owned_worker(session, request.worker_id))
+            worker, revenue = await workers.get_worker_and_revenue(session, request.worker_id)
+            require_owner(worker.participant_id, "worker")
+            return convert.worker(worker, revenue)
 
     @staticmethod
     async def _shown(session, worker) -> pb.Worker:
