@@ -12,6 +12,7 @@ from .models import LedgerEntry
 TON = "TON"
 AITBC = "AITBC"
 BTC = "BTC"
+EARNING = "earning"  # the ledger kind of what a worker earned for a job
 DECIMALS = {TON: 9, AITBC: 9, BTC: 8}  # decimal places of each asset's smallest unit
 POOL_FEES = "pool:fees"
 AITBC_ISSUED = "pool:aitbc-issued"  # the counterpart of every credit bought: the ledger balances
@@ -48,7 +49,7 @@ def record_job_settlement(session: AsyncSession, *, job_id: str, receipt_id: str
     common = dict(asset=TON, job_id=job_id, receipt_id=receipt_id)
     session.add_all([
         LedgerEntry(account=client_account(client_id), amount=-settlement.charge, kind="charge", **common),
-        LedgerEntry(account=participant_account(participant_id), amount=settlement.earning, kind="earning",
+        LedgerEntry(account=participant_account(participant_id), amount=settlement.earning, kind=EARNING,
                     participant_id=participant_id, worker_id=worker_id, **common),
         LedgerEntry(account=POOL_FEES, amount=settlement.fee, kind="fee", **common),
     ])
@@ -60,8 +61,15 @@ async def earnings_by(session: AsyncSession, column, ids: list[int] | Select) ->
     if isinstance(ids, list) and not ids:
         return {}
     rows = await session.execute(select(column, func.sum(LedgerEntry.amount))
-                                 .where(LedgerEntry.kind == "earning", column.in_(ids)).group_by(column))
+                                 .where(LedgerEntry.kind == EARNING, column.in_(ids)).group_by(column))
     return {key: int(total) for key, total in rows}
+
+
+def earned(column, key):
+    """The marketplace earnings of one worker or participant (`column` equal to `key`, which may
+    be a column of the enclosing query) as a scalar subquery: 0 when there are none."""
+    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.kind == EARNING, column == key).scalar_subquery())
 
 
 def record_deposit(session: AsyncSession, *, payment_id: str, client_id: str, participant_id: int,

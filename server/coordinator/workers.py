@@ -7,7 +7,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,8 +118,7 @@ async def get_worker(session: AsyncSession, worker_id: int) -> Worker:
 async def get_worker_and_revenue(session: AsyncSession, worker_id: int) -> tuple[Worker, int]:
     """The worker and its revenue (as revenue_of) in one statement: GetWorker is the pool's
     most frequent read."""
-    earned = (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-              .where(LedgerEntry.kind == "earning", LedgerEntry.worker_id == Worker.id).scalar_subquery())
+    earned = ledger.earned(LedgerEntry.worker_id, Worker.id)
     row = (await session.execute(select(Worker, earned).where(Worker.id == worker_id))).first()
     if row is None:
         raise not_found("worker", worker_id)
