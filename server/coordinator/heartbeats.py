@@ -125,12 +125,12 @@ class HeartbeatBuffer:
             for miner_id, pending in batch.items():
                 extended[miner_id] = await dispatch.extend_leases(session, pending.worker_id, sorted(pending.running),
                                                                   self.market, now)
-            await self._sample(session, batch, [p.worker_id for p in batch.values()], now)
+            await self._sample(session, batch, now)
         return extended, inactive
 
-    async def _sample(self, session, batch: dict[str, _Pending], worker_ids: list[int], now: dt.datetime) -> None:
+    async def _sample(self, session, batch: dict[str, _Pending], now: dt.datetime) -> None:
         """Stores a sample for each worker whose last one is older than sample_every."""
-        unknown = [w for w in worker_ids if w not in self._last_sample]
+        unknown = [p.worker_id for p in batch.values() if p.worker_id not in self._last_sample]
         if unknown:  # another process, or before a restart, may have sampled these recently
             rows = await session.execute(select(WorkerSample.worker_id, func.max(WorkerSample.sampled_at))
                                          .where(WorkerSample.worker_id.in_(unknown)).group_by(WorkerSample.worker_id))
