@@ -1,6 +1,7 @@
 """The platform: health, reflection, settings, migrations, graceful shutdown."""
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import sys
@@ -66,16 +67,28 @@ def test_settings_come_from_the_documented_environment_variables():
         Settings.from_env({"API_PORT": "eighty"})
 
 
+@contextlib.asynccontextmanager
+async def migrated_server_process(database_url: str, **env: str):
+    """A server process (its output not drained: the test reads it) on a freshly migrated
+    database; killed on the way out if the test has not ended it."""
+    env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, **env)
+    subprocess.run([sys.executable, "-m", "coordinator.migrate"], env=env, check=True)
+    process, port = await start_server_process(env, drain_output=False)
+    try:
+        yield process, port
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):
     """A server process under load gets SIGTERM. Calls it had started finish (some complete
     after the signal); calls it had not started are refused (gRPC core cancels them) and write
     nothing; the process exits 0."""
     database_url = f"sqlite:///{tmp_path}/drain.db"
-    env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, SHUTDOWN_GRACE_S="5")
-    subprocess.run([sys.executable, "-m", "coordinator.migrate"], env=env, check=True)
-    process, port = await start_server_process(env, drain_output=False)
     outcomes = []
-    try:
+    async with migrated_server_process(database_url, SHUTDOWN_GRACE_S="5") as (process, port):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = participant_service_pb2_grpc.ParticipantServiceStub(channel)
             await stub.ListParticipants(participant_pb.ListParticipantsRequest(), metadata=AUTH)  # connected
@@ -95,10 +108,6 @@ async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):
             signalled.set()
             await asyncio.gather(*calls)
         assert await asyncio.wait_for(process.wait(), 20) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     finished = [after for code, after in outcomes if code == "ok"]
     refused = {code for code, _ in outcomes if code != "ok"}
     assert any(finished), "no call finished after SIGTERM: nothing was drained"
@@ -114,11 +123,7 @@ async def test_sigterm_with_hundreds_of_open_heartbeat_streams_exits(tmp_path):
     """Miners hold their heartbeat streams open for as long as the server runs: SIGTERM must end
     them after the grace period and the process must exit 0 (it once hung for ever closing its
     event loop, with grpc.aio's call tasks still pending)."""
-    database_url = f"sqlite:///{tmp_path}/streams.db"
-    env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, SHUTDOWN_GRACE_S="1")
-    subprocess.run([sys.executable, "-m", "coordinator.migrate"], env=env, check=True)
-    process, port = await start_server_process(env, drain_output=False)
-    try:
+    async with migrated_server_process(f"sqlite:///{tmp_path}/streams.db", SHUTDOWN_GRACE_S="1") as (process, port):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = miner_service_pb2_grpc.MinerServiceStub(channel)
             streams = [stub.StreamHeartbeats(metadata=AUTH) for _ in range(500)]
@@ -129,10 +134,6 @@ async def test_sigterm_with_hundreds_of_open_heartbeat_streams_exits(tmp_path):
             ended = [await call.code() for call in streams]
             assert await asyncio.wait_for(process.wait(), 20) == 0
         output = (await process.stdout.read()).decode()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
     assert set(ended) <= {grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE}
     assert "Exception not handled" not in output and "after SIGTERM" not in output  # a clean exit
 
