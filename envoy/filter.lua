@@ -23,9 +23,16 @@ local function json_string(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format('\\u%04x', c:byte()) end) .. '"'
 end
 
-local function error_body(code, message)
+-- `field`, when Envoy's message names one (a body field colliding with a path binding), is
+-- reported like the server's own field violations.
+local function error_body(code, message, field)
   local text = json_string(message)
-  return '{"detail":' .. text .. ',"error":{"code":"' .. code .. '","message":' .. text .. ',"details":{}}}'
+  local details = "{}"
+  if field then
+    details = '{"field":' .. json_string(field) .. ',"field_violations":[{"field":' .. json_string(field)
+      .. ',"description":"the path names this field; the body may not set it to another value"}]}'
+  end
+  return '{"detail":' .. text .. ',"error":{"code":"' .. code .. '","message":' .. text .. ',"details":' .. details .. '}}'
 end
 
 -- Protobuf wire encoding, just enough for a google.rpc.Status with RetryInfo and ErrorInfo.
@@ -65,10 +72,21 @@ local function rate_limited_status(seconds, message)
     .. field(3, packed("google.rpc.RetryInfo", retry_info)) .. field(3, packed("google.rpc.ErrorInfo", error_info))
 end
 
+-- One path, one shape: "/api/v1/participants/" is "/api/v1/participants" (the transcoder
+-- would match both, and only one would be reshaped).
+local function without_trailing_slash(path)
+  local route, query = path:match("^([^?]*)(.*)$")
+  local trimmed = route:gsub("/+$", "")
+  if trimmed == "" or trimmed == route then return route, path end
+  return trimmed, trimmed .. query
+end
+
 function envoy_on_request(handle)
   local headers = handle:headers()
   local metadata = handle:streamInfo():dynamicMetadata()
-  metadata:set("computepool", "path", (headers:get(":path") or ""):match("^[^?]*"))
+  local route, path = without_trailing_slash(headers:get(":path") or "")
+  if path ~= headers:get(":path") then headers:replace(":path", path) end
+  metadata:set("computepool", "path", route)
   metadata:set("computepool", "method", headers:get(":method") or "")
 end
 
@@ -110,7 +128,8 @@ function envoy_on_response(handle)
     end
     if not server_body then
       local message = text:match('"message":"(.-)"') or text:gsub("%s+$", "")
-      server_body = error_body(CODES[tonumber(http_status) or status] or "ERROR", message)
+      server_body = error_body(CODES[tonumber(http_status) or status] or "ERROR", message,
+        message:match("of the field ([%w_.]+) is conflicting"))
     end
     body:setBytes(server_body)
     headers:replace("content-type", "application/json")

@@ -24,6 +24,9 @@ class Identity:
         return response, (("x-session-token", response.session_token),)
 
     async def api_key(self, role: str, participant_id: int = 0) -> tuple[key_pb.CreateApiKeyResponse, tuple]:
+        """A client or miner key acts for a participant: a freshly logged-in one unless named."""
+        if role != "admin" and not participant_id:
+            participant_id = (await self.login())[0].user.id
         response = await self.keys.CreateApiKey(
             key_pb.CreateApiKeyRequest(role=role, participant_id=participant_id, label=f"{role} key"), metadata=AUTH)
         return response, (("x-api-key", response.key),)

@@ -11,7 +11,7 @@ import nacl.signing
 from computepool.v1 import miner_service_pb2 as pb
 from computepool.v1 import miner_service_pb2_grpc
 from conftest import AUTH
-from google.protobuf import duration_pb2, struct_pb2
+from google.protobuf import duration_pb2, json_format, struct_pb2
 from helpers import forms, new_wallet
 
 
@@ -29,7 +29,8 @@ class Miner:
         self.wallet = wallet or forms(new_wallet())["non_bounceable"]
         self.request = pb.RegisterMinerRequest(
             address=self.wallet, endpoint="127.0.0.1:12000", worker_name=name, instance_number=instance,
-            capabilities=[pb.MinerCapability(job_type=t, models=list(models)) for t in job_types],
+            capabilities=[json_format.ParseDict({"job_type": t, "models": list(models)}, struct_pb2.Value())
+                          for t in job_types],
             hardware=pb.MinerHardware(gpu_model=gpu_model, gpu_count=1, vram_gb=vram_gb,
                                       max_concurrent_jobs=max_concurrent_jobs),
             price_coefficient=price_coefficient, public_key=base64.b64encode(bytes(self.key.verify_key)).decode())

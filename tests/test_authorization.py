@@ -204,7 +204,8 @@ TABLE: dict[str, Row] = {
         lambda w: exchange_pb.CreatePaymentRequest(amount_sat=10_000))),
     "ExchangeService/GetPaymentStatus": Row({"admin", "client", "owner"}, lambda w, c: _payment_status(w)),
     "ExchangeService/ConfirmPayment": Row({"admin"}, lambda w, c: _confirm(w)),
-    "ApiKeyService/CreateApiKey": Row({"admin"}, _sync(lambda w: key_pb.CreateApiKeyRequest(role="client"))),
+    "ApiKeyService/CreateApiKey": Row({"admin"}, _sync(
+        lambda w: key_pb.CreateApiKeyRequest(role="client", participant_id=w.owner_id))),
     "ApiKeyService/ListApiKeys": Row({"admin"}, _sync(lambda w: key_pb.ListApiKeysRequest())),
     "ApiKeyService/RevokeApiKey": Row({"admin"}, _fresh_key),
 }

@@ -4,7 +4,9 @@ import asyncio
 import json
 import sys
 
-from conftest import API_KEY
+from computepool.v1 import participant_service_pb2 as participant_pb
+from conftest import API_KEY, AUTH
+from helpers import forms, new_wallet
 
 
 async def cli(pool, *args: str, api_key: str = API_KEY) -> tuple[int, str, str]:
@@ -15,11 +17,15 @@ async def cli(pool, *args: str, api_key: str = API_KEY) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def test_keys_are_created_listed_and_revoked_from_the_command_line(pool):
-    code, out, _ = await cli(pool, "api-keys", "create", "--role", "miner", "--label", "from the cli")
+async def test_keys_are_created_listed_and_revoked_from_the_command_line(pool, stubs):
+    owner = await stubs.participants.CreateParticipant(participant_pb.CreateParticipantRequest(
+        ton_wallet_address=forms(new_wallet())["raw"]), metadata=AUTH)
+    code, out, _ = await cli(pool, "api-keys", "create", "--role", "miner", "--participant-id", str(owner.id),
+                             "--label", "from the cli")
     assert code == 0
     created = json.loads(out)
     assert created["key"].startswith("cpk_") and created["api_key"]["role"] == "miner"
+    assert created["api_key"]["participant_id"] == owner.id
     key_id = created["api_key"]["id"]
 
     code, out, _ = await cli(pool, "api-keys", "list", "--limit", "1000")

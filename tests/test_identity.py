@@ -49,7 +49,7 @@ async def test_an_api_key_is_shown_once_stored_as_a_hash_and_revocable(identity,
 
     jobs = job_service_pb2_grpc.JobServiceStub(channel)
     job = await jobs.SubmitJob(job_pb.SubmitJobRequest(job_type="echo"), metadata=metadata)
-    assert job.client_id == f"apikey-{created.api_key.id}"  # a key without an owner submits as itself
+    assert job.client_id == f"participant-{created.api_key.participant_id}"  # its participant's jobs
 
     revoked = await identity.keys.RevokeApiKey(key_pb.RevokeApiKeyRequest(api_key_id=created.api_key.id), metadata=AUTH)
     assert revoked.HasField("revoked_at")
@@ -60,9 +60,9 @@ async def test_an_api_key_is_shown_once_stored_as_a_hash_and_revocable(identity,
 
 
 async def test_only_admins_manage_keys(identity):
-    _, client = await identity.api_key("client")
+    created, client = await identity.api_key("client")
     _, admin = await identity.api_key("admin")
-    request = key_pb.CreateApiKeyRequest(role="client")
+    request = key_pb.CreateApiKeyRequest(role="client", participant_id=created.api_key.participant_id)
     assert await refused(identity.keys.CreateApiKey(request, metadata=client),
                          grpc.StatusCode.PERMISSION_DENIED) == "ROLE_NOT_ALLOWED"
     assert await refused(identity.keys.CreateApiKey(request)) == "CREDENTIALS_MISSING"
@@ -73,7 +73,9 @@ async def test_only_admins_manage_keys(identity):
 @pytest.mark.parametrize("fields, bad_field", [
     (dict(role="root"), "role"),
     (dict(role="admin", participant_id=1), "participant_id"),
-    (dict(role="client", label="x" * 101), "label"),
+    (dict(role="client", participant_id=1, label="x" * 101), "label"),
+    (dict(role="client"), "participant_id"),  # a key acting for nobody could submit but read nothing
+    (dict(role="miner"), "participant_id"),
 ])
 async def test_bad_key_requests_name_the_field(identity, fields, bad_field):
     with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -235,8 +237,9 @@ async def test_secrets_and_tokens_never_reach_the_logs(database_url):
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             identity = Identity(channel)
             admin = (("x-api-key", bootstrap),)
-            made = await identity.keys.CreateApiKey(key_pb.CreateApiKeyRequest(role="client"), metadata=admin)
             login, session = await identity.login()
+            made = await identity.keys.CreateApiKey(key_pb.CreateApiKeyRequest(
+                role="client", participant_id=login.user.id), metadata=admin)
             secrets_seen |= {made.key, login.session_token}
             jobs = job_service_pb2_grpc.JobServiceStub(channel)
             await jobs.SubmitJob(job_pb.SubmitJobRequest(job_type="echo"), metadata=(("x-api-key", made.key),))

@@ -30,6 +30,10 @@ async def create_api_key(session: AsyncSession, role: str, participant_id: int, 
     check = Validator()
     check.check(role in ROLES, "role", f"must be one of {', '.join(ROLES)}")
     check.check(not (role == "admin" and participant_id), "participant_id", "an admin key belongs to no participant")
+    # A client or miner key acts for its participant: without one it could submit jobs but read
+    # nothing back (every read is scoped to the key's participant).
+    check.check(role not in ("client", "miner") or participant_id != 0, "participant_id",
+                f"a {role} key acts for a participant: name it")
     check.check(len(label) <= 100, "label", "must be at most 100 characters")
     check.check(participant_id >= 0, "participant_id", "must not be negative")
     check.raise_if_any()
@@ -43,7 +47,7 @@ async def create_api_key(session: AsyncSession, role: str, participant_id: int, 
     return record, key
 
 
-async def list_api_keys(session: AsyncSession, limit: int, page_token: str) -> tuple[list[ApiKey], str]:
+async def list_api_keys(session: AsyncSession, limit: int | None, page_token: str) -> tuple[list[ApiKey], str]:
     check = Validator()
     limit, after = paging.newest_first_request(check, limit, page_token)
     check.raise_if_any()

@@ -281,12 +281,14 @@ async def reap(session: AsyncSession, market: Market, now: dt.datetime) -> dict[
     return {"expired": len(expired), "offline_workers": len(silent), "requeued_or_failed": len(lapsed)}
 
 
-def validate_fetch(max_jobs: int, wait_s: float) -> tuple[int, float]:
+def validate_fetch(max_jobs: int | None, wait_s: float) -> tuple[int, float]:
+    """One job when the miner did not say how many; 0 is refused, never quietly made 1."""
+    max_jobs = 1 if max_jobs is None else max_jobs
     check = Validator()
-    check.check(0 <= max_jobs <= 100, "max_jobs", "must be between 1 and 100")
+    check.check(1 <= max_jobs <= 100, "max_jobs", "must be between 1 and 100")
     check.check(0 <= wait_s <= 30, "wait", "must be at most 30 s")
     check.raise_if_any()
-    return max_jobs or 1, wait_s
+    return max_jobs, wait_s
 
 
 

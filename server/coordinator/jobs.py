@@ -115,7 +115,7 @@ async def get_own_job(session: AsyncSession, client_id: str | None, job_id: str,
     return job
 
 
-async def list_jobs(session: AsyncSession, client_id: str | None, status: str, limit: int, page_token: str
+async def list_jobs(session: AsyncSession, client_id: str | None, status: str, limit: int | None, page_token: str
                     ) -> tuple[list[Job], str]:
     """The client's jobs, newest first; keyset on (created_at, id)."""
     check = Validator()

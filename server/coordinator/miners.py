@@ -26,8 +26,8 @@ from .workers import check_host, check_instance_number, check_port, check_worker
 class MinerSpec:
     address: str
     endpoint: str
-    capabilities: list[tuple[str, list[str]]]
-    worker_name: str
+    capabilities: list  # each a job type (str) or {"job_type": str, "models": [str, ...]}
+    worker_name: str | None
     instance_number: int
     gpu_model: str = ""
     gpu_count: int = 1
@@ -59,6 +59,26 @@ def _check_endpoint(value: str, field: str) -> tuple[str, int]:
     return check_host(host.strip("[]"), field), check_port(int(port), field)
 
 
+def _capability(entry, market: Market, field: str) -> dict:
+    """A capability as stored, {"job_type", "models"}, from a plain job-type string (any model)
+    or an object with those two keys."""
+    if isinstance(entry, str):
+        entry = {"job_type": entry}
+    if not isinstance(entry, dict) or not set(entry) <= {"job_type", "models"}:
+        raise InvalidArgument.field(field, 'must be a job type ("llm_inference") or an object '
+                                           '{"job_type": ..., "models": [...]}')
+    job_type, models = entry.get("job_type"), entry.get("models", [])
+    check = Validator()
+    if not isinstance(job_type, str) or job_type not in market.prices:
+        check.fail(f"{field}.job_type", f"{job_type!r} is not a supported job type "
+                                        f"({', '.join(sorted(market.prices))})")
+    if not (isinstance(models, list) and all(isinstance(m, str) and 0 < len(m) <= 128 for m in models)):
+        check.fail(f"{field}.models", "must be a list of model names of 1-128 characters")
+        models = []
+    check.raise_if_any()
+    return {"job_type": job_type, "models": sorted(set(models))}
+
+
 def validate(spec: MinerSpec, market: Market) -> dict:
     check = Validator()
     wallet = check.run("address", parse_address, spec.address)
@@ -68,16 +88,12 @@ def validate(spec: MinerSpec, market: Market) -> dict:
     # after its endpoint.
     capabilities = [{"job_type": job_type, "models": []} for job_type in sorted(market.prices)]
     if spec.capabilities:
-        capabilities = []
-        for i, (job_type, models) in enumerate(spec.capabilities):
-            if job_type not in market.prices:
-                check.fail(f"capabilities[{i}].job_type", f"{job_type!r} is not a supported job type")
-            check.check(all(0 < len(m) <= 128 for m in models), f"capabilities[{i}].models",
-                        "must be names of 1-128 characters")
-            capabilities.append({"job_type": job_type, "models": sorted(set(models))})
+        capabilities = [check.run(f"capabilities[{i}]", _capability, entry, market)
+                        for i, entry in enumerate(spec.capabilities)]
     values = dict(
         wallet=wallet, endpoint=endpoint, capabilities=capabilities,
-        worker_name=check.run("worker_name", check_worker_name, spec.worker_name or spec.endpoint),
+        worker_name=check.run("worker_name", check_worker_name,
+                              spec.endpoint if spec.worker_name is None else spec.worker_name),
         instance_number=check.run("instance_number", check_instance_number, spec.instance_number),
         # Optional here, but a completed result needs it: receipts carry a verified miner signature.
         public_key=check.run("public_key", _check_public_key, spec.public_key) if spec.public_key else "",

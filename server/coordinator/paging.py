@@ -13,8 +13,10 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
-def resolve_limit(limit: int, field: str = "limit") -> int:
-    if limit == 0:
+def resolve_limit(limit: int | None, field: str = "limit") -> int:
+    """The default when the caller sent no limit; 0 is refused like any other out-of-range value,
+    never quietly replaced."""
+    if limit is None:
         return DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidArgument.field(field, f"must be between 1 and {MAX_LIMIT}")
@@ -41,7 +43,7 @@ def decode_token(token: str, keys: tuple[str, ...], field: str = "page_token") -
 NEWEST_FIRST_KEYS = ("before_time", "before_id")
 
 
-def newest_first_request(check, limit: int, page_token: str) -> tuple[int | None, dict | None]:
+def newest_first_request(check, limit: int | None, page_token: str) -> tuple[int | None, dict | None]:
     """The limit and position of a newest-first list request; what is wrong goes to `check`
     (an errors.Validator)."""
     return (check.run("limit", resolve_limit, limit),

@@ -98,7 +98,7 @@ async def get_participant_by_wallet(session: AsyncSession, wallet_address: str) 
     return (await _with_totals(session, [participant]))[0]
 
 
-async def list_participants(session: AsyncSession, limit: int, page_token: str
+async def list_participants(session: AsyncSession, limit: int | None, page_token: str
                             ) -> tuple[list[ParticipantView], str]:
     limit = paging.resolve_limit(limit)
     after = paging.decode_token(page_token, ("after_id",))

@@ -114,7 +114,7 @@ async def get_payout(session: AsyncSession, payout_id: int) -> Payout:
     return await get_existing(session, Payout, payout_id, "payout")
 
 
-async def list_payouts(session: AsyncSession, participant_id: int, limit: int, page_token: str
+async def list_payouts(session: AsyncSession, participant_id: int, limit: int | None, page_token: str
                        ) -> tuple[list[Payout], str]:
     """Newest transaction first; keyset on (transaction_time, id)."""
     check = Validator()

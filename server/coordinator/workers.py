@@ -146,7 +146,7 @@ async def _flush_or_conflict(session: AsyncSession) -> None:
                             reason="WORKER_ALREADY_EXISTS") from None
 
 
-async def list_workers(session: AsyncSession, participant_id: int, is_active: bool | None, limit: int,
+async def list_workers(session: AsyncSession, participant_id: int, is_active: bool | None, limit: int | None,
                        page_token: str) -> tuple[list[Worker], str]:
     check = Validator()
     check.check(participant_id >= 0, "participant_id", "must not be negative")
@@ -166,9 +166,9 @@ async def list_workers(session: AsyncSession, participant_id: int, is_active: bo
     return rows[:limit], next_token
 
 
-async def worker_metrics(session: AsyncSession, worker_id: int, hours: int,
+async def worker_metrics(session: AsyncSession, worker_id: int, hours: int | None,
                          now: dt.datetime | None = None) -> tuple[int, list[WorkerSample]]:
-    hours = hours or DEFAULT_METRICS_HOURS
+    hours = DEFAULT_METRICS_HOURS if hours is None else hours
     if not 1 <= hours <= MAX_METRICS_HOURS:
         raise InvalidArgument.field("hours", f"must be between 1 and {MAX_METRICS_HOURS}")
     await get_worker(session, worker_id)

@@ -33,7 +33,7 @@ class ApiKeyServicer(pb_grpc.ApiKeyServiceServicer):
 
     async def ListApiKeys(self, request, context):
         async with self.database.transaction() as session:
-            rows, next_token = await credentials.list_api_keys(session, request.limit, request.page_token)
+            rows, next_token = await credentials.list_api_keys(session, convert.optional(request, "limit"), request.page_token)
             return pb.ListApiKeysResponse(api_keys=[api_key_message(r) for r in rows], next_page_token=next_token)
 
     async def RevokeApiKey(self, request, context):

@@ -59,11 +59,13 @@ class Authenticator:
     async def caller(self, metadata) -> Caller:
         """The caller, ANONYMOUS without credentials; a credential that does not check out is
         refused (never silently treated as anonymous)."""
-        presented = {key: value for key, value in metadata or () if key in (API_KEY, SESSION_TOKEN)}
-        if API_KEY in presented:
-            return await self._api_key_caller(_text(presented[API_KEY]))
-        if SESSION_TOKEN in presented:
-            return await self._session_caller(_text(presented[SESSION_TOKEN]))
+        # An empty header is no credential (a client template sending `X-Api-Key:` beside a
+        # session token must not turn the session into a refused key).
+        presented = {key: _text(value).strip() for key, value in metadata or () if key in (API_KEY, SESSION_TOKEN)}
+        if presented.get(API_KEY):
+            return await self._api_key_caller(presented[API_KEY])
+        if presented.get(SESSION_TOKEN):
+            return await self._session_caller(presented[SESSION_TOKEN])
         return ANONYMOUS
 
     async def _api_key_caller(self, key: str) -> Caller:

@@ -1,4 +1,5 @@
-"""The one place where access is checked and domain errors become gRPC statuses.
+"""The one place where access is checked, request text is checked (api/request_text.py) and
+domain errors become gRPC statuses.
 
 Every computepool.v1 rpc admits only the caller kinds api/access.py declares for it (the caller
 comes from api/auth.py: an API key, a session token, or nobody); health checking and
@@ -37,6 +38,7 @@ from ..errors import (
 from ..observability import RequestMetrics, incoming_context
 from .access import RULES
 from .auth import Authenticator
+from .request_text import check_request_text
 from .rest import HTTP_STATUS
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,8 @@ def _wrap(handler: grpc.RpcMethodHandler, authenticate, observed) -> grpc.RpcMet
         async def unary_response(request, context):
             async with observed(context), translated_errors(context, behavior.__qualname__):
                 await authenticate()
+                if handler.unary_unary:  # a stream's messages are checked by its handler
+                    check_request_text(request)
                 return await behavior(request, context)
 
         factory = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
@@ -189,6 +193,8 @@ def _wrap(handler: grpc.RpcMethodHandler, authenticate, observed) -> grpc.RpcMet
     async def streaming_response(request, context):
         async with observed(context), translated_errors(context, behavior.__qualname__):
             await authenticate()
+            if handler.unary_stream:
+                check_request_text(request)
             result = behavior(request, context)
             if inspect.isasyncgen(result):
                 async for item in result:

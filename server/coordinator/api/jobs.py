@@ -65,7 +65,7 @@ class JobServicer(pb_grpc.JobServiceServicer):
     async def ListJobs(self, request, context):
         async with self.database.transaction() as session:
             rows, next_token = await jobs.list_jobs(session, visible_client(), request.status,
-                                                    request.limit, request.page_token)
+                                                    convert.optional(request, "limit"), request.page_token)
             return pb.ListJobsResponse(jobs=[convert.job(j) for j in rows], next_page_token=next_token)
 
     async def CancelJob(self, request, context):

@@ -21,6 +21,7 @@ from ..observability import span
 from ..receipts import ReceiptSigner
 from ..ton import parse_address
 from . import convert, rest
+from .request_text import check_request_text
 from .auth import CheckedCredentials
 
 TOKEN_METADATA = "x-miner-token"
@@ -101,8 +102,8 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
     async def RegisterMiner(self, request, context):
         spec = miners.MinerSpec(
             address=request.address, endpoint=request.endpoint,
-            capabilities=[(c.job_type, list(c.models)) for c in request.capabilities],
-            worker_name=request.worker_name, instance_number=request.instance_number,
+            capabilities=[json_format.MessageToDict(c) for c in request.capabilities],
+            worker_name=convert.optional(request, "worker_name"), instance_number=request.instance_number,
             gpu_model=request.hardware.gpu_model, gpu_count=request.hardware.gpu_count or 1,
             vram_gb=request.hardware.vram_gb, max_concurrent_jobs=request.hardware.max_concurrent_jobs or 1,
             price_coefficient=convert.optional(request, "price_coefficient"), public_key=request.public_key,
@@ -172,6 +173,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
                 # With tracing on, each message is a span under the stream's: the work it triggers
                 # (the lease claim, the heartbeat flush through a span link) traces back to it.
                 with span(self.tracer, "StreamHeartbeats message"):
+                    check_request_text(message)
                     if identity is None:
                         identity = await self._identify_owned(context, message.miner_id)
                     if message.HasField("heartbeat"):
@@ -191,7 +193,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             return [convert.assignment(job) for job in jobs]
 
     async def FetchJobs(self, request, context):
-        max_jobs, wait_s = dispatch.validate_fetch(request.max_jobs, request.wait.ToTimedelta().total_seconds())
+        max_jobs, wait_s = dispatch.validate_fetch(convert.optional(request, "max_jobs"), request.wait.ToTimedelta().total_seconds())
         miner_id = (await self._identify_owned(context, request.miner_id)).miner_id
         deadline = time.monotonic() + wait_s
         while True:

@@ -21,7 +21,7 @@ class ParticipantServicer(pb_grpc.ParticipantServiceServicer):
             if own is not None:  # a participant's credential sees itself only
                 views, next_token = [await participants.get_participant(session, own)], ""
             else:
-                views, next_token = await participants.list_participants(session, request.limit, request.page_token)
+                views, next_token = await participants.list_participants(session, convert.optional(request, "limit"), request.page_token)
         await rest.send_next_page_token(context, next_token)
         return pb.ListParticipantsResponse(participants=[convert.participant(v) for v in views],
                                            next_page_token=next_token)

@@ -20,7 +20,7 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
     async def ListPayouts(self, request, context):
         async with self.database.transaction() as session:
             rows, next_token = await payouts.list_payouts(
-                session, scoped_participant_filter(request.participant_id), request.limit, request.page_token)
+                session, scoped_participant_filter(request.participant_id), convert.optional(request, "limit"), request.page_token)
         await rest.send_next_page_token(context, next_token)
         return pb.ListPayoutsResponse(payouts=[convert.payout(p) for p in rows], next_page_token=next_token)
 

@@ -25,7 +25,7 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         async with self.database.transaction() as session:
             rows, next_token = await workers.list_workers(
                 session, scoped_participant_filter(request.participant_id), convert.optional(request, "is_active"),
-                request.limit, request.page_token)
+                convert.optional(request, "limit"), request.page_token)
             revenue = await workers.revenue_of(session, rows)
             response = pb.ListWorkersResponse(workers=[convert.worker(w, revenue[w.id]) for w in rows],
                                               next_page_token=next_token)
@@ -63,7 +63,7 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
     async def GetWorkerMetrics(self, request, context):
         async with self.database.transaction() as session:
             await owned_worker(session, request.worker_id)
-            hours, samples = await workers.worker_metrics(session, request.worker_id, request.hours)
+            hours, samples = await workers.worker_metrics(session, request.worker_id, convert.optional(request, "hours"))
             return pb.GetWorkerMetricsResponse(worker_id=request.worker_id, hours=hours,
                                                samples=[convert.sample(s) for s in samples])
 

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$computepool/v1/api_key_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x04 \x01(\x05\x12\r\n\x05label\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\x05\x12\r\n\x05label\x18\x03 \x01(\t\"L\n\x14\x43reateApiKeyResponse\x12\'\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x16.computepool.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"7\n\x12ListApiKeysRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"X\n\x13ListApiKeysResponse\x12(\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x16.computepool.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x13RevokeApiKeyRequest\x12\x12\n\napi_key_id\x18\x01 \x01(\x05\x32\xd4\x03\n\rApiKeyService\x12\x95\x01\n\x0c\x43reateApiKey\x12#.computepool.v1.CreateApiKeyRequest\x1a$.computepool.v1.CreateApiKeyResponse\":\x82\xd3\xe4\x93\x02\x34\"\x12/v1/admin/api-keys:\x01*Z\x1b\"\x16/api/v1/admin/api-keys:\x01*\x12\x8c\x01\n\x0bListApiKeys\x12\".computepool.v1.ListApiKeysRequest\x1a#.computepool.v1.ListApiKeysResponse\"4\x82\xd3\xe4\x93\x02.\x12\x12/v1/admin/api-keysZ\x18\x12\x16/api/v1/admin/api-keys\x12\x9b\x01\n\x0cRevokeApiKey\x12#.computepool.v1.RevokeApiKeyRequest\x1a\x16.computepool.v1.ApiKey\"N\x82\xd3\xe4\x93\x02H*\x1f/v1/admin/api-keys/{api_key_id}Z%*#/api/v1/admin/api-keys/{api_key_id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$computepool/v1/api_key_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x04 \x01(\x05\x12\r\n\x05label\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\x05\x12\r\n\x05label\x18\x03 \x01(\t\"L\n\x14\x43reateApiKeyResponse\x12\'\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x16.computepool.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"F\n\x12ListApiKeysRequest\x12\x12\n\x05limit\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x02 \x01(\tB\x08\n\x06_limit\"X\n\x13ListApiKeysResponse\x12(\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x16.computepool.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x13RevokeApiKeyRequest\x12\x12\n\napi_key_id\x18\x01 \x01(\x05\x32\xd4\x03\n\rApiKeyService\x12\x95\x01\n\x0c\x43reateApiKey\x12#.computepool.v1.CreateApiKeyRequest\x1a$.computepool.v1.CreateApiKeyResponse\":\x82\xd3\xe4\x93\x02\x34\"\x12/v1/admin/api-keys:\x01*Z\x1b\"\x16/api/v1/admin/api-keys:\x01*\x12\x8c\x01\n\x0bListApiKeys\x12\".computepool.v1.ListApiKeysRequest\x1a#.computepool.v1.ListApiKeysResponse\"4\x82\xd3\xe4\x93\x02.\x12\x12/v1/admin/api-keysZ\x18\x12\x16/api/v1/admin/api-keys\x12\x9b\x01\n\x0cRevokeApiKey\x12#.computepool.v1.RevokeApiKeyRequest\x1a\x16.computepool.v1.ApiKey\"N\x82\xd3\xe4\x93\x02H*\x1f/v1/admin/api-keys/{api_key_id}Z%*#/api/v1/admin/api-keys/{api_key_id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,11 +46,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEAPIKEYRESPONSE']._serialized_start=383
   _globals['_CREATEAPIKEYRESPONSE']._serialized_end=459
   _globals['_LISTAPIKEYSREQUEST']._serialized_start=461
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=516
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=518
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=606
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=608
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=649
-  _globals['_APIKEYSERVICE']._serialized_start=652
-  _globals['_APIKEYSERVICE']._serialized_end=1120
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=531
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=533
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=621
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=623
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=664
+  _globals['_APIKEYSERVICE']._serialized_start=667
+  _globals['_APIKEYSERVICE']._serialized_end=1135
 # @@protoc_insertion_point(module_scope)

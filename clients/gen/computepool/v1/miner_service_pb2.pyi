@@ -70,14 +70,14 @@ class RegisterMinerRequest(_message.Message):
     STATS_PORT_FIELD_NUMBER: _ClassVar[int]
     address: str
     endpoint: str
-    capabilities: _containers.RepeatedCompositeFieldContainer[MinerCapability]
+    capabilities: _containers.RepeatedCompositeFieldContainer[_struct_pb2.Value]
     worker_name: str
     instance_number: int
     hardware: MinerHardware
     price_coefficient: float
     public_key: str
     stats_port: int
-    def __init__(self, address: _Optional[str] = ..., endpoint: _Optional[str] = ..., capabilities: _Optional[_Iterable[_Union[MinerCapability, _Mapping]]] = ..., worker_name: _Optional[str] = ..., instance_number: _Optional[int] = ..., hardware: _Optional[_Union[MinerHardware, _Mapping]] = ..., price_coefficient: _Optional[float] = ..., public_key: _Optional[str] = ..., stats_port: _Optional[int] = ...) -> None: ...
+    def __init__(self, address: _Optional[str] = ..., endpoint: _Optional[str] = ..., capabilities: _Optional[_Iterable[_Union[_struct_pb2.Value, _Mapping]]] = ..., worker_name: _Optional[str] = ..., instance_number: _Optional[int] = ..., hardware: _Optional[_Union[MinerHardware, _Mapping]] = ..., price_coefficient: _Optional[float] = ..., public_key: _Optional[str] = ..., stats_port: _Optional[int] = ...) -> None: ...
 
 class RegisterMinerResponse(_message.Message):
     __slots__ = ("miner", "miner_token")

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(computepool/v1/participant_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x03\n\x0bParticipant\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x1a\n\x12ton_wallet_address\x18\x02 \x01(\t\x12\x1e\n\x16ton_wallet_address_raw\x18\x03 \x01(\t\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x11\n\tis_active\x18\x05 \x01(\x08\x12\x15\n\rtotal_workers\x18\x06 \x01(\x05\x12\x16\n\x0e\x61\x63tive_workers\x18\x07 \x01(\x05\x12\x19\n\x11total_revenue_ton\x18\x08 \x01(\x01\x12\x1d\n\x15total_revenue_nanoton\x18\t \x01(\x03\x12\x15\n\rtotal_payouts\x18\n \x01(\x05\x12\x18\n\x10telegram_user_id\x18\x0b \x01(\x01\x12\r\n\x05\x65mail\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x17ListParticipantsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"f\n\x18ListParticipantsResponse\x12\x31\n\x0cparticipants\x18\x01 \x03(\x0b\x32\x1b.computepool.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"/\n\x15GetParticipantRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\"7\n\x1dGetParticipantByWalletRequest\x12\x16\n\x0ewallet_address\x18\x01 \x01(\t\"q\n\x18\x43reateParticipantRequest\x12\x1a\n\x12ton_wallet_address\x18\x01 \x01(\t\x12\x18\n\x10telegram_user_id\x18\x02 \x01(\x01\x12\x10\n\x08username\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t2\xba\x04\n\x12ParticipantService\x12\x83\x01\n\x10ListParticipants\x12\'.computepool.v1.ListParticipantsRequest\x1a(.computepool.v1.ListParticipantsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/participants\x12\x83\x01\n\x0eGetParticipant\x12%.computepool.v1.GetParticipantRequest\x1a\x1b.computepool.v1.Participant\"-\x82\xd3\xe4\x93\x02\'\x12%/api/v1/participants/{participant_id}\x12\x9a\x01\n\x16GetParticipantByWallet\x12-.computepool.v1.GetParticipantByWalletRequest\x1a\x1b.computepool.v1.Participant\"4\x82\xd3\xe4\x93\x02.\x12,/api/v1/participants/wallet/{wallet_address}\x12{\n\x11\x43reateParticipant\x12(.computepool.v1.CreateParticipantRequest\x1a\x1b.computepool.v1.Participant\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/participants:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(computepool/v1/participant_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x03\n\x0bParticipant\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x1a\n\x12ton_wallet_address\x18\x02 \x01(\t\x12\x1e\n\x16ton_wallet_address_raw\x18\x03 \x01(\t\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x11\n\tis_active\x18\x05 \x01(\x08\x12\x15\n\rtotal_workers\x18\x06 \x01(\x05\x12\x16\n\x0e\x61\x63tive_workers\x18\x07 \x01(\x05\x12\x19\n\x11total_revenue_ton\x18\x08 \x01(\x01\x12\x1d\n\x15total_revenue_nanoton\x18\t \x01(\x03\x12\x15\n\rtotal_payouts\x18\n \x01(\x05\x12\x18\n\x10telegram_user_id\x18\x0b \x01(\x01\x12\r\n\x05\x65mail\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\x17ListParticipantsRequest\x12\x12\n\x05limit\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x02 \x01(\tB\x08\n\x06_limit\"f\n\x18ListParticipantsResponse\x12\x31\n\x0cparticipants\x18\x01 \x03(\x0b\x32\x1b.computepool.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"/\n\x15GetParticipantRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\"7\n\x1dGetParticipantByWalletRequest\x12\x16\n\x0ewallet_address\x18\x01 \x01(\t\"q\n\x18\x43reateParticipantRequest\x12\x1a\n\x12ton_wallet_address\x18\x01 \x01(\t\x12\x18\n\x10telegram_user_id\x18\x02 \x01(\x01\x12\x10\n\x08username\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t2\xba\x04\n\x12ParticipantService\x12\x83\x01\n\x10ListParticipants\x12\'.computepool.v1.ListParticipantsRequest\x1a(.computepool.v1.ListParticipantsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/participants\x12\x83\x01\n\x0eGetParticipant\x12%.computepool.v1.GetParticipantRequest\x1a\x1b.computepool.v1.Participant\"-\x82\xd3\xe4\x93\x02\'\x12%/api/v1/participants/{participant_id}\x12\x9a\x01\n\x16GetParticipantByWallet\x12-.computepool.v1.GetParticipantByWalletRequest\x1a\x1b.computepool.v1.Participant\"4\x82\xd3\xe4\x93\x02.\x12,/api/v1/participants/wallet/{wallet_address}\x12{\n\x11\x43reateParticipant\x12(.computepool.v1.CreateParticipantRequest\x1a\x1b.computepool.v1.Participant\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/participants:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,15 +44,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARTICIPANT']._serialized_start=124
   _globals['_PARTICIPANT']._serialized_end=511
   _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=513
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=573
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=575
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=677
-  _globals['_GETPARTICIPANTREQUEST']._serialized_start=679
-  _globals['_GETPARTICIPANTREQUEST']._serialized_end=726
-  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_start=728
-  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_end=783
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=785
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=898
-  _globals['_PARTICIPANTSERVICE']._serialized_start=901
-  _globals['_PARTICIPANTSERVICE']._serialized_end=1471
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=588
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=590
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=692
+  _globals['_GETPARTICIPANTREQUEST']._serialized_start=694
+  _globals['_GETPARTICIPANTREQUEST']._serialized_end=741
+  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_start=743
+  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_end=798
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=800
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=913
+  _globals['_PARTICIPANTSERVICE']._serialized_start=916
+  _globals['_PARTICIPANTSERVICE']._serialized_end=1486
 # @@protoc_insertion_point(module_scope)
