@@ -29,6 +29,7 @@ from ..errors import (
     AlreadyExists,
     DomainError,
     FailedPrecondition,
+    FieldViolation,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -72,7 +73,32 @@ def rest_body(error: DomainError) -> dict:
     return {"detail": error.message, "error": {"code": error.reason, "message": error.message, "details": details}}
 
 
+# An error travels in trailing metadata three times (grpc-message, the status details, the REST
+# body) and gRPC clients refuse more than 16 KiB of it: an error that echoes a long input, or
+# names a thousand bad jobs of a batch, is cut to these bounds (the first violations are kept).
+MAX_MESSAGE = 512
+MAX_VIOLATIONS = 10
+MAX_VIOLATION_TEXT = 200
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def bounded(error: DomainError) -> DomainError:
+    if isinstance(error, InvalidArgument):
+        kept = [FieldViolation(_cut(v.field, MAX_VIOLATION_TEXT), _cut(v.description, MAX_VIOLATION_TEXT))
+                for v in error.violations[:MAX_VIOLATIONS]]
+        if len(error.violations) > MAX_VIOLATIONS:
+            kept.append(FieldViolation("…", f"and {len(error.violations) - MAX_VIOLATIONS} more"))
+        error.violations = kept
+    error.message = _cut(error.message, MAX_MESSAGE)
+    error.metadata = {key: _cut(value, MAX_VIOLATION_TEXT) for key, value in error.metadata.items()}
+    return error
+
+
 async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> None:
+    error = bounded(error)
     code, http_status = next(((c, h) for cls, (c, h) in STATUS_OF.items() if isinstance(error, cls)),
                              (grpc.StatusCode.INTERNAL, 500))
     details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=error.metadata))]

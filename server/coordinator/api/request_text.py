@@ -26,10 +26,10 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def check_request_text(message: Message, prefix: str = "") -> None:
+def check_request_text(message: Message) -> None:
     """Raises InvalidArgument naming every offending field (`capabilities[0].models[1]`)."""
     violations: list[FieldViolation] = []
-    _walk(message, prefix, False, violations)
+    _walk(message, "", False, violations)
     if violations:
         raise InvalidArgument(violations)
 
@@ -53,15 +53,13 @@ def _walk(message: Message, path: str, in_json: bool, violations: list[FieldViol
 
 
 def _check_any(field: FieldDescriptor, value, name: str, in_json: bool, violations: list[FieldViolation]) -> None:
-    if field.type == FieldDescriptor.TYPE_STRING:
-        _text(value, name, in_json or field.name in FREE_TEXT, violations)
-    elif field.type == FieldDescriptor.TYPE_MESSAGE:
-        _walk(value, name, in_json, violations)
-
-
-def _text(value: str, name: str, free: bool, violations: list[FieldViolation]) -> None:
-    if (CONTROL_BUT_LINES if free else CONTROL).search(value):
+    if field.type != FieldDescriptor.TYPE_STRING:
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            _walk(value, name, in_json, violations)
+        return
+    lines_allowed = in_json or field.name in FREE_TEXT
+    if (CONTROL_BUT_LINES if lines_allowed else CONTROL).search(value):
         violations.append(FieldViolation(name, "must not contain control characters"
-                                         + ("" if free else " (NUL, line breaks, tabs, ...)")))
-    elif len(value) > MAX_TEXT and not free:
+                                         + ("" if lines_allowed else " (NUL, line breaks, tabs, ...)")))
+    elif len(value) > MAX_TEXT and not in_json:  # a JSON document is bounded as a whole by its service
         violations.append(FieldViolation(name, f"must be at most {MAX_TEXT} characters"))
