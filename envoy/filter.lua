@@ -23,14 +23,28 @@ local function json_string(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return ESCAPES[c] or string.format('\\u%04x', c:byte()) end) .. '"'
 end
 
--- `field`, when Envoy's message names one (a body field colliding with a path binding), is
--- reported like the server's own field violations.
-local function error_body(code, message, field)
+-- The field an Envoy refusal names, and what is wrong with it: a body field colliding with a path
+-- binding, or a query parameter that is not of its field's type.
+local NAMED_FIELD = {
+  { "of the field ([%w_.]+) is conflicting", "the path names this field; the body may not set it to another value" },
+  { "^([%w_.]+): invalid value", "is not a value of this field's type" },
+}
+
+local function named_field(message)
+  for _, rule in ipairs(NAMED_FIELD) do
+    local field = message:match(rule[1])
+    if field then return { field, rule[2] } end
+  end
+end
+
+-- `violation`, {field, description}, is reported like the server's own field violations.
+local function error_body(code, message, violation)
   local text = json_string(message)
   local details = "{}"
-  if field then
-    details = '{"field":' .. json_string(field) .. ',"field_violations":[{"field":' .. json_string(field)
-      .. ',"description":"the path names this field; the body may not set it to another value"}]}'
+  if violation then
+    local field = json_string(violation[1])
+    details = '{"field":' .. field .. ',"field_violations":[{"field":' .. field .. ',"description":'
+      .. json_string(violation[2]) .. '}]}'
   end
   return '{"detail":' .. text .. ',"error":{"code":"' .. code .. '","message":' .. text .. ',"details":' .. details .. '}}'
 end
@@ -128,8 +142,7 @@ function envoy_on_response(handle)
     end
     if not server_body then
       local message = text:match('"message":"(.-)"') or text:gsub("%s+$", "")
-      server_body = error_body(CODES[tonumber(http_status) or status] or "ERROR", message,
-        message:match("of the field ([%w_.]+) is conflicting"))
+      server_body = error_body(CODES[tonumber(http_status) or status] or "ERROR", message, named_field(message))
     end
     body:setBytes(server_body)
     headers:replace("content-type", "application/json")

@@ -162,15 +162,16 @@ async def test_patching_one_worker_never_changes_another(http):
 # --- REST: text the database would refuse -------------------------------------------------------
 
 @pytest.mark.envoy
-async def test_a_nul_in_a_username_or_a_label_is_a_422_naming_it(http):
+@pytest.mark.parametrize("control", ["\u0000", "\n", "\u0085"])
+async def test_a_control_character_in_a_username_or_a_label_is_a_422_naming_it(http, control):
     wallet = forms(new_wallet())["non_bounceable"]
     status, refused, _ = await call(http, "POST", "/api/v1/participants",
-                                    {"ton_wallet_address": wallet, "username": "bad\u0000name"})
+                                    {"ton_wallet_address": wallet, "username": f"bad{control}name"})
     assert status == 422 and refused["error"]["details"]["field_violations"][0]["field"] == "username", refused
     assert (await call(http, "GET", f"/api/v1/participants/wallet/{wallet}"))[0] == 404  # nothing written
     owner = await create_participant(http)
     status, refused, _ = await call(http, "POST", "/v1/admin/api-keys",
-                                    {"role": "client", "participant_id": owner["id"], "label": "ci\u0000"})
+                                    {"role": "client", "participant_id": owner["id"], "label": f"ci{control}"})
     assert status == 422 and refused["error"]["details"]["field_violations"][0]["field"] == "label", refused
 
 
@@ -190,6 +191,12 @@ async def test_limit_zero_is_refused_not_the_default(http, path):
     status, refused, _ = await call(http, "GET", f"{path}?limit=0")
     assert status == 422 and refused["error"]["details"]["field_violations"][0]["field"] == "limit", (path, refused)
     assert (await call(http, "GET", f"{path}?limit=1"))[0] == 200
+
+
+@pytest.mark.envoy
+async def test_a_query_value_of_the_wrong_type_names_its_field(http):
+    status, refused, _ = await call(http, "GET", "/api/v1/participants?limit=abc")
+    assert status == 400 and refused["error"]["details"]["field"] == "limit", refused
 
 
 @pytest.mark.envoy
