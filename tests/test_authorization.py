@@ -272,11 +272,9 @@ GRPC_OUTCOME = {grpc.StatusCode.OK: "ok", grpc.StatusCode.UNAUTHENTICATED: "unau
                 grpc.StatusCode.PERMISSION_DENIED: "denied", grpc.StatusCode.NOT_FOUND: "denied"}
 
 
-@pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize("rpc", sorted(TABLE))
-async def test_grpc(world, rpc, caller):
+async def call_rpc(world: World, rpc: str, request, metadata) -> grpc.aio.AioRpcError | None:
+    """Calls the rpc once (a stream: one message and its answer); the error, None if it succeeded."""
     service, method = rpc.split("/")
-    request, metadata = await _build(world, rpc, caller)
     call = getattr(world.stub(MODULES[service], service), method)
     try:
         if method == "StreamHeartbeats":
@@ -286,9 +284,17 @@ async def test_grpc(world, rpc, caller):
             await stream.done_writing()
         else:
             await call(request, metadata=metadata)
-        code, detail = grpc.StatusCode.OK, ""
     except grpc.aio.AioRpcError as error:
-        code, detail = error.code(), error.details()
+        return error
+    return None
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("rpc", sorted(TABLE))
+async def test_grpc(world, rpc, caller):
+    request, metadata = await _build(world, rpc, caller)
+    error = await call_rpc(world, rpc, request, metadata)
+    code, detail = (grpc.StatusCode.OK, "") if error is None else (error.code(), error.details())
     assert GRPC_OUTCOME.get(code, code) == _expectation(rpc, caller), detail
 
 

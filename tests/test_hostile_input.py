@@ -24,6 +24,7 @@ from identity_helpers import Identity
 from test_authorization import (  # noqa: F401  (world and bare_http are fixtures used here)
     MODULES,
     TABLE,
+    call_rpc,
     _build,
     bare_http,
     rest_request,
@@ -70,21 +71,12 @@ def spoil(request, path: str, value: str):
 
 
 async def invoke(world, rpc: str, request, metadata):
-    """The status code and field violations of one call."""
-    service, method = rpc.split("/")
-    stub = getattr(world.stub(MODULES[service], service), method)
-    try:
-        if method == "StreamHeartbeats":
-            stream = stub(metadata=metadata)
-            await stream.write(request)
-            await stream.read()
-            await stream.done_writing()
-        else:
-            await stub(request, metadata=metadata)
+    """The status code, field violations and message of one call."""
+    error = await call_rpc(world, rpc, request, metadata)
+    if error is None:
         return grpc.StatusCode.OK, [], ""
-    except grpc.aio.AioRpcError as error:
-        code, _, fields = error_details(error)
-        return code, fields, error.details()
+    code, _, fields = error_details(error)
+    return code, fields, error.details()
 
 
 async def spoiled_calls(world, rpc: str, value: str):
