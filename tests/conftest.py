@@ -25,8 +25,6 @@ from coordinator.settings import Settings
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from wallets import DOMAIN
-
 API_KEY = "test-key-1"
 # BIP84's test vector account (mnemonic "abandon ... about"), m/84'/0'/0'.
 TEST_ZPUB = ("zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2"
@@ -68,7 +66,7 @@ def database_url(request, tmp_path_factory):
 
 def make_settings(database_url: str, **overrides) -> Settings:
     values = dict(database_url=database_url, grpc_port=0, metrics_port=0, api_keys=(API_KEY,), shutdown_grace_s=1.0,
-                  ton_proof_domains=(DOMAIN,), bitcoin_xpub=TEST_ZPUB)
+                  bitcoin_xpub=TEST_ZPUB)
     values.update(overrides)
     return Settings(**values)
 

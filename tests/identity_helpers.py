@@ -6,7 +6,7 @@ from computepool.v1 import api_key_service_pb2 as key_pb
 from computepool.v1 import api_key_service_pb2_grpc, user_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
 from conftest import AUTH
-from wallets import Wallet
+from scripts.ton_proof import Wallet
 
 
 class Identity:

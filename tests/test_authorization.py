@@ -46,8 +46,8 @@ from google.protobuf import json_format
 from helpers import forms, new_wallet
 from identity_helpers import Identity
 from market_helpers import Miner
+from scripts.ton_proof import Wallet
 from test_payouts import payout_request
-from wallets import Wallet
 
 CALLERS = ("anonymous", "admin", "client", "miner", "owner", "other")
 EVERYONE = frozenset(CALLERS)

@@ -19,8 +19,8 @@ from coordinator.models import ApiKey, LoginChallenge, Participant, UserSession
 from helpers import error_details
 from identity_helpers import Identity
 from market_helpers import Miner
+from scripts.ton_proof import Wallet
 from sqlalchemy import func, select, update
-from wallets import DOMAIN, Wallet
 
 
 @pytest.fixture
@@ -229,7 +229,7 @@ async def test_secrets_and_tokens_never_reach_the_logs(database_url):
     """A server process is driven with every kind of credential, good and bad, including ones
     that make it fail; nothing it prints contains any of them."""
     bootstrap = "bootstrap-" + "s3cret" * 4
-    env = server_env(DATABASE_URL=database_url, API_KEYS=bootstrap, TON_PROOF_DOMAINS=DOMAIN,
+    env = server_env(DATABASE_URL=database_url, API_KEYS=bootstrap, TON_PROOF_DOMAINS="pool.example.com,localhost",
                      SECRET_KEY="log-test-secret-key")
     process, port = await start_server_process(env, drain_output=False)
     secrets_seen = {bootstrap, "log-test-secret-key"}

@@ -1,16 +1,28 @@
-"""Real TON wallets for login tests: an Ed25519 key pair, the wallet contract's real code and
-initial data, the state init and the address derived from it, and ton_proof signing exactly as
-a wallet does it (TON Connect specification)."""
+"""A TON wallet without a wallet app, to log in: prints the body of POST /v1/users/login.
+
+  .venv/bin/python scripts/ton_proof.py --payload PAYLOAD [--domain localhost] [--seed HEX]
+
+PAYLOAD comes from POST /v1/users/login/challenge; the domain must be one of the server's
+TON_PROOF_DOMAINS (default localhost). Without --seed a new v4r2 wallet key is made; its seed
+(hex, 32 bytes) is printed on stderr, to log in as the same wallet again with --seed.
+
+The wallet is real: an Ed25519 key pair, the wallet contract's real code and initial data, the
+state init and the address derived from it, and ton_proof signing exactly as a wallet does it
+(TON Connect specification). The tests log in with it too.
+"""
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import struct
+import sys
 import time
 
 import nacl.signing
 from computepool.v1 import user_service_pb2 as pb
+from google.protobuf import json_format
 from pytoniq_core import Cell, begin_cell
 from pytoniq_core.tlb.account import StateInit
 
@@ -41,7 +53,7 @@ V5R1_CODE = Cell.one_from_boc(base64.b64decode(
     "s7Dy0JDiyFADzxYS9ADJ7VQAcjDXLAgkji0h8uCS0gDtRNDSAFETuvLQj1RQMJExnAGBAUDXIdcKAPLgjuLIygBYzxbJ7VST8sCN4gAQk1vb"
     "MeHXTNCon9ZI"))
 LIBRARY_CELL = 2
-DOMAIN = "pool.test"
+DOMAIN = "localhost"  # what the default TON_PROOF_DOMAINS accepts
 
 
 def library_cell(code: Cell) -> Cell:
@@ -80,3 +92,21 @@ class Wallet:
             timestamp=timestamp, domain=pb.TonProofDomain(length_bytes=len(domain.encode()), value=domain),
             payload=payload, signature=base64.b64encode(signature).decode(),
             state_init=base64.b64encode(self.state_init.to_boc()).decode()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--payload", required=True, help="from POST /v1/users/login/challenge")
+    parser.add_argument("--domain", default=DOMAIN, help="one of the server's TON_PROOF_DOMAINS")
+    parser.add_argument("--seed", help="the wallet's Ed25519 seed, hex (default: a new wallet)")
+    args = parser.parse_args(argv)
+    key = nacl.signing.SigningKey(bytes.fromhex(args.seed)) if args.seed else nacl.signing.SigningKey.generate()
+    if not args.seed:
+        print(f"wallet seed: {bytes(key).hex()}", file=sys.stderr)
+    request = Wallet(key=key).proof(args.payload, domain=args.domain)
+    print(json_format.MessageToJson(request, preserving_proto_field_name=True, indent=None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
