@@ -33,19 +33,19 @@ AUTH = (("x-api-key", API_KEY),)
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _create_postgres_database() -> tuple[str, str]:
+def _create_postgres_database(admin_url: str = PG_ADMIN_URL) -> tuple[str, str]:
     name = f"computepool_test_{uuid.uuid4().hex[:10]}"
     try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as error:
-        raise RuntimeError(f"PostgreSQL is required for the tests ({PG_ADMIN_URL}): {error}. "
+        raise RuntimeError(f"PostgreSQL is required for the tests ({admin_url}): {error}. "
                            "`make test` starts it.") from error
-    return name, make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_postgres_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+def _drop_postgres_database(name: str, admin_url: str = PG_ADMIN_URL) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

@@ -1,8 +1,9 @@
-"""Small helpers shared by the tests: real wallet addresses, error decoding."""
+"""Small helpers shared by the tests: real wallet addresses, error decoding, free ports."""
 
 from __future__ import annotations
 
 import os
+import socket
 
 import grpc
 from google.rpc import error_details_pb2
@@ -30,15 +31,30 @@ def tx_hash() -> str:
 
 def error_details(error: grpc.aio.AioRpcError) -> tuple[grpc.StatusCode, str, list[str]]:
     """(code, ErrorInfo reason, BadRequest fields) decoded from a failed call."""
+    info = _detail(error, error_details_pb2.ErrorInfo)
+    bad = _detail(error, error_details_pb2.BadRequest)
+    return error.code(), info.reason if info else "", [v.field for v in bad.field_violations] if bad else []
+
+
+def retry_delay_s(error: grpc.aio.AioRpcError) -> float | None:
+    """The google.rpc.RetryInfo delay of a failed call, None without one."""
+    retry = _detail(error, error_details_pb2.RetryInfo)
+    return retry.retry_delay.ToTimedelta().total_seconds() if retry else None
+
+
+def _detail(error: grpc.aio.AioRpcError, kind):
+    """The status detail of this message type, or None."""
     status = rpc_status.from_call(error)
-    reason, fields = "", []
     for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            reason = info.reason
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields = [v.field for v in bad.field_violations]
-    return error.code(), reason, fields
+        if detail.Is(kind.DESCRIPTOR):
+            message = kind()
+            detail.Unpack(message)
+            return message
+    return None
+
+
+def free_port() -> int:
+    """A port nothing listens on (for a server to take, or to find nobody there)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -3,7 +3,6 @@ need are there, promtool accepts the exposition, and no label carries an id, key
 
 import asyncio
 import re
-import socket
 import subprocess
 import urllib.parse
 
@@ -12,18 +11,12 @@ import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
 from conftest import AUTH
-from helpers import forms, new_wallet
+from helpers import forms, free_port, new_wallet
 
 METRICS = ["api_requests_total", "api_request_duration_seconds_bucket", "active_jobs", "registered_miners",
            "cocoon_worker_status", "cocoon_revenue_ton"]
 ALLOWED_LABELS = {"worker_id", "job_type", "service", "method", "code", "le"}
 SEED_NAMES_WITH_REMARKS = ("cocoon_gpu_memory_used_gb ",)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import asyncio
 import datetime as dt
-import socket
 
 import aiohttp
 import pytest
@@ -13,6 +12,7 @@ from conftest import AUTH, make_settings
 from coordinator.db import Database
 from coordinator.metrics import PoolCollector
 from coordinator.stats_poller import StatsPoller, parse_cocoon_stats
+from helpers import free_port
 from test_workers import new_participant, new_worker
 
 NOW = dt.datetime.now(dt.timezone.utc)
@@ -39,12 +39,6 @@ def test_parse_refuses_what_is_not_a_jsonstats_document(document):
         parse_cocoon_stats(document, NOW)
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 async def cocoon():
     server = await CocoonWorkerStats().start()
@@ -69,7 +63,7 @@ async def get(stubs, worker_id):
 async def test_a_round_polls_active_workers_and_stores_samples(stubs, pool, database_url, cocoon):
     owner = await new_participant(stubs)
     reachable = await new_worker(stubs, owner, host="127.0.0.1", stats_port=cocoon.port)
-    unreachable = await new_worker(stubs, owner, instance=1, host="127.0.0.1", stats_port=closed_port())
+    unreachable = await new_worker(stubs, owner, instance=1, host="127.0.0.1", stats_port=free_port())
     inactive = await new_worker(stubs, owner, instance=2, host="127.0.0.1", stats_port=cocoon.port, is_active=False)
     assert await poll_once(database_url) >= 2
 
