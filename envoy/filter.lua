@@ -4,6 +4,7 @@
 -- The server says what REST should show in metadata (server/coordinator/api/rest.py):
 --   x-http-status   HTTP status to answer with (201 Created, 422 validation error, ...)
 --   x-error-body    the documented error body, already JSON: {"detail", "error": {...}}
+--   retry-after     seconds to wait before retrying (an error with google.rpc.RetryInfo)
 -- Envoy's own plain-text replies (malformed JSON, unknown path, upstream down) are wrapped
 -- into the same error shape. GET of a pool list answers the bare JSON array the pool document
 -- shows; its next page token stays in the X-Next-Page-Token header.
@@ -135,6 +136,8 @@ function envoy_on_response(handle)
     end
     local http_status, server_body = take("x-http-status"), take("x-error-body")
     if http_status then headers:replace(":status", http_status) end
+    local retry_after = take("retry-after") -- the server's RetryInfo (503: the database is unavailable)
+    if retry_after then headers:replace("retry-after", retry_after) end
     if limited then
       local seconds, message = rate_limit_facts(headers)
       headers:replace("retry-after", tostring(seconds))

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import ledger
-from .errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Validator
+from .errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable, Validator
 from .jobs import TERMINAL, release_lease
 from .market import Market
 from .miners import MinerIdentity
@@ -315,6 +315,8 @@ async def reap_forever(database, market: Market, every_s: float) -> None:
         try:
             async with database.transaction() as session:
                 await reap(session, market, utcnow())
+        except Unavailable:  # logged once per outage by Database; the next round tries again
+            pass
         except Exception:  # a failed round must not stop reaping
             log.exception("reaper round failed")
         await asyncio.sleep(every_s)

@@ -15,6 +15,7 @@ class DomainError(Exception):
     """Base of every error a caller may see. `reason` is UPPER_SNAKE (google.rpc.ErrorInfo)."""
 
     reason = "INTERNAL"
+    retry_after_s: int | None = None  # set: the caller may retry after this many seconds (google.rpc.RetryInfo)
 
     def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
         super().__init__(message)
@@ -66,6 +67,19 @@ class ResourceExhausted(DomainError):
 
     def __init__(self, message: str, *, retry_after_s: int):
         super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class Unavailable(DomainError):
+    """A dependency (the database) cannot be reached now. Retry the same request after
+    `retry_after_s` (UNAVAILABLE is the code gRPC clients retry): it wrote nothing, or, when the
+    connection was lost during the commit, all of it; retries that carry their idempotency key
+    (jobs) or the same result for the same lease (results) are answered with what was stored."""
+
+    reason = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, reason: str | None = None, retry_after_s: int = 1):
+        super().__init__(message, reason=reason)
         self.retry_after_s = max(1, retry_after_s)
 
 

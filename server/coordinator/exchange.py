@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import bitcoin, ledger
 from .callers import client_id_of
-from .errors import FailedPrecondition, InvalidArgument, NotFound, Validator
+from .errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable, Validator
 from .models import Counter, Payment, utcnow
 from .money import decimal_to_units
 
@@ -210,6 +210,8 @@ async def watch_forever(database, rpc_url: str, min_confirmations: int, every_s:
         while True:
             try:
                 await watch_once(database, chain, min_confirmations)
+            except Unavailable:  # logged once per outage by Database; the next round tries again
+                pass
             except Exception as error:  # an unreachable node must not stop watching
                 # Only the kind of error: the node's URL carries its RPC password.
                 log.error("payment watcher round failed (%s); retrying in %.0f s", type(error).__name__, every_s)

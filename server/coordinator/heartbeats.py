@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select, text, update
 
 from . import dispatch
 from .db import Database
+from .errors import Unavailable
 from .market import Market
 from .models import Miner, Worker, WorkerSample, utcnow
 from .observability import span
@@ -100,8 +101,9 @@ class HeartbeatBuffer:
             links = [trace.Link(context) for p in batch.values() for context in p.senders if context.is_valid]
             with span(self.tracer, "heartbeat flush", links=links, attributes={"computepool.heartbeats": len(batch)}):
                 extended, inactive = await self._write(batch, now)
-        except Exception as error:  # the callers learn it; the next flush goes on
-            log.exception("heartbeat flush failed")
+        except Exception as error:  # the callers learn it (no ack claims a heartbeat stored); the next flush goes on
+            if not isinstance(error, Unavailable):  # an outage is logged once, by Database
+                log.exception("heartbeat flush failed")
             for pending in batch.values():
                 for waiter in pending.waiters:
                     if not waiter.done():

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from . import ledger
 from .db import Database
+from .errors import Unavailable
 from .models import Job, LedgerEntry, Miner, Receipt, Worker, WorkerSample
 from .money import nanoton_to_ton
 
@@ -119,6 +120,8 @@ async def refresh_forever(collector: PoolCollector, database: Database, every_s:
     while True:
         try:
             await collector.refresh(database)
+        except Unavailable:  # logged once per outage by Database; /metrics shows the last figures
+            pass
         except Exception:
             log.exception("metrics refresh failed")
         await asyncio.sleep(every_s)

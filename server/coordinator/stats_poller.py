@@ -25,6 +25,7 @@ import yarl
 from sqlalchemy import delete, or_, select, update
 
 from .db import Database
+from .errors import Unavailable
 from .models import Miner, Worker, WorkerSample, utcnow
 from .settings import Settings
 
@@ -100,6 +101,8 @@ class StatsPoller:
             while True:
                 try:
                     await self.poll_round(http)
+                except Unavailable:  # logged once per outage by Database; the next round tries again
+                    pass
                 except Exception:  # a bad round must not stop polling
                     log.exception("stats poll round failed")
                 await asyncio.sleep(min(self.interval.total_seconds(), 5.0))

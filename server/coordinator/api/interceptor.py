@@ -35,6 +35,7 @@ from ..errors import (
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
+    Unavailable,
 )
 from ..observability import RequestMetrics, incoming_context
 from .access import RULES
@@ -57,7 +58,9 @@ STATUS_OF = {
     Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, 401),
     PermissionDenied: (grpc.StatusCode.PERMISSION_DENIED, 403),
     ResourceExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, 429),
+    Unavailable: (grpc.StatusCode.UNAVAILABLE, 503),
 }
+RETRY_AFTER = "retry-after"  # for REST: Envoy's Lua filter makes it the Retry-After header
 
 
 def _pack(message) -> any_pb2.Any:
@@ -102,15 +105,17 @@ async def abort_with(context: grpc.aio.ServicerContext, error: DomainError) -> N
     code, http_status = next(((c, h) for cls, (c, h) in STATUS_OF.items() if isinstance(error, cls)),
                              (grpc.StatusCode.INTERNAL, 500))
     details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN, metadata=error.metadata))]
-    if isinstance(error, ResourceExhausted):
+    retry = ()
+    if error.retry_after_s is not None:
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(
             seconds=error.retry_after_s))))
+        retry = ((RETRY_AFTER, str(error.retry_after_s)),)
     if isinstance(error, InvalidArgument):
         details.append(_pack(error_details_pb2.BadRequest(field_violations=[
             error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
             for v in error.violations])))
     status = rpc_status.to_status(status_pb2.Status(code=code.value[0], message=error.message, details=details))
-    trailing = tuple(status.trailing_metadata) + (
+    trailing = tuple(status.trailing_metadata) + retry + (
         (HTTP_STATUS, str(http_status)),
         (ERROR_BODY, json.dumps(rest_body(error), ensure_ascii=True, separators=(",", ":"))),
     )
