@@ -297,13 +297,53 @@ async def test_terminal_states_are_final(jobs, channel):
     assignment = await fetch_job(miner, job.id)
     await miner.complete(assignment)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
-        await miner.complete(assignment)
+        await miner.complete(assignment, {"text": "a second opinion"})
     assert error_details(raised.value)[1] == "JOB_ALREADY_TERMINAL"
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await jobs.CancelJob(job_pb.CancelJobRequest(job_id=job.id), metadata=AUTH)
     assert error_details(raised.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "JOB_ALREADY_TERMINAL")
     cancelled = await jobs.CancelJob(job_pb.CancelJobRequest(job_id=(await submit(jobs)).id), metadata=AUTH)
     assert cancelled.status == "cancelled"
+
+
+async def test_the_lease_holder_resending_its_result_gets_the_stored_receipt(jobs, channel, market):
+    """The reply to a stored result can be lost (a killed server, a cut connection): the miner
+    re-sends it and learns its work counted; nothing is written twice, and nobody else may."""
+    miner, other = await new_miner(channel), await new_miner(channel)
+    job = await submit(jobs, job_type="echo")
+    assignment = await fetch_job(miner, job.id)
+    first = await miner.complete(assignment, {"text": "same"}, units=5)
+    again = await miner.complete(assignment, {"text": "same"}, units=5)
+    assert again.job.status == "completed" and again.receipt == first.receipt
+    batch = await miner.stub.SubmitResults(miner_pb.SubmitResultsRequest(
+        miner_id=miner.id, results=[miner.result(assignment, {"text": "same"}, units=5)]), metadata=miner.metadata)
+    assert batch.outcomes[0].receipt == first.receipt and not batch.outcomes[0].error_reason
+    other_lease = miner_pb.JobAssignment()
+    other_lease.CopyFrom(assignment)
+    other_lease.lease_token = "0" * 32
+    for refused in (lambda: miner.complete(assignment, {"text": "different"}, units=5),
+                    lambda: miner.complete(assignment, {"text": "same"}, units=6),
+                    lambda: miner.complete(other_lease, {"text": "same"}, units=5),
+                    lambda: other.complete(assignment, {"text": "same"}, units=5)):  # a copy of the lease
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await refused()
+        assert error_details(raised.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "JOB_ALREADY_TERMINAL")
+    async with market.database.transaction() as session:
+        assert await session.scalar(select(func.count(Receipt.id)).where(Receipt.job_id == job.id)) == 1
+        assert await session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.job_id == job.id)) == 3
+
+
+async def test_the_lease_holder_resending_its_final_failure_gets_the_failed_job(jobs, channel):
+    miner = await new_miner(channel)
+    job = await submit(jobs, job_type="echo")
+    for _ in range(3):
+        assignment = await fetch_job(miner, job.id)
+        await miner.fail(assignment, why="out of memory")
+    again = await miner.fail(assignment, why="out of memory")
+    assert again.job.status == "failed" and not again.HasField("receipt")
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await miner.fail(assignment, why="another story")
+    assert error_details(raised.value)[1] == "JOB_ALREADY_TERMINAL"
 
 
 async def test_a_job_past_its_ttl_expires(jobs, channel):

@@ -153,10 +153,11 @@ def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
 
 async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultSpec, market: Market,
                         signer: ReceiptSigner, now: dt.datetime) -> tuple[Job, Receipt | None]:
-    """Completes or fails a job; only the current, unexpired lease holder may."""
+    """Completes or fails a job; only the current, unexpired lease holder may. The holder's
+    retry of the result that ended the job is answered with the stored outcome and receipt."""
     result_hash = _validate_result(spec, who)
     job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
-    return job, _apply(session, job, who, spec, result_hash, market, signer, now)
+    return job, await _apply(session, job, who, spec, result_hash, market, signer, now)
 
 
 @dataclass(frozen=True)
@@ -183,19 +184,23 @@ async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[
     for spec in specs:
         job = locked.get(spec.job_id)
         try:
-            receipt = _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)
+            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)
             outcomes.append(Outcome(spec.job_id, job, receipt))
         except DomainError as error:
             outcomes.append(Outcome(spec.job_id, error=error))
     return outcomes
 
 
-def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
-           market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt | None:
-    """Checks the lease on the locked job, then completes or fails it; raises before writing."""
+async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+                 market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt | None:
+    """Checks the lease on the locked job, then completes or fails it; raises before writing.
+    The lease holder's retry of the result that ended the job gets what the first call got."""
     if job is None:
         raise NotFound(f"job {spec.job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": spec.job_id})
     if job.status in TERMINAL:
+        receipt = await session.scalar(select(Receipt).where(Receipt.job_id == job.id))
+        if _resends_ending_result(job, receipt, who, spec, result_hash):
+            return receipt
         raise FailedPrecondition(f"job {job.id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
                                  metadata={"job_id": job.id, "status": job.status})
     if job.status != "running" or job.lease_worker_id != who.worker_id or job.lease_token != spec.lease_token:
@@ -206,9 +211,34 @@ def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: Res
         raise FailedPrecondition("the lease expired before the result arrived", reason="LEASE_EXPIRED",
                                  metadata={"job_id": job.id, "lease_expires_at": _rfc3339(job.lease_expires_at)})
     if spec.outcome == "failed":
-        requeue_or_fail(job, spec.error_message or "the miner reported a failure", market, now)
+        requeue_or_fail(job, _failure_message(spec), market, now)
+        if job.status == "failed":
+            _remember_ending_lease(job, who, spec)
         return None
     return _complete(session, job, who, spec, result_hash, market, signer, now)
+
+
+def _failure_message(spec: ResultSpec) -> str:
+    return (spec.error_message or "the miner reported a failure")[:1000]
+
+
+def _remember_ending_lease(job: Job, who: MinerIdentity, spec: ResultSpec) -> None:
+    """The lease is released with the job's end, but its token and worker stay on the row (a
+    terminal job is never claimed, extended or reaped, so nothing reads them as a live lease):
+    they recognise the holder's retry of the same result (_resends_ending_result)."""
+    job.lease_token, job.lease_worker_id = spec.lease_token, who.worker_id
+
+
+def _resends_ending_result(job: Job, receipt: Receipt | None, who: MinerIdentity, spec: ResultSpec,
+                           result_hash: str) -> bool:
+    """Whether the lease holder is re-sending the result that ended this terminal job. Its first
+    reply can be lost (a server killed after the commit, a cut connection), and the miner must
+    learn that its work counted. Another worker, another lease or other content is not a retry."""
+    if job.lease_token != spec.lease_token or job.lease_worker_id != who.worker_id:
+        return False
+    if receipt is None:  # failed for good by this lease's failure report
+        return job.status == "failed" and spec.outcome == "failed" and job.error_message == _failure_message(spec)
+    return spec.outcome == "completed" and (receipt.result_hash, receipt.units) == (result_hash, spec.units)
 
 
 def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> None:
@@ -251,6 +281,7 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
     job.error_message = ""
     job.updated_at = now
     release_lease(job)
+    _remember_ending_lease(job, who, spec)
     return receipt
 
 

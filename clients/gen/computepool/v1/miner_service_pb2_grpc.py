@@ -111,7 +111,9 @@ class MinerServiceServicer(object):
     def SubmitResults(self, request, context):
         """Completes or fails several leased jobs (1-1,000) in one transaction. Each result is judged
         on its own, as SubmitResult would: the response holds one outcome per result, in order, and
-        a refused result (e.g. LEASE_LOST) changes nothing while the others still apply.
+        a refused result (e.g. LEASE_LOST) changes nothing while the others still apply. Re-sending
+        a batch whose reply was lost is safe: each result already stored by the same lease answers
+        its job and stored receipt again, as SubmitResult does.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,6 +122,15 @@ class MinerServiceServicer(object):
     def SubmitResult(self, request, context):
         """Completes or fails a leased job. Only the current lease holder may; a late result after
         the lease moved on is FAILED_PRECONDITION with reason LEASE_LOST.
+
+        Idempotent for the lease holder: if the reply was lost (a cut connection, a server that
+        died after storing the result), re-sending the same result (same job, lease token,
+        outcome, result hash and units; for a failure, the same error_message) answers what the
+        first call did: the job and the same receipt. A retry of a failure that put the job back in
+        the queue is LEASE_LOST (that lease is gone). Any other miner, lease or content for a
+        finished job gets FAILED_PRECONDITION with reason JOB_ALREADY_TERMINAL.
+        UNAVAILABLE (REST 503, google.rpc.RetryInfo, reason DATABASE_UNAVAILABLE) means the
+        database could not be reached: send the same request again after the delay.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
