@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 
@@ -41,6 +42,12 @@ class Miner:
         response = await self.stub.RegisterMiner(self.request, metadata=self.auth)
         self.id, self.token, self.worker_id = response.miner.id, response.miner_token, response.miner.worker_id
         return self
+
+    def via(self, stub: miner_service_pb2_grpc.MinerServiceStub) -> Miner:
+        """The same miner (key, id, credential) calling through another stub: another server."""
+        twin = copy.copy(self)
+        twin.stub = stub
+        return twin
 
     @property
     def metadata(self):
