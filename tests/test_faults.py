@@ -167,6 +167,44 @@ async def test_a_database_outage_answers_unavailable_and_is_logged_once(private_
     assert [record for record in ours if record.exc_info] == []  # no traceback for an outage
 
 
+async def test_an_outage_longer_than_the_heartbeat_timeout_does_not_take_the_fleet_offline(private_postgres,
+                                                                                          database):
+    """Miners cannot heartbeat while the database is down: silence is counted from the end of the
+    outage, not across it, so the first reaper round after it marks nobody offline."""
+    server = build_server(make_settings(database, heartbeat_timeout_s=1.0, reaper_interval_s=0.1,
+                                        heartbeat_flush_s=0.05, stats_poll_interval_s=3600.0))
+    await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
+
+    async def status_of(miner: Miner) -> str:
+        request = worker_service_pb2.GetWorkerRequest(worker_id=miner.worker_id)
+        return (await workers.GetWorker(request, metadata=AUTH)).latest_status
+
+    try:
+        miner = await Miner(channel, job_types=("echo",)).register()
+        await miner.heartbeat()
+        await asyncio.to_thread(private_postgres.stop)
+        try:
+            await asyncio.sleep(1.5)  # longer than the heartbeat timeout
+        finally:
+            await asyncio.to_thread(private_postgres.start)
+        while True:  # the first call that the database answers again
+            try:
+                assert await status_of(miner) == "healthy"
+                break
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # reaper rounds after the outage, within the timeout since its end
+        assert await status_of(miner) == "healthy"
+        await asyncio.sleep(1.0)  # now silent for the timeout since the outage ended
+        assert await status_of(miner) == "offline"
+    finally:
+        await channel.close()
+        await server.stop(0)
+
+
 class Servers:
     """Two server processes on one database, and one channel to each that outlives restarts."""
 

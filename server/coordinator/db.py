@@ -9,6 +9,7 @@ starts and once when a transaction succeeds again, not once per call.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import sqlite3
 import time
@@ -77,6 +78,7 @@ class Database:
         self.dialect = self.engine.dialect.name
         self._outage_started: float | None = None  # monotonic time of the first failure of an outage
         self._outage_failures = 0
+        self._outage_ended_at: dt.datetime | None = None
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -105,6 +107,14 @@ class Database:
         log.warning("database available again after %.1f s (%d calls or rounds failed meanwhile)",
                     time.monotonic() - self._outage_started, self._outage_failures)
         self._outage_started, self._outage_failures = None, 0
+        self._outage_ended_at = dt.datetime.now(dt.timezone.utc)
+
+    def writable_since(self) -> dt.datetime | None:
+        """Since when this process has seen the database take writes: now while an outage is on,
+        the end of the last outage after it, None if it never saw one."""
+        if self._outage_started is not None:
+            return dt.datetime.now(dt.timezone.utc)
+        return self._outage_ended_at
 
     async def retrying(self, work):
         """Runs `await work(session)` in one transaction, and once more if it lost an insert race."""

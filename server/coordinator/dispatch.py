@@ -285,9 +285,14 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
     return receipt
 
 
-async def reap(session: AsyncSession, market: Market, now: dt.datetime) -> dict[str, int]:
+async def reap(session: AsyncSession, market: Market, now: dt.datetime,
+               heard_since: dt.datetime | None = None) -> dict[str, int]:
     """Expires jobs past their ttl, re-queues jobs whose lease ran out, marks silent workers
-    offline and releases their leases. Safe in every replica at once (SKIP LOCKED)."""
+    offline and releases their leases. Safe in every replica at once (SKIP LOCKED).
+
+    `heard_since`: heartbeats could be stored only from then on (a database outage ended). No
+    miner counts as silent until the heartbeat timeout has passed since: after an outage longer
+    than the timeout, the whole fleet would otherwise go offline at once and lose its leases."""
     expired = list(await session.scalars(
         select(Job).where(Job.status.in_(("pending", "running")), Job.expires_at <= now)
         .limit(REAP_BATCH).with_for_update(skip_locked=True)))
@@ -296,11 +301,13 @@ async def reap(session: AsyncSession, market: Market, now: dt.datetime) -> dict[
         job.updated_at = now
         release_lease(job)
 
-    silent = list(await session.scalars(
-        update(Worker).where(Worker.latest_status != "offline",
-                             Worker.id.in_(select(Miner.worker_id).where(
-                                 Miner.last_heartbeat < now - market.heartbeat_timeout)))
-        .values(latest_status="offline").returning(Worker.id)))
+    silent = []
+    if heard_since is None or heard_since <= now - market.heartbeat_timeout:
+        silent = list(await session.scalars(
+            update(Worker).where(Worker.latest_status != "offline",
+                                 Worker.id.in_(select(Miner.worker_id).where(
+                                     Miner.last_heartbeat < now - market.heartbeat_timeout)))
+            .values(latest_status="offline").returning(Worker.id)))
 
     lapsed_lease = Job.lease_expires_at <= now
     if silent:
@@ -345,7 +352,7 @@ async def reap_forever(database, market: Market, every_s: float) -> None:
     while True:
         try:
             async with database.transaction() as session:
-                await reap(session, market, utcnow())
+                await reap(session, market, utcnow(), heard_since=database.writable_since())
         except Unavailable:  # logged once per outage by Database; the next round tries again
             pass
         except Exception:  # a failed round must not stop reaping
