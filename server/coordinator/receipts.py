@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import nacl.exceptions
 import nacl.signing
 
+from .settings import ConfigurationError, Settings
+
 ENCODING = "computepool-receipt-v1"
 log = logging.getLogger(__name__)
 
@@ -43,19 +45,28 @@ class ReceiptSigner:
     signing_key: nacl.signing.SigningKey
 
     @classmethod
-    def from_settings(cls, seed_b64: str, secret_key: str) -> ReceiptSigner:
-        """An explicit seed, else one derived from SECRET_KEY (every replica derives the same),
-        else a random key for this process only (receipts then outlive their key: a warning)."""
-        if seed_b64:
-            seed = base64.b64decode(seed_b64, validate=True)
+    def from_settings(cls, settings: Settings) -> ReceiptSigner:
+        """An explicit seed, else one derived from SECRET_KEY (every replica derives the same).
+        Without either, a random key for this process only, and only when asked for: receipts
+        signed with it stop verifying once the process ends."""
+        if settings.coordinator_signing_key:
+            try:
+                seed = base64.b64decode(settings.coordinator_signing_key, validate=True)
+            except binascii.Error:
+                seed = b""
             if len(seed) != 32:
-                raise ValueError("COORDINATOR_SIGNING_KEY must be 32 bytes, base64")
-        elif secret_key:
-            seed = hashlib.sha256(b"computepool receipt signing key v1\0" + secret_key.encode()).digest()
-        else:
-            log.warning("neither COORDINATOR_SIGNING_KEY nor SECRET_KEY is set: receipts are signed with a "
-                        "key that lives only as long as this process")
+                raise ConfigurationError("COORDINATOR_SIGNING_KEY must be the base64 of 32 bytes")
+        elif settings.secret_key:
+            seed = hashlib.sha256(b"computepool receipt signing key v1\0" + settings.secret_key.encode()).digest()
+        elif settings.allow_ephemeral_signing_key:
+            log.warning("ALLOW_EPHEMERAL_SIGNING_KEY: receipts are signed with a key that lives only as long as "
+                        "this process; they stop verifying after a restart")
             return cls(nacl.signing.SigningKey.generate())
+        else:
+            raise ConfigurationError(
+                "no receipt signing key: set COORDINATOR_SIGNING_KEY (base64 of a 32-byte Ed25519 seed) or "
+                "SECRET_KEY, the same for every server process, so receipts keep verifying across restarts "
+                "(ALLOW_EPHEMERAL_SIGNING_KEY=1 signs with a key that dies with the process)")
         return cls(nacl.signing.SigningKey(seed))
 
     @property
