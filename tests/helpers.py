@@ -28,17 +28,24 @@ def tx_hash() -> str:
     return os.urandom(32).hex()
 
 
+def _detail(error: grpc.aio.AioRpcError, kind):
+    """The first detail of this kind (ErrorInfo, BadRequest) in a failed call's status, or None."""
+    status = rpc_status.from_call(error)
+    for detail in status.details if status else []:
+        if detail.Is(kind.DESCRIPTOR):
+            message = kind()
+            detail.Unpack(message)
+            return message
+    return None
+
+
 def error_details(error: grpc.aio.AioRpcError) -> tuple[grpc.StatusCode, str, list[str]]:
     """(code, ErrorInfo reason, BadRequest fields) decoded from a failed call."""
-    status = rpc_status.from_call(error)
-    reason, fields = "", []
-    for detail in status.details if status else []:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            reason = info.reason
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields = [v.field for v in bad.field_violations]
-    return error.code(), reason, fields
+    info, bad = _detail(error, error_details_pb2.ErrorInfo), _detail(error, error_details_pb2.BadRequest)
+    return error.code(), info.reason if info else "", [v.field for v in bad.field_violations] if bad else []
+
+
+def error_metadata(error: grpc.aio.AioRpcError) -> dict[str, str]:
+    """The ErrorInfo metadata of a failed call."""
+    info = _detail(error, error_details_pb2.ErrorInfo)
+    return dict(info.metadata) if info else {}

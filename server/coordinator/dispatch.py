@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import json
 import logging
 import re
 import secrets
@@ -28,7 +26,7 @@ from .jobs import TERMINAL, release_lease
 from .market import Market
 from .miners import MinerIdentity
 from .models import Job, Miner, Receipt, Worker, utcnow
-from .receipts import ReceiptSigner, verify_miner_signature
+from .receipts import RESULT_HASH_RULE, ReceiptSigner, result_digest, verify_miner_signature
 
 log = logging.getLogger(__name__)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -109,24 +107,6 @@ class ResultSpec:
     error_message: str = ""
 
 
-def result_digest(result: dict) -> str:
-    """SHA-256 of the result's canonical JSON: sorted keys, no whitespace, and whole numbers
-    without a fraction (a google.protobuf.Struct carries every number as a double, so the
-    miner's 1 arrives as 1.0; both must hash the same)."""
-    return hashlib.sha256(json.dumps(_whole_numbers_as_ints(result), sort_keys=True,
-                                     separators=(",", ":")).encode()).hexdigest()
-
-
-def _whole_numbers_as_ints(value):
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers_as_ints(item) for item in value]
-    return value
-
-
 def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     check = Validator()
     check.check(spec.outcome in ("completed", "failed"), "outcome", "must be completed or failed")
@@ -135,19 +115,21 @@ def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     if spec.outcome == "completed" and not who.public_key:
         raise FailedPrecondition("this miner registered no public_key, so its results cannot be verified: "
                                  "register again with one", reason="MINER_KEY_MISSING")
+    computed = ""  # the hash the server computed from the result, told to a miner it refuses
     if spec.outcome == "completed":
         if spec.result is not None:
-            digest = result_digest(spec.result)
-            check.check(not result_hash or result_hash == digest, "result_hash",
-                        "does not match the SHA-256 of the result's canonical JSON")
-            result_hash = digest
+            computed = result_digest(spec.result)
+            check.check(not result_hash or result_hash == computed, "result_hash",
+                        f"is not {computed}, {RESULT_HASH_RULE}")
+            result_hash = computed
         if check.check(bool(HEX64.match(result_hash)), "result_hash", "must be 64 hex digits (SHA-256)"):
+            over = f"{computed}, {RESULT_HASH_RULE}" if computed else f"the result hash {result_hash}"
             check.check(verify_miner_signature(who.public_key, result_hash, spec.miner_signature),
-                        "miner_signature", "is not this miner's Ed25519 signature over the result hash")
+                        "miner_signature", f"is not this miner's signature over {over}")
         check.check(0 <= spec.units <= MAX_UNITS, "units", f"must be between 0 and {MAX_UNITS}")
         check.check(spec.result_size_bytes >= 0, "result_size_bytes", "must not be negative")
     check.check(len(spec.error_message) <= 1000, "error_message", "must be at most 1000 characters")
-    check.raise_if_any()
+    check.raise_if_any(metadata={"computed_result_hash": computed} if computed else None)
     return result_hash
 
 
