@@ -142,6 +142,29 @@ async def leased_job(http) -> tuple[dict, dict, dict, nacl.signing.SigningKey]:
     return await lease(http, "/v1", miner["id"], as_miner, job["id"]), miner, as_miner, key
 
 
+async def test_a_receipt_with_a_forged_result_does_not_verify_through_rest(http):
+    assignment, miner, as_miner, key = await leased_job(http)
+    status, done, _ = await call(http, "POST", "/v1/miner/result",
+                                 result_body(miner, assignment, key, {"text": "naïve", "score": 0.5}), headers=as_miner)
+    assert status == 200, done
+    receipt = done["receipt"]
+    status, verdict, _ = await call(http, "POST", "/v1/receipts/verify", {"receipt": receipt})
+    assert status == 200 and verdict == {"valid": True, "reason": ""}
+    for field, forged in (("result", {"text": "forged", "score": 0.5}), ("created_at", "2020-01-01T00:00:00Z")):
+        status, verdict, _ = await call(http, "POST", "/v1/receipts/verify", {"receipt": {**receipt, field: forged}})
+        assert status == 200 and verdict["valid"] is False and verdict["reason"].startswith(f"{field} "), verdict
+
+
+@pytest.mark.parametrize("body, fields", [
+    ({}, ["receipt.payload", "receipt.proof"]),
+    ({"receipt": {"payload": "not base64!", "proof": base64.b64encode(bytes(64)).decode()}}, ["receipt.payload"]),
+])
+async def test_a_body_that_is_not_a_receipt_is_refused_through_rest(http, body, fields):
+    status, refused, _ = await call(http, "POST", "/v1/receipts/verify", body)
+    assert status == 422 and refused["error"]["code"] == "VALIDATION_ERROR", refused
+    assert [v["field"] for v in refused["error"]["details"]["field_violations"]] == fields
+
+
 async def test_a_miner_hashing_non_ascii_raw_is_told_the_computed_hash_through_rest(http):
     assignment, miner, as_miner, key = await leased_job(http)
     result = {"text": "naïve café"}

@@ -26,16 +26,12 @@ from .jobs import TERMINAL, release_lease
 from .market import Market
 from .miners import MinerIdentity
 from .models import Job, Miner, Receipt, Worker, utcnow
-from .receipts import RESULT_HASH_RULE, ReceiptSigner, result_digest, verify_miner_signature
+from .receipts import RESULT_HASH_RULE, ReceiptSigner, receipt_of, result_digest, rfc3339, verify_miner_signature
 
 log = logging.getLogger(__name__)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 MAX_UNITS = 10**12
 REAP_BATCH = 500
-
-
-def _rfc3339(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def offer_filter(miner: Miner, worker: Worker):
@@ -186,7 +182,7 @@ def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: Res
                                  metadata={"job_id": job.id})
     if job.lease_expires_at <= now:
         raise FailedPrecondition("the lease expired before the result arrived", reason="LEASE_EXPIRED",
-                                 metadata={"job_id": job.id, "lease_expires_at": _rfc3339(job.lease_expires_at)})
+                                 metadata={"job_id": job.id, "lease_expires_at": rfc3339(job.lease_expires_at)})
     if spec.outcome == "failed":
         requeue_or_fail(job, spec.error_message or "the miner reported a failure", market, now)
         return None
@@ -216,16 +212,12 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
         "owner_wallet": who.owner_wallet, "result_hash": result_hash, "units": spec.units,
         "unit_price_nanoton": job.unit_price_nanoton, "price_coefficient_micros": job.lease_price_coefficient_micros,
         "charge_nanoton": settlement.charge, "earning_nanoton": settlement.earning, "fee_nanoton": settlement.fee,
-        "attempt": job.attempts, "submitted_at": _rfc3339(job.created_at), "completed_at": _rfc3339(now),
+        "attempt": job.attempts, "submitted_at": rfc3339(job.created_at), "completed_at": rfc3339(now),
         "miner_signature": spec.miner_signature,
     }
     payload, signature = signer.sign(facts)
-    receipt = Receipt(id=receipt_id, job_id=job.id, miner_id=who.miner_id, worker_id=who.worker_id,
-                      participant_id=who.participant_id, owner_wallet=who.owner_wallet, attempt=job.attempts,
-                      result=spec.result, result_hash=result_hash, units=spec.units,
-                      charge_nanoton=settlement.charge, earning_nanoton=settlement.earning,
-                      fee_nanoton=settlement.fee, payload=payload, signature=signature,
-                      miner_signature=spec.miner_signature, key_id=signer.key_id, created_at=now)
+    receipt = receipt_of(facts, payload=payload, proof=signature, key_id=signer.key_id, result=spec.result,
+                         participant_id=who.participant_id)
     session.add(receipt)
     ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
                                  participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)
