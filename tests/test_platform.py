@@ -103,6 +103,11 @@ def test_the_production_entry_refuses_to_start_without_a_signing_key(tmp_path):
     assert done.returncode == 1
     assert "no receipt signing key" in done.stderr and "ALLOW_EPHEMERAL_SIGNING_KEY=1" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+    for bad in ("c2hvcnQ=", "clé"):  # too short; not base64
+        env["COORDINATOR_SIGNING_KEY"] = bad
+        done = subprocess.run([sys.executable, "-m", "coordinator"], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 1 and "COORDINATOR_SIGNING_KEY must be the base64 of 32 bytes" in done.stderr
 
 
 async def test_a_receipt_from_before_a_make_run_restart_still_verifies(database_url, tmp_path, capsys):

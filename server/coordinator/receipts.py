@@ -105,10 +105,7 @@ class ReceiptSigner:
         Without either, a random key for this process only, and only when asked for: receipts
         signed with it stop verifying once the process ends."""
         if settings.coordinator_signing_key:
-            try:
-                seed = base64.b64decode(settings.coordinator_signing_key, validate=True)
-            except binascii.Error:
-                seed = b""
+            seed = _base64(settings.coordinator_signing_key) or b""
             if len(seed) != 32:
                 raise ConfigurationError("COORDINATOR_SIGNING_KEY must be the base64 of 32 bytes")
         elif settings.secret_key:
