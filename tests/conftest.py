@@ -66,7 +66,7 @@ def database_url(request, tmp_path_factory):
 
 def make_settings(database_url: str, **overrides) -> Settings:
     values = dict(database_url=database_url, grpc_port=0, metrics_port=0, api_keys=(API_KEY,), shutdown_grace_s=1.0,
-                  bitcoin_xpub=TEST_ZPUB)
+                  bitcoin_xpub=TEST_ZPUB, allow_ephemeral_signing_key=True)
     values.update(overrides)
     return Settings(**values)
 

@@ -141,6 +141,12 @@ async def _results(world: World, caller: str):
     return miner_pb.SubmitResultsRequest(miner_id=world.miner.id, results=[await _result(world, caller)])
 
 
+async def _receipt(world: World, caller: str):
+    """A real receipt to verify (a request that holds none is INVALID_ARGUMENT, not a verdict)."""
+    done = await world.miner.complete(await world.leased(), {"ok": True}, units=1)
+    return receipt_pb.VerifyReceiptRequest(receipt=done.receipt)
+
+
 def _sync(make):
     async def build(world: World, caller: str):
         return make(world)
@@ -194,7 +200,7 @@ TABLE: dict[str, Row] = {
     "MinerService/SubmitResult": Row({"admin", "miner"}, _result),
     "MinerService/SubmitResults": Row({"admin", "miner"}, _results),
     "ReceiptService/GetCoordinatorKey": Row(EVERYONE, _sync(lambda w: receipt_pb.GetCoordinatorKeyRequest())),
-    "ReceiptService/VerifyReceipt": Row(EVERYONE, _sync(lambda w: receipt_pb.VerifyReceiptRequest())),
+    "ReceiptService/VerifyReceipt": Row(EVERYONE, _receipt),
     "UserService/CreateLoginChallenge": Row(EVERYONE, _sync(lambda w: user_pb.CreateLoginChallengeRequest())),
     "UserService/Login": Row(EVERYONE, lambda w, c: _login(w)),
     "UserService/Logout": Row({"owner", "other"}, _fresh_session),

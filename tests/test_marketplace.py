@@ -2,11 +2,14 @@
 
 import asyncio
 import base64
+import hashlib
 import json
+import pathlib
 
 import grpc
 import nacl.signing
 import pytest
+from computepool.v1 import job_pb2
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import (
     job_service_pb2_grpc,
@@ -22,8 +25,8 @@ from conftest import AUTH, make_settings
 from coordinator.app import build_server
 from coordinator.models import Job, LedgerEntry, Receipt
 from google.protobuf import duration_pb2
-from helpers import error_details
-from market_helpers import Miner
+from helpers import error_details, error_metadata
+from market_helpers import Miner, digest
 from sqlalchemy import func, select
 
 # Short timings so leases, heartbeat timeouts and ttls play out within a test.
@@ -175,6 +178,121 @@ async def test_a_tampered_receipt_fails_to_verify(jobs, channel, tamper):
     verdict = await receipt_service_pb2_grpc.ReceiptServiceStub(channel).VerifyReceipt(
         receipt_pb.VerifyReceiptRequest(receipt=receipt))
     assert not verdict.valid and verdict.reason
+
+
+async def completed_receipt(jobs, channel, result: dict | None = None) -> job_pb2.Receipt:
+    miner = await new_miner(channel)
+    job = await submit(jobs, job_type="echo")
+    return (await miner.complete(await fetch_job(miner, job.id), result, units=10)).receipt
+
+
+async def verify(channel, receipt: job_pb2.Receipt) -> receipt_pb.VerifyReceiptResponse:
+    return await receipt_service_pb2_grpc.ReceiptServiceStub(channel).VerifyReceipt(
+        receipt_pb.VerifyReceiptRequest(receipt=receipt))
+
+
+def alter(receipt: job_pb2.Receipt, field: str) -> None:
+    """Gives one shown field another plausible value."""
+    value = getattr(receipt, field)
+    if field == "result":
+        receipt.result.update({"text": "forged"})
+    elif field == "created_at":
+        receipt.created_at.seconds -= 1
+    elif isinstance(value, str):
+        setattr(receipt, field, value + "0")
+    else:
+        setattr(receipt, field, value + 1)
+
+
+@pytest.mark.parametrize("field", [f.name for f in job_pb2.Receipt.DESCRIPTOR.fields
+                                   if f.name not in ("payload", "proof")])  # those are the signed part
+async def test_every_field_shown_beside_the_payload_must_match_it(jobs, channel, field):
+    receipt = await completed_receipt(jobs, channel, {"text": "naïve", "score": 0.5, "tokens": 2})
+    assert (await verify(channel, receipt)).valid
+    alter(receipt, field)
+    verdict = await verify(channel, receipt)
+    assert not verdict.valid and verdict.reason.startswith(f"{field} "), verdict.reason
+
+
+async def test_a_receipt_for_a_result_sent_by_hash_only_verifies(jobs, channel):
+    miner = await new_miner(channel)
+    job = await submit(jobs, job_type="echo")
+    request = miner.result(await fetch_job(miner, job.id), {"text": "kept by the miner"})
+    request.ClearField("result")
+    request.result_hash = digest({"text": "kept by the miner"})
+    receipt = (await miner.stub.SubmitResult(request, metadata=miner.metadata)).receipt
+    assert not receipt.result.fields and (await verify(channel, receipt)).valid
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def spaced(receipt: job_pb2.Receipt) -> str:
+    """The receipt's facts, re-encoded with whitespace: the same facts, not the signed bytes."""
+    return b64(json.dumps(json.loads(base64.b64decode(receipt.payload)), indent=1).encode())
+
+
+NOT_A_RECEIPT = {  # what replaces the payload or proof -> the field named
+    "no payload": (lambda r: {"payload": ""}, "receipt.payload"),
+    "payload not base64": (lambda r: {"payload": "não é base64"}, "receipt.payload"),
+    "payload not JSON": (lambda r: {"payload": b64(b"hello")}, "receipt.payload"),
+    "payload of other keys": (lambda r: {"payload": b64(b'{"v":"computepool-receipt-v1"}')}, "receipt.payload"),
+    "payload not canonical": (lambda r: {"payload": spaced(r)}, "receipt.payload"),
+    "no proof": (lambda r: {"proof": ""}, "receipt.proof"),
+    "proof not a signature": (lambda r: {"proof": b64(b"\0" * 32)}, "receipt.proof"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_A_RECEIPT)
+async def test_a_request_that_holds_no_receipt_is_invalid_argument(jobs, channel, case):
+    change, field = NOT_A_RECEIPT[case]
+    receipt = await completed_receipt(jobs, channel)
+    for name, value in change(receipt).items():
+        setattr(receipt, name, value)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await verify(channel, receipt)
+    assert error_details(raised.value) == (grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR", [field])
+
+
+# The test vector written in proto/computepool/v1/miner_service.proto and README.md.
+VECTOR = {"text": "naïve café", "score": 0.25, "tokens": 12.0}
+VECTOR_BYTES = b'{"score":0.25,"text":"na\\u00efve caf\\u00e9","tokens":12}'
+VECTOR_SHA256 = "bc259bec77e229857e4eff3d49c1e890ffbc75616e2188f084cc562a48d7393a"
+
+
+def test_the_documented_result_hash_vector_is_what_the_server_computes():
+    from coordinator.receipts import canonical_result, result_digest
+
+    assert canonical_result(VECTOR) == VECTOR_BYTES and result_digest(VECTOR) == VECTOR_SHA256
+    assert hashlib.sha256(VECTOR_BYTES).hexdigest() == VECTOR_SHA256
+    root = pathlib.Path(__file__).resolve().parents[1]
+    for document in (root / "proto/computepool/v1/miner_service.proto", root / "README.md"):
+        text = document.read_text()
+        assert VECTOR_BYTES.decode() in text and VECTOR_SHA256 in text, document
+
+
+async def test_a_miner_hashing_non_ascii_raw_is_told_the_hash_the_server_computed(jobs, channel):
+    miner = await new_miner(channel)
+    job = await submit(jobs, job_type="echo")
+    result = {"text": "naïve café"}
+    computed = digest(result)
+    # What JavaScript's JSON.stringify hashes: non-ASCII written raw.
+    raw = hashlib.sha256(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    request = miner.result(await fetch_job(miner, job.id), result)
+    request.result_hash, request.miner_signature = raw, miner.sign(raw)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await miner.stub.SubmitResult(request, metadata=miner.metadata)
+    assert error_details(raised.value) == (grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR",
+                                           ["result_hash", "miner_signature"])
+    assert error_metadata(raised.value)["computed_result_hash"] == computed
+    assert computed in raised.value.details() and raised.value.details().endswith("\\uXXXX escapes, 1.0 as 1)")
+    request.result_hash = ""  # the hash is optional: the signature alone is refused, and says the same
+    (outcome,) = (await miner.stub.SubmitResults(miner_pb.SubmitResultsRequest(miner_id=miner.id, results=[request]),
+                                                 metadata=miner.metadata)).outcomes
+    assert outcome.error_reason == "VALIDATION_ERROR" and computed in outcome.error_message
+    assert outcome.error_message.startswith("miner_signature:") and "\\uXXXX" in outcome.error_message
+    assert (await status(jobs, job.id)).status == "running"
 
 
 async def test_only_jobs_a_worker_can_run_are_offered(jobs, channel):

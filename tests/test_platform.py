@@ -10,9 +10,11 @@ import grpc
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from computepool.v1 import miner_service_pb2_grpc
+from computepool.v1 import job_service_pb2 as job_pb
+from computepool.v1 import job_service_pb2_grpc, miner_service_pb2_grpc, receipt_service_pb2_grpc
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
+from computepool.v1 import receipt_service_pb2 as receipt_pb
 from conftest import API_KEY, AUTH
 from coordinator.db import sync_url
 from coordinator.envoy_config import ROOT
@@ -21,6 +23,7 @@ from coordinator.models import Base, Participant
 from coordinator.settings import Settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from market_helpers import Miner
 from sqlalchemy import create_engine, func, inspect, select
 
 
@@ -65,6 +68,10 @@ def test_settings_come_from_the_documented_environment_variables():
     assert (defaults.database_url, defaults.api_port, defaults.grpc_port) == ("sqlite:///coordinator.db", 8000, 50051)
     with pytest.raises(ValueError, match="API_PORT"):
         Settings.from_env({"API_PORT": "eighty"})
+    assert not defaults.allow_ephemeral_signing_key
+    assert Settings.from_env({"ALLOW_EPHEMERAL_SIGNING_KEY": "1"}).allow_ephemeral_signing_key
+    with pytest.raises(ValueError, match="ALLOW_EPHEMERAL_SIGNING_KEY"):
+        Settings.from_env({"ALLOW_EPHEMERAL_SIGNING_KEY": "maybe"})
 
 
 @contextlib.asynccontextmanager
@@ -80,6 +87,61 @@ async def migrated_server_process(database_url: str, **env: str):
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+# A server environment with no receipt signing key configured (whatever the test runner's is).
+NO_SIGNING_KEY = {"COORDINATOR_SIGNING_KEY": "", "SECRET_KEY": "", "ALLOW_EPHEMERAL_SIGNING_KEY": ""}
+
+
+def test_the_production_entry_refuses_to_start_without_a_signing_key(tmp_path):
+    env = server_env(DATABASE_URL=f"sqlite:///{tmp_path}/unused.db", API_KEYS=API_KEY, **NO_SIGNING_KEY)
+    try:
+        done = subprocess.run([sys.executable, "-m", "coordinator"], env=env, capture_output=True, text=True,
+                              timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the server started without a receipt signing key")
+    assert done.returncode == 1
+    assert "no receipt signing key" in done.stderr and "ALLOW_EPHEMERAL_SIGNING_KEY=1" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    for bad in ("c2hvcnQ=", "clé"):  # too short; not base64
+        env["COORDINATOR_SIGNING_KEY"] = bad
+        done = subprocess.run([sys.executable, "-m", "coordinator"], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 1 and "COORDINATOR_SIGNING_KEY must be the base64 of 32 bytes" in done.stderr
+
+
+async def test_a_receipt_from_before_a_make_run_restart_still_verifies(database_url, tmp_path, capsys):
+    """`make run` (run_all) without a configured key signs with the development key it keeps in
+    var/: a receipt issued before a restart verifies after it."""
+    from coordinator.run_all import DEVELOPMENT_KEY_FILE, development_signing_key
+
+    key_file = tmp_path / DEVELOPMENT_KEY_FILE
+
+    def make_run_env() -> dict[str, str]:
+        return {**NO_SIGNING_KEY, "COORDINATOR_SIGNING_KEY": development_signing_key(key_file)}
+
+    async with migrated_server_process(database_url, **make_run_env()) as (process, port):
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            miner = await Miner(channel, job_types=("echo",)).register()
+            job = await job_service_pb2_grpc.JobServiceStub(channel).SubmitJob(
+                job_pb.SubmitJobRequest(job_type="echo", priority=9), metadata=AUTH)  # first in the queue
+            assignments = []
+            for _ in range(20):
+                assignments += [a for a in await miner.fetch(wait_s=1) if a.job.id == job.id]
+                if assignments:
+                    break
+            receipt = (await miner.complete(assignments[0])).receipt
+        process.terminate()
+        await process.wait()
+    async with migrated_server_process(database_url, **make_run_env()) as (process, port):
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            verdict = await receipt_service_pb2_grpc.ReceiptServiceStub(channel).VerifyReceipt(
+                receipt_pb.VerifyReceiptRequest(receipt=receipt))
+    assert verdict.valid, verdict.reason
+    made, kept = capsys.readouterr().out.splitlines()  # one line per start
+    assert f"made a development receipt signing key in {key_file}" in made
+    assert f"signed with the development key in {key_file}" in kept and "in production" in kept
+    assert key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
 
 
 async def test_sigterm_drains_in_flight_calls_and_exits_cleanly(tmp_path):

@@ -1,6 +1,8 @@
 """The coordinator document's paths through a real Envoy: documented bodies and shapes."""
 
 import base64
+import hashlib
+import json
 import uuid
 
 import aiohttp
@@ -35,6 +37,27 @@ async def register(http, job_types=("llm_inference",)) -> tuple[dict, str, nacl.
     return body["miner"], body["miner_token"], key
 
 
+async def lease(http, prefix: str, miner_id: str, as_miner: dict, job_id: str) -> dict:
+    """Fetches until this job is leased to the miner (other tests' jobs may come first)."""
+    for _ in range(20):
+        status, fetched, _ = await call(http, "GET", f"{prefix}/miner/jobs?miner_id={miner_id}&max_jobs=100&wait=1s",
+                                        headers=as_miner)
+        assert status == 200, fetched
+        for assignment in fetched["assignments"]:
+            if assignment["job"]["id"] == job_id:
+                return assignment
+    raise AssertionError(f"job {job_id} was never offered")
+
+
+def result_body(miner: dict, assignment: dict, key: nacl.signing.SigningKey, result: dict,
+                result_hash: str = "") -> dict:
+    """A completed result, signed over `result_hash` (by default the hash the documented rule gives)."""
+    signed = result_hash or digest(result)
+    return {"miner_id": miner["id"], "job_id": assignment["job"]["id"], "lease_token": assignment["lease_token"],
+            "outcome": "completed", "result": result, "result_hash": result_hash, "units": 16,
+            "miner_signature": base64.b64encode(key.sign(bytes.fromhex(signed)).signature).decode()}
+
+
 @pytest.mark.parametrize("prefix", ["/v1", "/api/v1"])
 async def test_the_job_cycle_through_rest(http, prefix):
     status, job, _ = await call(http, "POST", f"{prefix}/client/jobs",
@@ -51,21 +74,10 @@ async def test_the_job_cycle_through_rest(http, prefix):
         "miner_id": miner["id"], "heartbeat": {"status": "healthy", "gpu_utilization": 87.5}}, headers=as_miner)
     assert status == 200 and beat["received_at"]
 
-    assignments = []
-    for _ in range(20):
-        status, fetched, _ = await call(http, "GET", f"{prefix}/miner/jobs?miner_id={miner['id']}&max_jobs=100&wait=1s",
-                                        headers=as_miner)
-        assert status == 200, fetched
-        assignments += [a for a in fetched["assignments"] if a["job"]["id"] == job["id"]]
-        if assignments:
-            break
-    (assignment,) = assignments
+    assignment = await lease(http, prefix, miner["id"], as_miner, job["id"])
     result = {"text": "hello"}
-    status, done, _ = await call(http, "POST", f"{prefix}/miner/result", {
-        "miner_id": miner["id"], "job_id": job["id"], "lease_token": assignment["lease_token"], "outcome": "completed",
-        "result": result, "units": 16,
-        "miner_signature": base64.b64encode(key.sign(bytes.fromhex(digest(result))).signature).decode()},
-        headers=as_miner)
+    status, done, _ = await call(http, "POST", f"{prefix}/miner/result", result_body(miner, assignment, key, result),
+                                 headers=as_miner)
     assert status == 200, done
     assert done["job"]["status"] == "completed"
 
@@ -119,3 +131,49 @@ async def test_a_miner_registers_with_only_the_documented_fields(http):
         "outcome": "completed",
         "result": {"ok": True}, "units": 1, "miner_signature": "AAAA"}, headers=as_miner)
     assert status == 400 and refused["error"]["code"] == "MINER_KEY_MISSING"
+
+
+async def leased_job(http) -> tuple[dict, dict, dict, nacl.signing.SigningKey]:
+    """(assignment, miner, its X-Miner-Token header, its key) for a fresh job leased through REST."""
+    status, job, _ = await call(http, "POST", "/v1/client/jobs", {"job_type": "llm_inference", "priority": 9})
+    assert status == 201, job
+    miner, token, key = await register(http)
+    as_miner = {"X-Miner-Token": token}
+    return await lease(http, "/v1", miner["id"], as_miner, job["id"]), miner, as_miner, key
+
+
+async def test_a_receipt_with_a_forged_result_does_not_verify_through_rest(http):
+    assignment, miner, as_miner, key = await leased_job(http)
+    status, done, _ = await call(http, "POST", "/v1/miner/result",
+                                 result_body(miner, assignment, key, {"text": "naïve", "score": 0.5}), headers=as_miner)
+    assert status == 200, done
+    receipt = done["receipt"]
+    status, verdict, _ = await call(http, "POST", "/v1/receipts/verify", {"receipt": receipt})
+    assert status == 200 and verdict == {"valid": True, "reason": ""}
+    for field, forged in (("result", {"text": "forged", "score": 0.5}), ("created_at", "2020-01-01T00:00:00Z")):
+        status, verdict, _ = await call(http, "POST", "/v1/receipts/verify", {"receipt": {**receipt, field: forged}})
+        assert status == 200 and verdict["valid"] is False and verdict["reason"].startswith(f"{field} "), verdict
+
+
+@pytest.mark.parametrize("body, fields", [
+    ({}, ["receipt.payload", "receipt.proof"]),
+    ({"receipt": {"payload": "not base64!", "proof": base64.b64encode(bytes(64)).decode()}}, ["receipt.payload"]),
+])
+async def test_a_body_that_is_not_a_receipt_is_refused_through_rest(http, body, fields):
+    status, refused, _ = await call(http, "POST", "/v1/receipts/verify", body)
+    assert status == 422 and refused["error"]["code"] == "VALIDATION_ERROR", refused
+    assert [v["field"] for v in refused["error"]["details"]["field_violations"]] == fields
+
+
+async def test_a_miner_hashing_non_ascii_raw_is_told_the_computed_hash_through_rest(http):
+    assignment, miner, as_miner, key = await leased_job(http)
+    result = {"text": "naïve café"}
+    raw = hashlib.sha256(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    status, refused, _ = await call(http, "POST", "/v1/miner/result", result_body(miner, assignment, key, result, raw),
+                                    headers=as_miner)
+    assert status == 422 and refused["error"]["code"] == "VALIDATION_ERROR", refused
+    assert refused["error"]["details"]["computed_result_hash"] == digest(result)
+    assert digest(result) in refused["detail"]
+    assert [v["field"] for v in refused["error"]["details"]["field_violations"]] == ["result_hash", "miner_signature"]
+    for violation in refused["error"]["details"]["field_violations"]:  # whole, not cut to the wire's bounds
+        assert violation["description"].endswith("\\uXXXX escapes, 1.0 as 1)"), violation

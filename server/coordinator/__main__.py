@@ -7,11 +7,12 @@ import gc
 import logging
 import os
 import signal
+import sys
 import threading
 
 from .app import build_server
 from .observability import configure_logging, configure_tracing, shutdown_tracing
-from .settings import Settings
+from .settings import ConfigurationError, Settings
 
 STUCK_AFTER_GRACE_S = 30.0
 
@@ -62,10 +63,13 @@ def tune_garbage_collector() -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env()
-    configure_logging(settings.log_level)
-    configure_tracing()
-    asyncio.run(serve(settings))
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level)
+        configure_tracing()
+        asyncio.run(serve(settings))
+    except ConfigurationError as error:  # a line for the operator, not a traceback; exit status 1
+        sys.exit(f"computepool: {error}")
 
 
 if __name__ == "__main__":

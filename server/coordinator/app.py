@@ -129,6 +129,7 @@ async def _calls_ended(timeout_s: float) -> None:
 
 
 def build_server(settings: Settings, *, background_duties: bool = True) -> PoolServer:
+    signer = ReceiptSigner.from_settings(settings)  # first: a server without a key stops before opening anything
     database = Database(settings.database_url)
     authenticator = Authenticator(database, settings.api_keys)
     collector = PoolCollector(tuple(name for name, _ in settings.job_prices))
@@ -142,7 +143,6 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     participant_service_pb2_grpc.add_ParticipantServiceServicer_to_server(ParticipantServicer(database), server)
     payout_service_pb2_grpc.add_PayoutServiceServicer_to_server(PayoutServicer(database), server)
     market = Market.from_settings(settings)
-    signer = ReceiptSigner.from_settings(settings.coordinator_signing_key, settings.secret_key)
     heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s, tracer)
     new_work = NewWork()
     job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(database, market, new_work), server)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import json
 import logging
 import re
 import secrets
@@ -28,16 +26,12 @@ from .jobs import TERMINAL, release_lease
 from .market import Market
 from .miners import MinerIdentity
 from .models import Job, Miner, Receipt, Worker, utcnow
-from .receipts import ReceiptSigner, verify_miner_signature
+from .receipts import RESULT_HASH_RULE, ReceiptSigner, receipt_of, result_digest, rfc3339, verify_miner_signature
 
 log = logging.getLogger(__name__)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 MAX_UNITS = 10**12
 REAP_BATCH = 500
-
-
-def _rfc3339(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def offer_filter(miner: Miner, worker: Worker):
@@ -109,24 +103,6 @@ class ResultSpec:
     error_message: str = ""
 
 
-def result_digest(result: dict) -> str:
-    """SHA-256 of the result's canonical JSON: sorted keys, no whitespace, and whole numbers
-    without a fraction (a google.protobuf.Struct carries every number as a double, so the
-    miner's 1 arrives as 1.0; both must hash the same)."""
-    return hashlib.sha256(json.dumps(_whole_numbers_as_ints(result), sort_keys=True,
-                                     separators=(",", ":")).encode()).hexdigest()
-
-
-def _whole_numbers_as_ints(value):
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers_as_ints(item) for item in value]
-    return value
-
-
 def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     check = Validator()
     check.check(spec.outcome in ("completed", "failed"), "outcome", "must be completed or failed")
@@ -135,19 +111,21 @@ def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     if spec.outcome == "completed" and not who.public_key:
         raise FailedPrecondition("this miner registered no public_key, so its results cannot be verified: "
                                  "register again with one", reason="MINER_KEY_MISSING")
+    computed = ""  # the hash the server computed from the result, told to a miner it refuses
     if spec.outcome == "completed":
         if spec.result is not None:
-            digest = result_digest(spec.result)
-            check.check(not result_hash or result_hash == digest, "result_hash",
-                        "does not match the SHA-256 of the result's canonical JSON")
-            result_hash = digest
+            computed = result_digest(spec.result)
+            check.check(not result_hash or result_hash == computed, "result_hash",
+                        f"is not {computed}, {RESULT_HASH_RULE}")
+            result_hash = computed
         if check.check(bool(HEX64.match(result_hash)), "result_hash", "must be 64 hex digits (SHA-256)"):
+            over = f"{computed}, {RESULT_HASH_RULE}" if computed else f"the result hash {result_hash}"
             check.check(verify_miner_signature(who.public_key, result_hash, spec.miner_signature),
-                        "miner_signature", "is not this miner's Ed25519 signature over the result hash")
+                        "miner_signature", f"is not this miner's signature over {over}")
         check.check(0 <= spec.units <= MAX_UNITS, "units", f"must be between 0 and {MAX_UNITS}")
         check.check(spec.result_size_bytes >= 0, "result_size_bytes", "must not be negative")
     check.check(len(spec.error_message) <= 1000, "error_message", "must be at most 1000 characters")
-    check.raise_if_any()
+    check.raise_if_any(metadata={"computed_result_hash": computed} if computed else None)
     return result_hash
 
 
@@ -209,7 +187,7 @@ async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spe
                                  metadata={"job_id": job.id})
     if job.lease_expires_at <= now:
         raise FailedPrecondition("the lease expired before the result arrived", reason="LEASE_EXPIRED",
-                                 metadata={"job_id": job.id, "lease_expires_at": _rfc3339(job.lease_expires_at)})
+                                 metadata={"job_id": job.id, "lease_expires_at": rfc3339(job.lease_expires_at)})
     if spec.outcome == "failed":
         requeue_or_fail(job, _failure_message(spec), market, now)
         if job.status == "failed":
@@ -264,16 +242,12 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
         "owner_wallet": who.owner_wallet, "result_hash": result_hash, "units": spec.units,
         "unit_price_nanoton": job.unit_price_nanoton, "price_coefficient_micros": job.lease_price_coefficient_micros,
         "charge_nanoton": settlement.charge, "earning_nanoton": settlement.earning, "fee_nanoton": settlement.fee,
-        "attempt": job.attempts, "submitted_at": _rfc3339(job.created_at), "completed_at": _rfc3339(now),
+        "attempt": job.attempts, "submitted_at": rfc3339(job.created_at), "completed_at": rfc3339(now),
         "miner_signature": spec.miner_signature,
     }
     payload, signature = signer.sign(facts)
-    receipt = Receipt(id=receipt_id, job_id=job.id, miner_id=who.miner_id, worker_id=who.worker_id,
-                      participant_id=who.participant_id, owner_wallet=who.owner_wallet, attempt=job.attempts,
-                      result=spec.result, result_hash=result_hash, units=spec.units,
-                      charge_nanoton=settlement.charge, earning_nanoton=settlement.earning,
-                      fee_nanoton=settlement.fee, payload=payload, signature=signature,
-                      miner_signature=spec.miner_signature, key_id=signer.key_id, created_at=now)
+    receipt = receipt_of(facts, payload=payload, proof=signature, key_id=signer.key_id, result=spec.result,
+                         participant_id=who.participant_id)
     session.add(receipt)
     ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
                                  participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)

@@ -30,10 +30,11 @@ class InvalidArgument(DomainError):
 
     reason = "VALIDATION_ERROR"
 
-    def __init__(self, violations: list[FieldViolation], *, reason: str | None = None):
+    def __init__(self, violations: list[FieldViolation], *, reason: str | None = None,
+                 metadata: dict[str, str] | None = None):
         self.violations = list(violations)
         message = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
-        super().__init__(message, reason=reason, metadata={"field": self.violations[0].field})
+        super().__init__(message, reason=reason, metadata={"field": self.violations[0].field, **(metadata or {})})
 
     @classmethod
     def field(cls, field: str, description: str, *, reason: str | None = None) -> InvalidArgument:
@@ -105,6 +106,7 @@ class Validator:
             self.violations.extend(error.violations)
             return None
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, *, metadata: dict[str, str] | None = None) -> None:
+        """`metadata`: facts the caller needs to mend its request (ErrorInfo metadata)."""
         if self.violations:
-            raise InvalidArgument(self.violations)
+            raise InvalidArgument(self.violations, metadata=metadata)

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Mapping
 
 
+class ConfigurationError(ValueError):
+    """A setting the server cannot start with; `python -m coordinator` prints it and exits 1."""
+
+
 @dataclass(frozen=True)
 class Settings:
     # DATABASE_URL as users write it (sqlite:///coordinator.db, postgresql://...).
@@ -55,6 +59,9 @@ class Settings:
     reaper_interval_s: float = 1.0   # how often leases, ttls and silent miners are checked
     # Ed25519 seed (base64, 32 bytes) that signs receipts; derived from SECRET_KEY when unset.
     coordinator_signing_key: str = ""
+    # With neither key set the server refuses to start, unless this allows a key that lives only
+    # as long as the process (receipts issued before a restart then stop verifying).
+    allow_ephemeral_signing_key: bool = False
     # Wallet login (TON Connect ton_proof): the domains a proof may name (the app's host as the
     # wallet sees it), how long an issued payload lives, how old a proof may be, session lifetime.
     ton_proof_domains: tuple[str, ...] = ("localhost",)
@@ -85,6 +92,12 @@ class Settings:
             """A comma-separated list (API_KEYS=key1,key2)."""
             return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip()) or default
 
+        def flag(name: str) -> bool:
+            raw = env.get(name, "").strip().lower()
+            if raw not in ("", "0", "false", "1", "true"):
+                raise ConfigurationError(f"environment variable {name}={raw!r} is not 1/true or 0/false")
+            return raw in ("1", "true")
+
         def number(name: str, default, kind=int):
             raw = env.get(name, "").strip()
             if not raw:
@@ -92,7 +105,7 @@ class Settings:
             try:
                 return kind(raw)
             except ValueError:
-                raise ValueError(f"environment variable {name}={raw!r} is not a valid {kind.__name__}") from None
+                raise ConfigurationError(f"environment variable {name}={raw!r} is not a valid {kind.__name__}") from None
 
         return cls(
             database_url=text("DATABASE_URL", defaults.database_url),
@@ -127,6 +140,7 @@ class Settings:
             sample_every_s=number("SAMPLE_EVERY_SECONDS", defaults.sample_every_s, float),
             reaper_interval_s=number("REAPER_INTERVAL_SECONDS", defaults.reaper_interval_s, float),
             coordinator_signing_key=text("COORDINATOR_SIGNING_KEY", ""),
+            allow_ephemeral_signing_key=flag("ALLOW_EPHEMERAL_SIGNING_KEY"),
             ton_proof_domains=names("TON_PROOF_DOMAINS", defaults.ton_proof_domains),
             login_challenge_ttl_s=number("LOGIN_CHALLENGE_TTL_SECONDS", defaults.login_challenge_ttl_s, float),
             ton_proof_max_age_s=number("TON_PROOF_MAX_AGE_SECONDS", defaults.ton_proof_max_age_s, float),
@@ -145,7 +159,7 @@ def parse_prices(raw: str) -> tuple[tuple[str, int], ...]:
     for item in filter(None, (part.strip() for part in raw.split(","))):
         name, _, price = item.partition("=")
         if not name.strip() or not price.strip().isdigit():
-            raise ValueError(f"JOB_PRICES entry {item!r} is not job_type=<nanoTON per unit>")
+            raise ConfigurationError(f"JOB_PRICES entry {item!r} is not job_type=<nanoTON per unit>")
         prices.append((name.strip(), int(price)))
     return tuple(prices)
 
@@ -156,7 +170,7 @@ def parse_rate_limits(raw: str, defaults: tuple[tuple[str, int], ...]) -> tuple[
     for item in filter(None, (part.strip() for part in raw.split(","))):
         family, _, per_minute = item.partition("=")
         if family.strip() not in limits or not per_minute.strip().isdigit() or int(per_minute) < 1:
-            raise ValueError(f"RATE_LIMITS entry {item!r} is not <family>=<requests per minute> "
+            raise ConfigurationError(f"RATE_LIMITS entry {item!r} is not <family>=<requests per minute> "
                              f"with family one of {', '.join(limits)}")
         limits[family.strip()] = int(per_minute)
     return tuple(limits.items())

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import base64
 
+from computepool.v1 import job_pb2
 from computepool.v1 import receipt_service_pb2 as pb
 from computepool.v1 import receipt_service_pb2_grpc as pb_grpc
+from google.protobuf import json_format
 
-from ..receipts import ENCODING, ReceiptSigner, verify_miner_signature, verify_signature
-
-# Receipt field -> the key of the signed payload it must equal.
-SIGNED_FIELDS = {"id": "receipt_id", "job_id": "job_id", "miner_id": "miner_id", "worker_id": "worker_id",
-                 "owner_wallet": "owner_wallet", "result_hash": "result_hash", "units": "units",
-                 "charge_nanoton": "charge_nanoton", "earning_nanoton": "earning_nanoton", "fee_nanoton": "fee_nanoton",
-                 "attempt": "attempt", "miner_signature": "miner_signature"}
+from ..receipts import (
+    ENCODING,
+    ReceiptSigner,
+    read_receipt,
+    receipt_of,
+    result_digest,
+    verify_miner_signature,
+    verify_signature,
+)
+from . import convert
 
 
 class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
@@ -29,15 +34,26 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
         return pb.VerifyReceiptResponse(valid=valid, reason=reason)
 
 
-def check(receipt, signer: ReceiptSigner) -> tuple[bool, str]:
-    if receipt.key_id and receipt.key_id != signer.key_id:
-        return False, f"signed by key {receipt.key_id}, not this coordinator's key {signer.key_id}"
-    facts = verify_signature(signer.public_key, receipt.payload, receipt.proof)
-    if facts is None:
+def check(receipt: job_pb2.Receipt, signer: ReceiptSigner) -> tuple[bool, str]:
+    """(valid, why not). Raises InvalidArgument when the request holds no receipt at all."""
+    facts, payload, proof = read_receipt(receipt.payload, receipt.proof)
+    if receipt.key_id != signer.key_id:
+        return False, f"key_id {receipt.key_id!r} is not this coordinator's key {signer.key_id}"
+    if not verify_signature(signer.public_key, payload, proof):
         return False, "the coordinator's signature does not verify over the payload"
-    for field, key in SIGNED_FIELDS.items():
-        if getattr(receipt, field) != facts.get(key):
-            return False, f"{field} differs from the signed payload"
+    # Every field shown beside the payload must be what a receipt with these facts shows: the
+    # loop runs over the message's own fields, so a field added to Receipt is checked too.
+    shown_by_facts = convert.receipt(receipt_of(facts, payload=receipt.payload, proof=receipt.proof,
+                                                key_id=signer.key_id, result=None))
+    for field in job_pb2.Receipt.DESCRIPTOR.fields:
+        if field.name != "result" and getattr(receipt, field.name) != getattr(shown_by_facts, field.name):
+            return False, f"{field.name} differs from the signed payload"
+    # The result is not in the payload, its hash is. An empty result shows none (the miner sent
+    # only the hash), so it claims nothing.
+    if receipt.result.fields:
+        computed = result_digest(json_format.MessageToDict(receipt.result))
+        if computed != facts["result_hash"]:
+            return False, f"result hashes to {computed}, not to the signed result_hash {facts['result_hash']}"
     if not verify_miner_signature(facts["miner_public_key"], facts["result_hash"], facts["miner_signature"]):
         return False, "the miner's signature does not verify over the result hash"
     return True, ""

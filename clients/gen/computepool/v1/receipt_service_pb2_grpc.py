@@ -61,7 +61,14 @@ class ReceiptServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def VerifyReceipt(self, request, context):
-        """Checks a receipt's coordinator signature and that its fields match its signed payload.
+        """Checks a receipt: the coordinator's signature over `payload`, every field shown beside the
+        payload against the signed facts (`result` must hash to the signed `result_hash`; an empty
+        `result` shows none), and the miner's signature over the result hash. A receipt that fails
+        any check is `valid: false` with a `reason` naming what disagrees. A request that holds no
+        receipt (no `payload` or `proof`, either not base64, a payload that is not the canonical
+        JSON of a computepool-receipt-v1 receipt, a proof not 64 bytes) is not a verdict: it returns
+        INVALID_ARGUMENT (HTTP 422, reason VALIDATION_ERROR) naming `receipt.payload` or
+        `receipt.proof`. Anyone may call it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
