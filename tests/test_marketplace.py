@@ -252,7 +252,7 @@ async def test_a_request_that_holds_no_receipt_is_invalid_argument(jobs, channel
         setattr(receipt, name, value)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await verify(channel, receipt)
-    assert error_details(raised.value) == (grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR", [field])
+    assert error_details(raised.value) == (grpc.StatusCode.INVALID_ARGUMENT, "NOT_A_RECEIPT", [field])
 
 
 # The test vector written in proto/computepool/v1/miner_service.proto and README.md.

@@ -161,7 +161,7 @@ async def test_a_receipt_with_a_forged_result_does_not_verify_through_rest(http)
 ])
 async def test_a_body_that_is_not_a_receipt_is_refused_through_rest(http, body, fields):
     status, refused, _ = await call(http, "POST", "/v1/receipts/verify", body)
-    assert status == 422 and refused["error"]["code"] == "VALIDATION_ERROR", refused
+    assert status == 400 and refused["error"]["code"] == "NOT_A_RECEIPT", refused
     assert [v["field"] for v in refused["error"]["details"]["field_violations"]] == fields
 
 

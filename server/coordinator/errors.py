@@ -41,6 +41,13 @@ class InvalidArgument(DomainError):
         return cls([FieldViolation(field, description)], reason=reason)
 
 
+class Malformed(InvalidArgument):
+    """A request that is not the kind of thing the call takes at all (a receipt to verify that
+    is no receipt): REST 400 "malformed request", where a bad value of a field is 422."""
+
+    reason = "MALFORMED_REQUEST"
+
+
 class NotFound(DomainError):
     reason = "NOT_FOUND"
 
@@ -106,7 +113,8 @@ class Validator:
             self.violations.extend(error.violations)
             return None
 
-    def raise_if_any(self, *, metadata: dict[str, str] | None = None) -> None:
+    def raise_if_any(self, error: type[InvalidArgument] = InvalidArgument, *, reason: str | None = None,
+                     metadata: dict[str, str] | None = None) -> None:
         """`metadata`: facts the caller needs to mend its request (ErrorInfo metadata)."""
         if self.violations:
-            raise InvalidArgument(self.violations, metadata=metadata)
+            raise error(self.violations, reason=reason, metadata=metadata)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import nacl.exceptions
 import nacl.signing
 
-from .errors import Validator
+from .errors import Malformed, Validator
 from .models import Receipt
 from .settings import ConfigurationError, Settings
 
@@ -137,7 +137,7 @@ class ReceiptSigner:
 
 
 def read_receipt(payload_b64: str, proof_b64: str) -> tuple[dict, bytes, bytes]:
-    """(facts, payload, proof) of a shown receipt, whoever signed it. InvalidArgument naming
+    """(facts, payload, proof) of a shown receipt, whoever signed it. Malformed naming
     receipt.payload / receipt.proof when they cannot be a receipt's: a request that is not a
     receipt is the caller's mistake, not a receipt that failed to verify."""
     check = Validator()
@@ -150,7 +150,7 @@ def read_receipt(payload_b64: str, proof_b64: str) -> tuple[dict, bytes, bytes]:
     proof = _base64(proof_b64)
     check.check(proof is not None and len(proof) == 64, "receipt.proof",
                 "must be the base64 of a 64-byte Ed25519 signature")
-    check.raise_if_any()
+    check.raise_if_any(Malformed, reason="NOT_A_RECEIPT")
     return facts, payload, proof
 
 

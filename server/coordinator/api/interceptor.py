@@ -31,6 +31,7 @@ from ..errors import (
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
+    Malformed,
     NotFound,
     PermissionDenied,
     ResourceExhausted,
@@ -50,7 +51,8 @@ DOMAIN = "computepool.v1"
 PROTECTED_PREFIX = "/computepool.v1."
 
 # error class -> (gRPC code, HTTP status for REST)
-STATUS_OF = {
+STATUS_OF = {  # the first class an error is an instance of decides
+    Malformed: (grpc.StatusCode.INVALID_ARGUMENT, 400),
     InvalidArgument: (grpc.StatusCode.INVALID_ARGUMENT, 422),
     NotFound: (grpc.StatusCode.NOT_FOUND, 404),
     AlreadyExists: (grpc.StatusCode.ALREADY_EXISTS, 409),

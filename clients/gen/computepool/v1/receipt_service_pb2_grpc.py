@@ -67,7 +67,7 @@ class ReceiptServiceServicer(object):
         any check is `valid: false` with a `reason` naming what disagrees. A request that holds no
         receipt (no `payload` or `proof`, either not base64, a payload that is not the canonical
         JSON of a computepool-receipt-v1 receipt, a proof not 64 bytes) is not a verdict: it returns
-        INVALID_ARGUMENT (HTTP 422, reason VALIDATION_ERROR) naming `receipt.payload` or
+        INVALID_ARGUMENT (HTTP 400, reason NOT_A_RECEIPT) naming `receipt.payload` or
         `receipt.proof`. Anyone may call it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
