@@ -11,7 +11,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 .PHONY: run test bench deps gen check-gen lint postgres clean
 
 run: $(INSTALLED)
-	$(PY) -m coordinator.run_all
+	$(PY) -m devtools.supervisor
 
 test: deps lint check-gen postgres $(PROMETHEUS)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider

@@ -24,7 +24,7 @@ import time
 import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "server"), str(ROOT / "clients/gen"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "server"), str(ROOT / "clients/gen"), str(ROOT / "tests")]
 
 import grpc  # noqa: E402
 import psycopg  # noqa: E402
@@ -33,8 +33,8 @@ from computepool.v1 import job_service_pb2_grpc  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from coordinator import migrate  # noqa: E402
-from coordinator.launch import server_env, start_server_process  # noqa: E402
+from coordinator.storage import migrate  # noqa: E402
+from devtools.launch import server_env, start_server_process  # noqa: E402
 from conftest import API_KEY, AUTH  # noqa: E402  the simulated miners present the test key
 from market_helpers import Miner  # noqa: E402
 

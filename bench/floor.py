@@ -45,7 +45,7 @@ from google.protobuf import json_format, timestamp_pb2  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from coordinator.app import SERVER_OPTIONS  # noqa: E402
-from coordinator.receipts import ReceiptSigner, result_digest, verify_miner_signature  # noqa: E402
+from coordinator.market.receipts import ReceiptSigner, result_digest, verify_miner_signature  # noqa: E402
 
 
 def now_ts() -> timestamp_pb2.Timestamp:

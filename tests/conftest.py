@@ -18,9 +18,9 @@ import grpc
 import psycopg
 import pytest
 from computepool.v1 import participant_service_pb2_grpc, payout_service_pb2_grpc, worker_service_pb2_grpc
-from coordinator import migrate
+from coordinator.storage import migrate
 from coordinator.app import build_server
-from coordinator.envoy_config import render, start_envoy
+from devtools.envoy_config import render, start_envoy
 from coordinator.settings import Settings
 from psycopg import sql
 from sqlalchemy.engine import make_url

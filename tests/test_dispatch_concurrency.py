@@ -8,10 +8,10 @@ import pytest
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
 from conftest import API_KEY, AUTH, _create_postgres_database, _drop_postgres_database
-from coordinator import migrate
-from coordinator.db import sync_url
-from coordinator.launch import server_env, start_server_process
-from coordinator.models import Job, LedgerEntry, Receipt
+from coordinator.storage import migrate
+from coordinator.storage.database import sync_url
+from devtools.launch import server_env, start_server_process
+from coordinator.storage.models import Job, LedgerEntry, Receipt
 from market_helpers import Miner
 from sqlalchemy import create_engine, func, select
 

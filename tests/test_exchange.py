@@ -12,9 +12,9 @@ from computepool.v1 import exchange_service_pb2 as pb
 from computepool.v1 import exchange_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
 from conftest import AUTH, TEST_ZPUB, make_settings
-from coordinator import bitcoin, exchange
+from coordinator.exchange import bitcoin, payments
 from coordinator.app import build_server
-from coordinator.models import LedgerEntry, Payment
+from coordinator.storage.models import LedgerEntry, Payment
 from coordinator.settings import Settings
 from helpers import error_details
 from identity_helpers import Identity
@@ -187,18 +187,18 @@ async def test_the_watcher_confirms_from_the_chain_and_never_credits_an_underpay
     user_id, session = buyer
     payment = await stub.CreatePayment(pb.CreatePaymentRequest(amount_sat=29_000_000), metadata=session)
     async with aiohttp.ClientSession() as http:
-        chain = exchange.BitcoinCore(node.url, http)
+        chain = payments.BitcoinCore(node.url, http)
         node.received[payment.address] = ("0.28999999", 6, ["11" * 32])  # one satoshi short
-        await exchange.watch_once(pool.database, chain, 2)
+        await payments.watch_once(pool.database, chain, 2)
         assert (await stub.GetPaymentStatus(pb.GetPaymentStatusRequest(payment_id=payment.id),
                                             metadata=session)).status == "pending"
         node.received[payment.address] = ("0.29", 1, ["22" * 32])  # paid, but not yet 2 confirmations
-        await exchange.watch_once(pool.database, chain, 2)
+        await payments.watch_once(pool.database, chain, 2)
         assert (await stub.GetPaymentStatus(pb.GetPaymentStatusRequest(payment_id=payment.id),
                                             metadata=session)).status == "pending"
         node.received[payment.address] = ("0.29", 2, ["22" * 32])
-        await exchange.watch_once(pool.database, chain, 2)
-        await exchange.watch_once(pool.database, chain, 2)  # a second round changes nothing
+        await payments.watch_once(pool.database, chain, 2)
+        await payments.watch_once(pool.database, chain, 2)  # a second round changes nothing
     done = await stub.GetPaymentStatus(pb.GetPaymentStatusRequest(payment_id=payment.id), metadata=session)
     assert (done.status, done.txid, done.confirmations, done.received_sat) == ("confirmed", "22" * 32, 2, 29_000_000)
     assert await aitbc_balance(channel, user_id) == payment.amount_aitbc_units
@@ -285,4 +285,4 @@ def test_invalid_addresses_are_refused(address, network):
 @pytest.mark.parametrize("overrides", [dict(bitcoin_address="bc1qnotanaddress"), dict(bitcoin_xpub="zpubjunk")])
 def test_a_bad_configured_address_or_key_stops_the_start(overrides):
     with pytest.raises(ValueError):
-        exchange.ExchangeConfig.from_settings(Settings(**overrides))
+        payments.ExchangeConfig.from_settings(Settings(**overrides))

@@ -34,11 +34,11 @@ from computepool.v1 import job_service_pb2_grpc, worker_service_pb2, worker_serv
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import miner_service_pb2_grpc
 from conftest import API_KEY, AUTH, Envoy, _create_postgres_database, _drop_postgres_database, make_settings
-from coordinator import migrate
+from coordinator.storage import migrate
 from coordinator.app import build_server
-from coordinator.db import sync_url
-from coordinator.launch import server_env, start_server_process
-from coordinator.models import Job, LedgerEntry, Receipt
+from coordinator.storage.database import sync_url
+from devtools.launch import server_env, start_server_process
+from coordinator.storage.models import Job, LedgerEntry, Receipt
 from helpers import error_details, free_port, retry_delay_s
 from market_helpers import Miner
 from sqlalchemy import create_engine, func, select

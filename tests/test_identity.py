@@ -14,8 +14,8 @@ from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
 from conftest import AUTH
-from coordinator.launch import server_env, start_server_process
-from coordinator.models import ApiKey, LoginChallenge, Participant, UserSession
+from devtools.launch import server_env, start_server_process
+from coordinator.storage.models import ApiKey, LoginChallenge, Participant, UserSession
 from helpers import error_details
 from identity_helpers import Identity
 from market_helpers import Miner

@@ -23,7 +23,7 @@ from computepool.v1 import receipt_service_pb2 as receipt_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
 from conftest import AUTH, make_settings
 from coordinator.app import build_server
-from coordinator.models import Job, LedgerEntry, Receipt
+from coordinator.storage.models import Job, LedgerEntry, Receipt
 from google.protobuf import duration_pb2
 from helpers import error_details, error_metadata
 from market_helpers import Miner, digest
@@ -262,7 +262,7 @@ VECTOR_SHA256 = "bc259bec77e229857e4eff3d49c1e890ffbc75616e2188f084cc562a48d7393
 
 
 def test_the_documented_result_hash_vector_is_what_the_server_computes():
-    from coordinator.receipts import canonical_result, result_digest
+    from coordinator.market.receipts import canonical_result, result_digest
 
     assert canonical_result(VECTOR) == VECTOR_BYTES and result_digest(VECTOR) == VECTOR_SHA256
     assert hashlib.sha256(VECTOR_BYTES).hexdigest() == VECTOR_SHA256

@@ -16,10 +16,10 @@ from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
 from computepool.v1 import receipt_service_pb2 as receipt_pb
 from conftest import API_KEY, AUTH
-from coordinator.db import sync_url
-from coordinator.envoy_config import ROOT
-from coordinator.launch import server_env, start_server_process
-from coordinator.models import Base, Participant
+from coordinator.storage.database import sync_url
+from devtools.envoy_config import ROOT
+from devtools.launch import server_env, start_server_process
+from coordinator.storage.models import Base, Participant
 from coordinator.settings import Settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -79,7 +79,7 @@ async def migrated_server_process(database_url: str, **env: str):
     """A server process (its output not drained: the test reads it) on a freshly migrated
     database; killed on the way out if the test has not ended it."""
     env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, **env)
-    subprocess.run([sys.executable, "-m", "coordinator.migrate"], env=env, check=True)
+    subprocess.run([sys.executable, "-m", "coordinator.storage.migrate"], env=env, check=True)
     process, port = await start_server_process(env, drain_output=False)
     try:
         yield process, port
@@ -113,7 +113,7 @@ def test_the_production_entry_refuses_to_start_without_a_signing_key(tmp_path):
 async def test_a_receipt_from_before_a_make_run_restart_still_verifies(database_url, tmp_path, capsys):
     """`make run` (run_all) without a configured key signs with the development key it keeps in
     var/: a receipt issued before a restart verifies after it."""
-    from coordinator.run_all import DEVELOPMENT_KEY_FILE, development_signing_key
+    from devtools.supervisor import DEVELOPMENT_KEY_FILE, development_signing_key
 
     key_file = tmp_path / DEVELOPMENT_KEY_FILE
 

@@ -12,7 +12,7 @@ from computepool.v1 import receipt_service_pb2_grpc
 from conftest import API_KEY, Envoy, make_settings
 from coordinator.api.access import RULES
 from coordinator.app import build_server
-from coordinator.envoy_config import FAMILY_RULES
+from devtools.envoy_config import FAMILY_RULES
 from google.api import annotations_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status

@@ -1,5 +1,5 @@
 """The README's examples run as written: its ```bash blocks, in order, in one shell, against a
-real `make run` system (coordinator.run_all: migrate, server, Envoy) on a new SQLite database.
+real `make run` system (devtools.supervisor: migrate, server, Envoy) on a new SQLite database.
 
 Only ```bash blocks are the walk-through; blocks with a `$` prompt (```console) start the system,
 run benchmarks or need other set-up, and are not run. The one substitution is where the system
@@ -20,7 +20,7 @@ import time
 import urllib.request
 
 import pytest
-from coordinator.envoy_config import ROOT
+from devtools.envoy_config import ROOT
 
 README = ROOT / "README.md"
 BITCOIN_ADDRESS = "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"  # as in the README's start line
@@ -59,7 +59,7 @@ def system(tmp_path):
            "DATABASE_URL": f"sqlite:///{tmp_path}/coordinator.db", "API_PORT": str(api_port),
            "GRPC_PORT": str(grpc_port), "METRICS_PORT": str(metrics_port)}
     log = open(tmp_path / "run.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "coordinator.run_all"], env=env, stdout=log,
+    process = subprocess.Popen([sys.executable, "-m", "devtools.supervisor"], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30

@@ -9,9 +9,9 @@ from cocoon import CocoonWorkerStats, jsonstats
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as pb
 from conftest import AUTH, make_settings
-from coordinator.db import Database
-from coordinator.metrics import PoolCollector
-from coordinator.stats_poller import StatsPoller, parse_cocoon_stats
+from coordinator.storage.database import Database
+from coordinator.telemetry.pool_metrics import PoolCollector
+from coordinator.pool.stats_poller import StatsPoller, parse_cocoon_stats
 from helpers import free_port
 from test_workers import new_participant, new_worker
 

@@ -9,7 +9,7 @@ import aiohttp
 import grpc
 import pytest
 from conftest import API_KEY, Envoy
-from coordinator.launch import server_env, start_server_process
+from devtools.launch import server_env, start_server_process
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 

@@ -7,7 +7,7 @@ import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as pb
 from conftest import AUTH
-from coordinator.models import WorkerSample
+from coordinator.storage.models import WorkerSample
 from helpers import error_details, forms, new_wallet
 
 

@@ -10,9 +10,9 @@ import signal
 import sys
 import threading
 
-from .app import build_server
-from .observability import configure_logging, configure_tracing, shutdown_tracing
-from .settings import ConfigurationError, Settings
+from coordinator.app import build_server
+from coordinator.settings import ConfigurationError, Settings
+from coordinator.telemetry.observability import configure_logging, configure_tracing, shutdown_tracing
 
 STUCK_AFTER_GRACE_S = 30.0
 

@@ -8,6 +8,11 @@ import logging
 from dataclasses import dataclass, field
 
 import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from prometheus_client import CollectorRegistry, start_http_server
+
 from computepool.v1 import (
     api_key_service_pb2_grpc,
     exchange_service_pb2_grpc,
@@ -19,32 +24,27 @@ from computepool.v1 import (
     user_service_pb2_grpc,
     worker_service_pb2_grpc,
 )
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-from opentelemetry import trace
-from prometheus_client import CollectorRegistry, start_http_server
-
-from .api.api_keys import ApiKeyServicer
-from .api.auth import Authenticator
-from .api.exchange import ExchangeServicer
-from .api.interceptor import ApiInterceptor
-from .api.jobs import JobServicer
-from .api.miners import MinerServicer
-from .api.participants import ParticipantServicer
-from .api.payouts import PayoutServicer
-from .api.receipts import ReceiptServicer
-from .api.users import UserServicer
-from .api.workers import WorkerServicer
-from .db import Database
-from .dispatch import NewWork, reap_forever
-from .exchange import ExchangeConfig, watch_forever
-from .heartbeats import HeartbeatBuffer
-from .market import Market
-from .metrics import PoolCollector, build_registry, refresh_forever
-from .observability import TRACER_NAME, RequestMetrics, trace_database, tracing_requested
-from .receipts import ReceiptSigner
-from .settings import Settings
-from .stats_poller import StatsPoller
+from coordinator.api.api_keys import ApiKeyServicer
+from coordinator.api.auth import Authenticator
+from coordinator.api.exchange import ExchangeServicer
+from coordinator.api.interceptor import ApiInterceptor
+from coordinator.api.jobs import JobServicer
+from coordinator.api.miners import MinerServicer
+from coordinator.api.participants import ParticipantServicer
+from coordinator.api.payouts import PayoutServicer
+from coordinator.api.receipts import ReceiptServicer
+from coordinator.api.users import UserServicer
+from coordinator.api.workers import WorkerServicer
+from coordinator.exchange.payments import ExchangeConfig, watch_forever
+from coordinator.market.config import Market
+from coordinator.market.dispatch import NewWork, reap_forever
+from coordinator.market.heartbeats import HeartbeatBuffer
+from coordinator.market.receipts import ReceiptSigner
+from coordinator.pool.stats_poller import StatsPoller
+from coordinator.settings import Settings
+from coordinator.storage.database import Database
+from coordinator.telemetry.observability import TRACER_NAME, RequestMetrics, trace_database, tracing_requested
+from coordinator.telemetry.pool_metrics import PoolCollector, build_registry, refresh_forever
 
 # grpc.aio takes new calls from gRPC core one event-loop turn at a time; when thousands of miners
 # open their heartbeat streams at once (a reconnect storm after a restart), a busy loop takes

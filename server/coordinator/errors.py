@@ -1,4 +1,4 @@
-"""Domain errors. They say what went wrong; grpc_errors.py decides the status code and details."""
+"""Domain errors. They say what went wrong; api/interceptor.py decides the status code and details."""
 
 from __future__ import annotations
 

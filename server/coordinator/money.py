@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from .errors import InvalidArgument
+from coordinator.errors import InvalidArgument
 
 NANOTON_DECIMALS = 9
 USD_MICROS_DECIMALS = 6

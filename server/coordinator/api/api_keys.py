@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from computepool.v1 import api_key_service_pb2 as pb
 from computepool.v1 import api_key_service_pb2_grpc as pb_grpc
-
-from .. import credentials
-from ..db import Database
-from ..models import ApiKey
-from . import convert, rest
-from .auth import Authenticator
+from coordinator.api import convert, rest
+from coordinator.api.auth import Authenticator
+from coordinator.identity import credentials
+from coordinator.storage.database import Database
+from coordinator.storage.models import ApiKey
 
 
 def api_key_message(record: ApiKey) -> pb.ApiKey:

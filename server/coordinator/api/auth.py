@@ -11,11 +11,11 @@ from __future__ import annotations
 import hmac
 import time
 
-from .. import credentials
-from ..callers import ANONYMOUS, Caller
-from ..db import Database
-from ..errors import Unauthenticated
-from ..models import utcnow
+from coordinator.errors import Unauthenticated
+from coordinator.identity import credentials
+from coordinator.identity.callers import ANONYMOUS, Caller
+from coordinator.storage.database import Database
+from coordinator.storage.models import utcnow
 
 CREDENTIAL_CACHE_S = 5.0
 CACHE_ENTRIES = 10_000

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+from google.protobuf import struct_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from computepool.v1 import job_pb2 as job_pb
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as payout_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
-from google.protobuf import struct_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
-
-from .. import models
-from ..money import USD_MICROS_DECIMALS, nanoton_to_ton, units_to_float
-from ..participants import ParticipantView
-from ..workers import COEFFICIENT_DECIMALS, WindowStats
+from coordinator.money import USD_MICROS_DECIMALS, nanoton_to_ton, units_to_float
+from coordinator.pool.participants import ParticipantView
+from coordinator.pool.workers import COEFFICIENT_DECIMALS, WindowStats
+from coordinator.storage import models
 
 
 def timestamp(value: dt.datetime | None) -> Timestamp | None:

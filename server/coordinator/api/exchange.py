@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from computepool.v1 import exchange_service_pb2 as pb
 from computepool.v1 import exchange_service_pb2_grpc as pb_grpc
-
-from .. import exchange, ledger
-from ..bitcoin import payment_uri
-from ..callers import owner_scope, require_owner
-from ..db import Database
-from ..models import Payment
-from ..money import units_to_float
-from . import convert, rest
+from coordinator.api import convert, rest
+from coordinator.exchange import payments
+from coordinator.exchange.bitcoin import payment_uri
+from coordinator.identity.callers import owner_scope, require_owner
+from coordinator.market import ledger
+from coordinator.money import units_to_float
+from coordinator.storage.database import Database
+from coordinator.storage.models import Payment
 
 
 def payment_message(payment: Payment) -> pb.Payment:
@@ -27,7 +27,7 @@ def payment_message(payment: Payment) -> pb.Payment:
 
 
 class ExchangeServicer(pb_grpc.ExchangeServiceServicer):
-    def __init__(self, database: Database, config: exchange.ExchangeConfig):
+    def __init__(self, database: Database, config: payments.ExchangeConfig):
         self.database = database
         self.config = config
 
@@ -35,18 +35,18 @@ class ExchangeServicer(pb_grpc.ExchangeServiceServicer):
         buyer = owner_scope()
 
         async with self.database.transaction() as session:
-            created = payment_message(await exchange.create_payment(session, self.config, buyer,
+            created = payment_message(await payments.create_payment(session, self.config, buyer,
                                                                     request.amount_aitbc, request.amount_sat))
         await rest.send_created(context)
         return created
 
     async def GetPaymentStatus(self, request, context):
         async with self.database.transaction() as session:
-            payment = await exchange.get_payment(session, request.payment_id)
+            payment = await payments.get_payment(session, request.payment_id)
             require_owner(payment.participant_id, "payment")
             return payment_message(payment)
 
     async def ConfirmPayment(self, request, context):
         async with self.database.transaction() as session:
-            return payment_message(await exchange.confirm(session, request.payment_id, request.txid,
+            return payment_message(await payments.confirm(session, request.payment_id, request.txid,
                                                           request.confirmations, request.received_sat))

@@ -24,8 +24,11 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from opentelemetry import trace
 
-from ..callers import current_caller
-from ..errors import (
+from coordinator.api.access import RULES
+from coordinator.api.auth import Authenticator
+from coordinator.api.request_text import check_request_text
+from coordinator.api.rest import HTTP_STATUS
+from coordinator.errors import (
     AlreadyExists,
     DomainError,
     FailedPrecondition,
@@ -38,11 +41,8 @@ from ..errors import (
     Unauthenticated,
     Unavailable,
 )
-from ..observability import RequestMetrics, incoming_context
-from .access import RULES
-from .auth import Authenticator
-from .request_text import check_request_text
-from .rest import HTTP_STATUS
+from coordinator.identity.callers import current_caller
+from coordinator.telemetry.observability import RequestMetrics, incoming_context
 
 log = logging.getLogger(__name__)
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from computepool.v1 import job_service_pb2 as pb
-from computepool.v1 import job_service_pb2_grpc as pb_grpc
 from google.protobuf import json_format
 
-from .. import jobs
-from ..callers import current_caller
-from ..db import Database
-from ..dispatch import NewWork
-from ..market import Market
-from . import convert, rest
+from computepool.v1 import job_service_pb2 as pb
+from computepool.v1 import job_service_pb2_grpc as pb_grpc
+from coordinator.api import convert, rest
+from coordinator.identity.callers import current_caller
+from coordinator.market import jobs
+from coordinator.market.config import Market
+from coordinator.market.dispatch import NewWork
+from coordinator.storage.database import Database
 
 
 def spec_of(request: pb.SubmitJobRequest) -> jobs.JobSpec:

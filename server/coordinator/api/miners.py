@@ -5,24 +5,24 @@ from __future__ import annotations
 import asyncio
 import time
 
-from computepool.v1 import miner_service_pb2 as pb
-from computepool.v1 import miner_service_pb2_grpc as pb_grpc
 from google.protobuf import json_format
 from opentelemetry import trace
 
-from .. import dispatch, miners
-from ..callers import current_caller, owner_scope
-from ..db import Database
-from ..errors import PermissionDenied, ResourceExhausted, Validator
-from ..heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
-from ..market import Market
-from ..models import Participant, utcnow
-from ..observability import span
-from ..receipts import ReceiptSigner
-from ..ton import parse_address
-from . import convert, rest
-from .request_text import check_request_text
-from .auth import CheckedCredentials
+from computepool.v1 import miner_service_pb2 as pb
+from computepool.v1 import miner_service_pb2_grpc as pb_grpc
+from coordinator.api import convert, rest
+from coordinator.api.auth import CheckedCredentials
+from coordinator.api.request_text import check_request_text
+from coordinator.errors import PermissionDenied, ResourceExhausted, Validator
+from coordinator.identity.callers import current_caller, owner_scope
+from coordinator.identity.wallet_address import parse_address
+from coordinator.market import dispatch, miners
+from coordinator.market.config import Market
+from coordinator.market.heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
+from coordinator.market.receipts import ReceiptSigner
+from coordinator.storage.database import Database
+from coordinator.storage.models import Participant, utcnow
+from coordinator.telemetry.observability import span
 
 TOKEN_METADATA = "x-miner-token"
 AUTH_CACHE_S = 10.0  # how long a checked credential is trusted without reading the database again

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from computepool.v1 import participant_service_pb2 as pb
 from computepool.v1 import participant_service_pb2_grpc as pb_grpc
-
-from .. import participants
-from ..callers import owner_scope, require_owner
-from ..db import Database
-from . import convert, rest
+from coordinator.api import convert, rest
+from coordinator.identity.callers import owner_scope, require_owner
+from coordinator.pool import participants
+from coordinator.storage.database import Database
 
 
 class ParticipantServicer(pb_grpc.ParticipantServiceServicer):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from computepool.v1 import payout_service_pb2 as pb
-from computepool.v1 import payout_service_pb2_grpc as pb_grpc
 from google.api import httpbody_pb2
 
-from .. import payouts
-from ..callers import require_owner, scoped_participant_filter
-from ..db import Database
-from ..money import nanoton_to_ton
-from . import convert, rest
+from computepool.v1 import payout_service_pb2 as pb
+from computepool.v1 import payout_service_pb2_grpc as pb_grpc
+from coordinator.api import convert, rest
+from coordinator.identity.callers import require_owner, scoped_participant_filter
+from coordinator.money import nanoton_to_ton
+from coordinator.pool import payouts
+from coordinator.storage.database import Database
 
 
 class PayoutServicer(pb_grpc.PayoutServiceServicer):

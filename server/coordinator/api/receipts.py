@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 
+from google.protobuf import json_format
+
 from computepool.v1 import job_pb2
 from computepool.v1 import receipt_service_pb2 as pb
 from computepool.v1 import receipt_service_pb2_grpc as pb_grpc
-from google.protobuf import json_format
-
-from ..receipts import (
+from coordinator.api import convert
+from coordinator.market.receipts import (
     ENCODING,
     ReceiptSigner,
     read_receipt,
@@ -18,7 +19,6 @@ from ..receipts import (
     verify_miner_signature,
     verify_signature,
 )
-from . import convert
 
 
 class ReceiptServicer(pb_grpc.ReceiptServiceServicer):

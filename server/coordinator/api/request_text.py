@@ -16,7 +16,7 @@ import re
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from ..errors import FieldViolation, InvalidArgument
+from coordinator.errors import FieldViolation, InvalidArgument
 
 MAX_TEXT = 4096
 FREE_TEXT = frozenset({"error_message"})

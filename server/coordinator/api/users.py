@@ -6,15 +6,15 @@ import datetime as dt
 
 from computepool.v1 import user_service_pb2 as pb
 from computepool.v1 import user_service_pb2_grpc as pb_grpc
-
-from .. import credentials, ledger, tonproof, users
-from ..callers import current_caller, owner_scope, require_owner
-from ..db import Database, get_existing
-from ..models import Participant
-from ..money import units_to_decimal_str
-from ..settings import Settings
-from . import convert
-from .auth import SESSION_TOKEN, Authenticator
+from coordinator.api import convert
+from coordinator.api.auth import SESSION_TOKEN, Authenticator
+from coordinator.identity import credentials, ton_proof, users
+from coordinator.identity.callers import current_caller, owner_scope, require_owner
+from coordinator.market import ledger
+from coordinator.money import units_to_decimal_str
+from coordinator.settings import Settings
+from coordinator.storage.database import Database, get_existing
+from coordinator.storage.models import Participant
 
 
 def user_message(participant: Participant, role: str) -> pb.User:
@@ -22,9 +22,9 @@ def user_message(participant: Participant, role: str) -> pb.User:
                    role=role, created_at=convert.timestamp(participant.created_at))
 
 
-def proof_of(request: pb.LoginRequest) -> tonproof.Proof:
+def proof_of(request: pb.LoginRequest) -> ton_proof.Proof:
     proof = request.proof
-    return tonproof.Proof(address=request.address, network=request.network, public_key=request.public_key,
+    return ton_proof.Proof(address=request.address, network=request.network, public_key=request.public_key,
                           timestamp=proof.timestamp, domain=proof.domain.value, domain_length=proof.domain.length_bytes,
                           payload=proof.payload, signature=proof.signature, state_init=proof.state_init)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from computepool.v1 import worker_service_pb2 as pb
 from computepool.v1 import worker_service_pb2_grpc as pb_grpc
-
-from .. import workers
-from ..callers import require_owner, scoped_participant_filter
-from ..db import Database
-from . import convert, rest
+from coordinator.api import convert, rest
+from coordinator.identity.callers import require_owner, scoped_participant_filter
+from coordinator.pool import workers
+from coordinator.storage.database import Database
 
 
 async def owned_worker(session, worker_id: int):

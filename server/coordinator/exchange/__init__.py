@@ -1,0 +1,1 @@
+"""The exchange: AITBC credits bought with Bitcoin."""

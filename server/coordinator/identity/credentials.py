@@ -1,0 +1,89 @@
+"""API keys and wallet sessions. Only SHA-256 digests of secrets are stored; a secret is shown
+once, when it is made. A presented secret is found by its digest (a unique index), so nothing
+secret is ever compared byte by byte; the bootstrap keys of API_KEYS are compared in constant
+time by the interceptor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.errors import InvalidArgument, Validator
+from coordinator.storage import paging
+from coordinator.storage.database import get_existing
+from coordinator.storage.models import ApiKey, Participant, UserSession, utcnow
+
+ROLES = ("admin", "client", "miner")
+KEY_PREFIX = "cpk_"
+SESSION_PREFIX = "cps_"
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_api_key(session: AsyncSession, role: str, participant_id: int, label: str) -> tuple[ApiKey, str]:
+    check = Validator()
+    check.check(role in ROLES, "role", f"must be one of {', '.join(ROLES)}")
+    check.check(not (role == "admin" and participant_id), "participant_id", "an admin key belongs to no participant")
+    # A client or miner key acts for its participant: without one it could submit jobs but read
+    # nothing back (every read is scoped to the key's participant).
+    check.check(role not in ("client", "miner") or participant_id != 0, "participant_id",
+                f"a {role} key acts for a participant: name it")
+    check.check(len(label) <= 100, "label", "must be at most 100 characters")
+    check.check(participant_id >= 0, "participant_id", "must not be negative")
+    check.raise_if_any()
+    if participant_id:
+        await get_existing(session, Participant, participant_id, "participant")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    record = ApiKey(key_hash=digest(key), prefix=key[:10], role=role, participant_id=participant_id or None,
+                    label=label, created_at=utcnow())
+    session.add(record)
+    await session.flush()
+    return record, key
+
+
+async def list_api_keys(session: AsyncSession, limit: int | None, page_token: str) -> tuple[list[ApiKey], str]:
+    check = Validator()
+    limit, after = paging.newest_first_request(check, limit, page_token)
+    check.raise_if_any()
+    query = paging.newest_first(select(ApiKey), ApiKey.created_at, ApiKey.id, limit, after)
+    return paging.newest_first_page(list(await session.scalars(query)), limit, "created_at")
+
+
+async def revoke_api_key(session: AsyncSession, key_id: int) -> ApiKey:
+    record = await get_existing(session, ApiKey, key_id, "api_key")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+    return record
+
+
+async def find_api_key(session: AsyncSession, key: str) -> ApiKey | None:
+    return await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key), ApiKey.revoked_at.is_(None)))
+
+
+async def open_session(session: AsyncSession, participant_id: int, ttl: dt.timedelta) -> tuple[UserSession, str]:
+    token = SESSION_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    record = UserSession(token_hash=digest(token), participant_id=participant_id, created_at=now,
+                         expires_at=now + ttl)
+    session.add(record)
+    await session.flush()
+    return record, token
+
+
+async def find_session(session: AsyncSession, token: str) -> UserSession | None:
+    return await session.scalar(select(UserSession).where(
+        UserSession.token_hash == digest(token), UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))
+
+
+async def revoke_session(session: AsyncSession, token: str) -> None:
+    record = await session.scalar(select(UserSession).where(UserSession.token_hash == digest(token)))
+    if record is None:
+        raise InvalidArgument.field("x-session-token", "is not a session token")
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()

@@ -1,0 +1,71 @@
+"""Wallet users: login challenges, ton_proof login, sessions, balances. A user is a participant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.errors import Unauthenticated
+from coordinator.identity import credentials, ton_proof
+from coordinator.identity.callers import client_id_of
+from coordinator.market import ledger
+from coordinator.storage.database import ConcurrentInsert, get_existing
+from coordinator.storage.models import LedgerEntry, LoginChallenge, Participant, UserSession, utcnow
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    domains: tuple[str, ...]
+    challenge_ttl: dt.timedelta
+    proof_max_age: dt.timedelta
+    session_ttl: dt.timedelta
+
+
+async def create_challenge(session: AsyncSession, policy: LoginPolicy) -> LoginChallenge:
+    now = utcnow()
+    challenge = LoginChallenge(payload=secrets.token_hex(32), created_at=now, expires_at=now + policy.challenge_ttl)
+    session.add(challenge)
+    # Expired challenges are worthless: sweep them on the way so the table stays small.
+    await session.execute(delete(LoginChallenge).where(LoginChallenge.expires_at < now))
+    return challenge
+
+
+async def login(session: AsyncSession, proof: ton_proof.Proof, policy: LoginPolicy
+                ) -> tuple[Participant, UserSession, str]:
+    """Verifies the proof, consumes its payload, finds or creates the participant, opens a
+    session. A replayed, unknown or expired payload is refused; nothing is written then."""
+    now = utcnow()
+    wallet = ton_proof.verify(proof, domains=policy.domains, max_age=policy.proof_max_age, now=now)
+    consumed = await session.scalar(
+        update(LoginChallenge).where(LoginChallenge.payload == proof.payload, LoginChallenge.used_at.is_(None),
+                                     LoginChallenge.expires_at > now)
+        .values(used_at=now).returning(LoginChallenge.payload))
+    if consumed is None:
+        raise Unauthenticated("the ton_proof payload is not one this pool issued, was used already, or expired: "
+                              "ask for a new challenge", reason="TON_PROOF_PAYLOAD_INVALID")
+    participant = await session.scalar(select(Participant).where(Participant.wallet_raw == wallet.raw))
+    if participant is None:
+        participant = Participant(wallet_raw=wallet.raw, wallet_address=wallet.friendly, created_at=now,
+                                  updated_at=now)
+        session.add(participant)
+        try:
+            await session.flush()
+        except IntegrityError:  # the same wallet logged in twice at once: run again, find it
+            raise ConcurrentInsert() from None
+    record, token = await credentials.open_session(session, participant.id, policy.session_ttl)
+    return participant, record, token
+
+
+async def balances(session: AsyncSession, participant_id: int) -> dict[str, int]:
+    """Per asset, in smallest units: what the participant earned as a provider and holds as a
+    client (charges, credits bought), summed from the ledger."""
+    await get_existing(session, Participant, participant_id, "user")
+    accounts = [ledger.participant_account(participant_id), ledger.client_account(client_id_of(participant_id))]
+    rows = await session.execute(select(LedgerEntry.asset, func.sum(LedgerEntry.amount))
+                                 .where(LedgerEntry.account.in_(accounts)).group_by(LedgerEntry.asset))
+    return {asset: int(total) for asset, total in rows}

@@ -1,0 +1,1 @@
+"""The job marketplace: jobs, leases and results, heartbeats, receipts and the ledger."""

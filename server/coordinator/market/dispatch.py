@@ -1,0 +1,341 @@
+"""Dispatch: leasing jobs to workers, results, retries, expiry.
+
+A claim is a lease with a deadline; heartbeats extend it. On PostgreSQL claims take row locks
+with FOR UPDATE SKIP LOCKED, so concurrent claimers (in any number of server processes) never
+lease one job twice; SQLite, with one writer, is correct without them. Every check that fences
+a late result (lease token, lease holder, deadline) runs on the row locked in the same
+transaction that completes the job, writes its receipt and posts its ledger entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable, Validator
+from coordinator.market import ledger
+from coordinator.market.config import Market
+from coordinator.market.jobs import TERMINAL, release_lease
+from coordinator.market.miners import MinerIdentity
+from coordinator.market.receipts import (
+    RESULT_HASH_RULE,
+    ReceiptSigner,
+    receipt_of,
+    result_digest,
+    rfc3339,
+    verify_miner_signature,
+)
+from coordinator.storage.models import Job, Miner, Receipt, Worker, utcnow
+
+log = logging.getLogger(__name__)
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+MAX_UNITS = 10**12
+REAP_BATCH = 500
+
+
+def offer_filter(miner: Miner, worker: Worker):
+    """The SQL conditions for jobs this worker can run."""
+    job_types = [c["job_type"] for c in miner.capabilities]
+    conditions = [Job.job_type.in_(job_types), Job.min_vram_gb <= miner.vram_gb,
+                  or_(Job.required_gpu_model == "", Job.required_gpu_model == miner.gpu_model),
+                  or_(Job.max_price_coefficient_micros.is_(None),
+                      Job.max_price_coefficient_micros >= worker.price_coefficient_micros)]
+    if all(c["models"] for c in miner.capabilities):  # an empty models list means any model
+        models = sorted({m for c in miner.capabilities for m in c["models"]})
+        conditions.append(or_(Job.required_model == "", Job.required_model.in_(models)))
+    return conditions
+
+
+async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Market,
+                now: dt.datetime) -> list[Job]:
+    """Leases up to max_jobs pending jobs to the miner's worker: priority first, then oldest.
+    One read (miner, worker, jobs it runs) and one UPDATE … RETURNING over a SKIP LOCKED pick.
+    Jobs leased together share a lease token: they have the same holder, and any later lease of
+    one of them gets a new token."""
+    running = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == "running")
+               .scalar_subquery())
+    row = (await session.execute(select(Miner, Worker, running).join(Worker, Worker.id == Miner.worker_id)
+                                 .where(Miner.id == miner_id))).first()
+    if row is None:
+        return []
+    miner, worker, running_now = row
+    if miner.status != "active" or not worker.is_active or worker.latest_status == "offline":
+        return []
+    room = min(max_jobs, miner.max_concurrent_jobs - running_now)
+    if room <= 0:
+        return []
+    pick = (select(Job.id).where(Job.status == "pending", Job.available_at <= now, Job.expires_at > now,
+                                 *offer_filter(miner, worker))
+            .order_by(Job.priority.desc(), Job.created_at).limit(room).with_for_update(skip_locked=True))
+    leased = await session.scalars(
+        update(Job).where(Job.id.in_(pick.scalar_subquery()))
+        .values(status="running", attempts=Job.attempts + 1, lease_token=secrets.token_hex(16),
+                lease_worker_id=worker.id, lease_expires_at=now + market.lease,
+                lease_price_coefficient_micros=worker.price_coefficient_micros, updated_at=now)
+        .returning(Job))
+    return sorted(leased, key=lambda job: (-job.priority, job.created_at))
+
+
+async def extend_leases(session: AsyncSession, worker_id: int, job_ids: list[str], market: Market,
+                        now: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """Extends the live leases this worker holds on these jobs; an expired lease stays expired."""
+    if not job_ids:
+        return []
+    deadline = now + market.lease
+    rows = await session.execute(
+        update(Job).where(Job.id.in_(job_ids), Job.lease_worker_id == worker_id, Job.status == "running",
+                          Job.lease_expires_at > now)
+        .values(lease_expires_at=deadline).returning(Job.id))
+    return [(job_id, deadline) for (job_id,) in rows]
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    job_id: str
+    lease_token: str
+    outcome: str
+    result: dict | None = None
+    result_hash: str = ""
+    result_size_bytes: int = 0
+    units: int = 0
+    miner_signature: str = ""
+    error_message: str = ""
+
+
+def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
+    check = Validator()
+    check.check(spec.outcome in ("completed", "failed"), "outcome", "must be completed or failed")
+    check.check(bool(spec.lease_token), "lease_token", "is required")
+    result_hash = spec.result_hash.lower()
+    if spec.outcome == "completed" and not who.public_key:
+        raise FailedPrecondition("this miner registered no public_key, so its results cannot be verified: "
+                                 "register again with one", reason="MINER_KEY_MISSING")
+    computed = ""  # the hash the server computed from the result, told to a miner it refuses
+    if spec.outcome == "completed":
+        if spec.result is not None:
+            computed = result_digest(spec.result)
+            check.check(not result_hash or result_hash == computed, "result_hash",
+                        f"is not {computed}, {RESULT_HASH_RULE}")
+            result_hash = computed
+        if check.check(bool(HEX64.match(result_hash)), "result_hash", "must be 64 hex digits (SHA-256)"):
+            over = f"{computed}, {RESULT_HASH_RULE}" if computed else f"the result hash {result_hash}"
+            check.check(verify_miner_signature(who.public_key, result_hash, spec.miner_signature),
+                        "miner_signature", f"is not this miner's signature over {over}")
+        check.check(0 <= spec.units <= MAX_UNITS, "units", f"must be between 0 and {MAX_UNITS}")
+        check.check(spec.result_size_bytes >= 0, "result_size_bytes", "must not be negative")
+    check.check(len(spec.error_message) <= 1000, "error_message", "must be at most 1000 characters")
+    check.raise_if_any(metadata={"computed_result_hash": computed} if computed else None)
+    return result_hash
+
+
+async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultSpec, market: Market,
+                        signer: ReceiptSigner, now: dt.datetime) -> tuple[Job, Receipt | None]:
+    """Completes or fails a job; only the current, unexpired lease holder may. The holder's
+    retry of the result that ended the job is answered with the stored outcome and receipt."""
+    result_hash = _validate_result(spec, who)
+    job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
+    return job, await _apply(session, job, who, spec, result_hash, market, signer, now)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job_id: str
+    job: Job | None = None
+    receipt: Receipt | None = None
+    error: DomainError | None = None
+
+
+MAX_RESULTS = 1000
+
+
+async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[ResultSpec], market: Market,
+                         signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
+    """Many results in one transaction: the jobs are locked in one statement (in id order, so
+    concurrent batches cannot deadlock), then each result is judged on its own; a refused one
+    writes nothing."""
+    if not 1 <= len(specs) <= MAX_RESULTS:
+        raise InvalidArgument.field("results", f"must hold 1 to {MAX_RESULTS} results")
+    locked = {job.id: job for job in await session.scalars(
+        select(Job).where(Job.id.in_({spec.job_id for spec in specs})).order_by(Job.id).with_for_update())}
+    outcomes = []
+    for spec in specs:
+        job = locked.get(spec.job_id)
+        try:
+            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)
+            outcomes.append(Outcome(spec.job_id, job, receipt))
+        except DomainError as error:
+            outcomes.append(Outcome(spec.job_id, error=error))
+    return outcomes
+
+
+async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+                 market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt | None:
+    """Checks the lease on the locked job, then completes or fails it; raises before writing.
+    The lease holder's retry of the result that ended the job gets what the first call got."""
+    if job is None:
+        raise NotFound(f"job {spec.job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": spec.job_id})
+    if job.status in TERMINAL:
+        receipt = await session.scalar(select(Receipt).where(Receipt.job_id == job.id))
+        if _resends_ending_result(job, receipt, who, spec, result_hash):
+            return receipt
+        raise FailedPrecondition(f"job {job.id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
+                                 metadata={"job_id": job.id, "status": job.status})
+    if job.status != "running" or job.lease_worker_id != who.worker_id or job.lease_token != spec.lease_token:
+        raise FailedPrecondition("the job is not leased to this miner under this lease token: the lease expired "
+                                 "and moved on, or was never this miner's", reason="LEASE_LOST",
+                                 metadata={"job_id": job.id})
+    if job.lease_expires_at <= now:
+        raise FailedPrecondition("the lease expired before the result arrived", reason="LEASE_EXPIRED",
+                                 metadata={"job_id": job.id, "lease_expires_at": rfc3339(job.lease_expires_at)})
+    if spec.outcome == "failed":
+        requeue_or_fail(job, _failure_message(spec), market, now)
+        if job.status == "failed":
+            _remember_ending_lease(job, who, spec)
+        return None
+    return _complete(session, job, who, spec, result_hash, market, signer, now)
+
+
+def _failure_message(spec: ResultSpec) -> str:
+    return (spec.error_message or "the miner reported a failure")[:1000]
+
+
+def _remember_ending_lease(job: Job, who: MinerIdentity, spec: ResultSpec) -> None:
+    """The lease is released with the job's end, but its token and worker stay on the row (a
+    terminal job is never claimed, extended or reaped, so nothing reads them as a live lease):
+    they recognise the holder's retry of the same result (_resends_ending_result)."""
+    job.lease_token, job.lease_worker_id = spec.lease_token, who.worker_id
+
+
+def _resends_ending_result(job: Job, receipt: Receipt | None, who: MinerIdentity, spec: ResultSpec,
+                           result_hash: str) -> bool:
+    """Whether the lease holder is re-sending the result that ended this terminal job. Its first
+    reply can be lost (a server killed after the commit, a cut connection), and the miner must
+    learn that its work counted. Another worker, another lease or other content is not a retry."""
+    if job.lease_token != spec.lease_token or job.lease_worker_id != who.worker_id:
+        return False
+    if receipt is None:  # failed for good by this lease's failure report
+        return job.status == "failed" and spec.outcome == "failed" and job.error_message == _failure_message(spec)
+    return spec.outcome == "completed" and (receipt.result_hash, receipt.units) == (result_hash, spec.units)
+
+
+def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> None:
+    """After a failed or lost attempt: back to the queue after a backoff, or failed for good."""
+    release_lease(job)
+    job.error_message = reason[:1000]
+    job.updated_at = now
+    if job.attempts >= job.max_attempts:
+        job.status = "failed"
+    else:
+        job.status = "pending"
+        job.available_at = now + market.backoff(job.attempts)
+
+
+def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+              market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt:
+    settlement = ledger.settle(spec.units, job.unit_price_nanoton, job.lease_price_coefficient_micros,
+                               job.max_price_nanoton, market.fee_bps)
+    receipt_id = str(uuid.uuid4())
+    facts = {
+        "receipt_id": receipt_id, "job_id": job.id, "job_type": job.job_type, "client_id": job.client_id,
+        "worker_id": who.worker_id, "miner_id": who.miner_id, "miner_public_key": who.public_key,
+        "owner_wallet": who.owner_wallet, "result_hash": result_hash, "units": spec.units,
+        "unit_price_nanoton": job.unit_price_nanoton, "price_coefficient_micros": job.lease_price_coefficient_micros,
+        "charge_nanoton": settlement.charge, "earning_nanoton": settlement.earning, "fee_nanoton": settlement.fee,
+        "attempt": job.attempts, "submitted_at": rfc3339(job.created_at), "completed_at": rfc3339(now),
+        "miner_signature": spec.miner_signature,
+    }
+    payload, signature = signer.sign(facts)
+    receipt = receipt_of(facts, payload=payload, proof=signature, key_id=signer.key_id, result=spec.result,
+                         participant_id=who.participant_id)
+    session.add(receipt)
+    ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
+                                 participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)
+    job.status = "completed"
+    job.error_message = ""
+    job.updated_at = now
+    release_lease(job)
+    _remember_ending_lease(job, who, spec)
+    return receipt
+
+
+async def reap(session: AsyncSession, market: Market, now: dt.datetime,
+               heard_since: dt.datetime | None = None) -> dict[str, int]:
+    """Expires jobs past their ttl, re-queues jobs whose lease ran out, marks silent workers
+    offline and releases their leases. Safe in every replica at once (SKIP LOCKED).
+
+    `heard_since`: heartbeats could be stored only from then on (a database outage ended). No
+    miner counts as silent until the heartbeat timeout has passed since: after an outage longer
+    than the timeout, the whole fleet would otherwise go offline at once and lose its leases."""
+    expired = list(await session.scalars(
+        select(Job).where(Job.status.in_(("pending", "running")), Job.expires_at <= now)
+        .limit(REAP_BATCH).with_for_update(skip_locked=True)))
+    for job in expired:
+        job.status = "expired"
+        job.updated_at = now
+        release_lease(job)
+
+    silent = []
+    if heard_since is None or heard_since <= now - market.heartbeat_timeout:
+        silent = list(await session.scalars(
+            update(Worker).where(Worker.latest_status != "offline",
+                                 Worker.id.in_(select(Miner.worker_id).where(
+                                     Miner.last_heartbeat < now - market.heartbeat_timeout)))
+            .values(latest_status="offline").returning(Worker.id)))
+
+    lapsed_lease = Job.lease_expires_at <= now
+    if silent:
+        lapsed_lease = or_(lapsed_lease, Job.lease_worker_id.in_(silent))
+    lapsed = list(await session.scalars(
+        select(Job).where(Job.status == "running", lapsed_lease).limit(REAP_BATCH).with_for_update(skip_locked=True)))
+    for job in lapsed:
+        requeue_or_fail(job, "the lease expired: the worker did not finish or went silent", market, now)
+    return {"expired": len(expired), "offline_workers": len(silent), "requeued_or_failed": len(lapsed)}
+
+
+def validate_fetch(max_jobs: int | None, wait_s: float) -> tuple[int, float]:
+    """One job when the miner did not say how many; 0 is refused, never quietly made 1."""
+    max_jobs = 1 if max_jobs is None else max_jobs
+    check = Validator()
+    check.check(1 <= max_jobs <= 100, "max_jobs", "must be between 1 and 100")
+    check.check(0 <= wait_s <= 30, "wait", "must be at most 30 s")
+    check.raise_if_any()
+    return max_jobs, wait_s
+
+
+
+class NewWork:
+    """Wakes this process's long-polling fetchers when jobs are submitted here; fetchers also
+    re-check on a short interval, for jobs submitted through other processes."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout_s)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def reap_forever(database, market: Market, every_s: float) -> None:
+    while True:
+        try:
+            async with database.transaction() as session:
+                await reap(session, market, utcnow(), heard_since=database.writable_since())
+        except Unavailable:  # logged once per outage by Database; the next round tries again
+            pass
+        except Exception:  # a failed round must not stop reaping
+            log.exception("reaper round failed")
+        await asyncio.sleep(every_s)

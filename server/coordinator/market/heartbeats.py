@@ -1,0 +1,196 @@
+"""Heartbeats, coalesced: they wait in memory and one transaction per flush writes them all.
+
+A miner may send many heartbeats between flushes; only its latest is written (the running job
+ids of all of them extend leases). A caller awaits the flush that wrote its heartbeat, so the
+answer it gets (leases extended) is true, and `GET /workers/{id}` shows the heartbeat as soon as
+the call returns — within one flush interval (0.5 s by default) of sending it. At most one
+sample per worker is stored per SAMPLE_EVERY_SECONDS (60 s), so /metrics history stays small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from opentelemetry import trace
+from sqlalchemy import bindparam, func, select, text, update
+
+from coordinator.errors import Unavailable
+from coordinator.market import dispatch
+from coordinator.market.config import Market
+from coordinator.storage.database import Database
+from coordinator.storage.models import Miner, Worker, WorkerSample, utcnow
+from coordinator.telemetry.observability import span
+
+log = logging.getLogger(__name__)
+
+# Miner-reported status -> the worker's latest_status.
+WORKER_STATUS = {"healthy": "healthy", "busy": "healthy", "draining": "healthy", "unhealthy": "unhealthy"}
+MINER_STATUSES = tuple(WORKER_STATUS)
+
+
+@dataclass(frozen=True)
+class Beat:
+    status: str
+    gpu_utilization: float
+    gpu_memory_used_gb: float
+    gpu_temperature_celsius: float
+    requests_total: int
+    errors_total: int
+    running_job_ids: tuple[str, ...]
+
+
+@dataclass
+class _Pending:
+    worker_id: int
+    beat: Beat
+    running: set[str] = field(default_factory=set)
+    waiters: list[asyncio.Future] = field(default_factory=list)
+    senders: list = field(default_factory=list)  # span contexts of the calls waiting (tracing on)
+
+
+@dataclass(frozen=True)
+class Flushed:
+    received_at: dt.datetime
+    extended: list[tuple[str, dt.datetime]]
+    directives: tuple[str, ...] = ()  # "drain": the operator took the worker out of the pool
+
+
+class HeartbeatBuffer:
+    def __init__(self, database: Database, market: Market, flush_every_s: float, tracer: trace.Tracer | None = None):
+        self.database = database
+        self.tracer = tracer
+        self.market = market
+        self.flush_every_s = flush_every_s
+        self._pending: dict[str, _Pending] = {}
+        self._last_sample: dict[int, dt.datetime] = {}
+        self.flushes = 0
+
+    def record(self, miner_id: str, worker_id: int, beat: Beat) -> asyncio.Future:
+        """Queues the heartbeat; the future resolves (a Flushed) once a flush has written it."""
+        pending = self._pending.get(miner_id)
+        if pending is None:
+            pending = self._pending[miner_id] = _Pending(worker_id, beat)
+        pending.beat = beat
+        pending.running.update(beat.running_job_ids)
+        waiter = asyncio.get_running_loop().create_future()
+        pending.waiters.append(waiter)
+        if self.tracer is not None:
+            pending.senders.append(trace.get_current_span().get_span_context())
+        return waiter
+
+    async def run_forever(self) -> None:
+        """A flush every flush_every_s, counted from the start of the previous one (a flush that
+        takes longer is followed by the next at once), so a heartbeat waits one interval at most
+        before its flush begins."""
+        loop = asyncio.get_running_loop()
+        while True:
+            started = loop.time()
+            await self.flush()
+            await asyncio.sleep(max(0.0, started + self.flush_every_s - loop.time()))
+
+    async def flush(self) -> None:
+        batch, self._pending = self._pending, {}
+        if not batch:
+            return
+        now = utcnow()
+        try:
+            # With tracing on: one span for the batch, linked to every heartbeat it writes.
+            links = [trace.Link(context) for p in batch.values() for context in p.senders if context.is_valid]
+            with span(self.tracer, "heartbeat flush", links=links, attributes={"computepool.heartbeats": len(batch)}):
+                extended, inactive = await self._write(batch, now)
+        except Exception as error:  # the callers learn it (no ack claims a heartbeat stored); the next flush goes on
+            if not isinstance(error, Unavailable):  # an outage is logged once, by Database
+                log.exception("heartbeat flush failed")
+            for pending in batch.values():
+                for waiter in pending.waiters:
+                    if not waiter.done():
+                        waiter.set_exception(error)
+            return
+        self.flushes += 1
+        for miner_id, pending in batch.items():
+            for waiter in pending.waiters:
+                if not waiter.done():
+                    waiter.set_result(Flushed(now, extended.get(miner_id, []),
+                                              ("drain",) if pending.worker_id in inactive else ()))
+
+    async def _write(self, batch: dict[str, _Pending], now: dt.datetime) -> tuple[dict[str, list], set[int]]:
+        """Writes the batch; returns the extended leases per miner and the inactive workers."""
+        extended = {}
+        async with self.database.transaction() as session:
+            if self.database.dialect == "postgresql":
+                inactive = await _write_latest_postgres(session, batch, now)
+            else:
+                inactive = await _write_latest(session, batch, now)
+            for miner_id, pending in batch.items():
+                extended[miner_id] = await dispatch.extend_leases(session, pending.worker_id, sorted(pending.running),
+                                                                  self.market, now)
+            await self._sample(session, batch, now)
+        return extended, inactive
+
+    async def _sample(self, session, batch: dict[str, _Pending], now: dt.datetime) -> None:
+        """Stores a sample for each worker whose last one is older than sample_every."""
+        unknown = [p.worker_id for p in batch.values() if p.worker_id not in self._last_sample]
+        if unknown:  # another process, or before a restart, may have sampled these recently
+            rows = await session.execute(select(WorkerSample.worker_id, func.max(WorkerSample.sampled_at))
+                                         .where(WorkerSample.worker_id.in_(unknown)).group_by(WorkerSample.worker_id))
+            self._last_sample.update(dict(rows.all()))
+        for pending in batch.values():
+            last = self._last_sample.get(pending.worker_id)
+            if last is not None and now - last < self.market.sample_every:
+                continue
+            beat = pending.beat
+            session.add(WorkerSample(
+                worker_id=pending.worker_id, sampled_at=now, status=WORKER_STATUS[beat.status],
+                gpu_utilization=beat.gpu_utilization, gpu_memory_used_gb=beat.gpu_memory_used_gb,
+                gpu_temperature_celsius=beat.gpu_temperature_celsius, requests_total=beat.requests_total,
+                errors_total=beat.errors_total))
+            self._last_sample[pending.worker_id] = now
+
+
+# Each flush writes thousands of rows at 10,000 miners: on PostgreSQL one statement per table,
+# the batch passed as arrays (an ORM bulk UPDATE or an IN list of thousands of parameters cost
+# the server more than the heartbeats themselves).
+_WORKERS_SEEN_POSTGRES = text("""
+    UPDATE workers SET latest_status = beat.status, latest_gpu_utilization = beat.utilization,
+                       latest_gpu_memory_used_gb = beat.memory, latest_gpu_temperature_celsius = beat.temperature,
+                       latest_seen_at = :now
+    FROM unnest(CAST(:worker_ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:utilizations AS float8[]),
+                CAST(:memories AS float8[]), CAST(:temperatures AS float8[]))
+         AS beat(worker_id, status, utilization, memory, temperature)
+    WHERE workers.id = beat.worker_id
+    RETURNING workers.id, workers.is_active""")
+_MINERS_SEEN_POSTGRES = text("UPDATE miners SET last_heartbeat = :now WHERE id = ANY(CAST(:miner_ids AS varchar[]))")
+
+
+async def _write_latest_postgres(session, batch: dict[str, _Pending], now: dt.datetime) -> set[int]:
+    """Each worker's latest heartbeat and each miner's last_heartbeat; returns the inactive workers."""
+    beats = list(batch.values())
+    await session.execute(_MINERS_SEEN_POSTGRES, {"now": now, "miner_ids": list(batch)})
+    rows = await session.execute(_WORKERS_SEEN_POSTGRES, {
+        "now": now, "worker_ids": [p.worker_id for p in beats],
+        "statuses": [WORKER_STATUS[p.beat.status] for p in beats],
+        "utilizations": [p.beat.gpu_utilization for p in beats],
+        "memories": [p.beat.gpu_memory_used_gb for p in beats],
+        "temperatures": [p.beat.gpu_temperature_celsius for p in beats]})
+    return {worker_id for worker_id, is_active in rows if not is_active}
+
+
+_workers = Worker.__table__
+_WORKER_SEEN = update(_workers).where(_workers.c.id == bindparam("worker_id")).values(
+    latest_status=bindparam("status"), latest_gpu_utilization=bindparam("utilization"),
+    latest_gpu_memory_used_gb=bindparam("memory"), latest_gpu_temperature_celsius=bindparam("temperature"),
+    latest_seen_at=bindparam("now"))
+
+
+async def _write_latest(session, batch: dict[str, _Pending], now: dt.datetime) -> set[int]:
+    """The same on any other database (SQLite: one process, a few miners)."""
+    await session.execute(update(Miner).where(Miner.id.in_(list(batch))).values(last_heartbeat=now))
+    await session.execute(_WORKER_SEEN, [
+        {"worker_id": p.worker_id, "status": WORKER_STATUS[p.beat.status], "utilization": p.beat.gpu_utilization,
+         "memory": p.beat.gpu_memory_used_gb, "temperature": p.beat.gpu_temperature_celsius, "now": now}
+        for p in batch.values()])
+    worker_ids = [p.worker_id for p in batch.values()]
+    return set(await session.scalars(select(Worker.id).where(Worker.id.in_(worker_ids), Worker.is_active.is_(False))))

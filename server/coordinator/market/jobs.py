@@ -1,0 +1,150 @@
+"""The client side of the marketplace: submit, follow, cancel jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Validator
+from coordinator.market.config import Market
+from coordinator.pool.workers import coefficient_to_micros
+from coordinator.storage import paging
+from coordinator.storage.database import ConcurrentInsert
+from coordinator.storage.models import Job, Receipt, utcnow
+
+TERMINAL = frozenset({"completed", "failed", "cancelled", "expired"})
+STATUSES = ("pending", "running", *sorted(TERMINAL))
+MAX_BATCH = 1000
+MAX_PARAMETERS_BYTES = 64 * 1024
+MAX_TTL = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_type: str
+    parameters: dict
+    model: str = ""
+    min_vram_gb: float = 0.0
+    gpu_model: str = ""
+    max_price_coefficient: float | None = None
+    priority: int = 0
+    ttl: dt.timedelta | None = None
+    max_price_nanoton: int = 0
+    idempotency_key: str = ""
+
+
+def validate(spec: JobSpec, market: Market, prefix: str = "") -> dict:
+    """Column values for a new job, or InvalidArgument naming `<prefix><field>`."""
+    check = Validator()
+    if spec.job_type not in market.prices:
+        supported = ", ".join(sorted(market.prices))
+        raise InvalidArgument.field(f"{prefix}job_type", f"{spec.job_type!r} is not supported (supported: {supported})",
+                                    reason="INVALID_JOB_TYPE")
+    check.check(len(json.dumps(spec.parameters)) <= MAX_PARAMETERS_BYTES, f"{prefix}parameters",
+                "must be at most 64 KiB of JSON")
+    check.check(len(spec.model) <= 128, f"{prefix}requirements.model", "must be at most 128 characters")
+    check.check(len(spec.gpu_model) <= 64, f"{prefix}requirements.gpu_model", "must be at most 64 characters")
+    check.check(0 <= spec.min_vram_gb <= 4096, f"{prefix}requirements.min_vram_gb", "must be between 0 and 4096")
+    coefficient = None
+    if spec.max_price_coefficient is not None:
+        coefficient = check.run(f"{prefix}requirements.max_price_coefficient", coefficient_to_micros,
+                                spec.max_price_coefficient)
+    check.check(0 <= spec.priority <= 9, f"{prefix}priority", "must be between 0 and 9")
+    ttl = spec.ttl if spec.ttl is not None else market.default_ttl
+    check.check(dt.timedelta(seconds=1) <= ttl <= MAX_TTL, f"{prefix}ttl", "must be between 1 s and 7 days")
+    check.check(spec.max_price_nanoton >= 0, f"{prefix}max_price_nanoton", "must not be negative")
+    check.check(len(spec.idempotency_key) <= 128, f"{prefix}idempotency_key", "must be at most 128 characters")
+    check.raise_if_any()
+    return dict(job_type=spec.job_type, parameters=spec.parameters, required_model=spec.model,
+                min_vram_gb=spec.min_vram_gb, required_gpu_model=spec.gpu_model,
+                max_price_coefficient_micros=coefficient, priority=spec.priority,
+                max_price_nanoton=spec.max_price_nanoton, unit_price_nanoton=market.prices[spec.job_type],
+                idempotency_key=spec.idempotency_key or None, ttl=ttl)
+
+
+async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], market: Market,
+                 batch: bool = False) -> list[tuple[Job, bool]]:
+    """Stores the jobs, or refuses them all; returns (job, created) per spec. A spec whose
+    idempotency key this client used before returns that job instead of a new one."""
+    if batch and not 1 <= len(specs) <= MAX_BATCH:
+        raise InvalidArgument.field("jobs", f"must hold 1 to {MAX_BATCH} jobs")
+    values = [validate(spec, market, f"jobs[{i}]." if batch else "") for i, spec in enumerate(specs)]
+    keys = [v["idempotency_key"] for v in values if v["idempotency_key"]]
+    if len(keys) != len(set(keys)):
+        raise InvalidArgument.field("jobs", "the same idempotency_key appears twice in the batch")
+    existing = {}
+    if keys:
+        rows = await session.scalars(select(Job).where(Job.client_id == client_id, Job.idempotency_key.in_(keys)))
+        existing = {job.idempotency_key: job for job in rows}
+    now = utcnow()
+    jobs = []
+    for value in values:
+        if value["idempotency_key"] in existing:
+            jobs.append((existing[value["idempotency_key"]], False))
+            continue
+        ttl = value.pop("ttl")
+        job = Job(id=str(uuid.uuid4()), client_id=client_id, status="pending", attempts=0,
+                  max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now,
+                  updated_at=now, **value)
+        session.add(job)
+        jobs.append((job, True))
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise ConcurrentInsert() from None
+    return jobs
+
+
+def _of_client(query, client_id: str | None):
+    return query if client_id is None else query.where(Job.client_id == client_id)
+
+
+async def get_own_job(session: AsyncSession, client_id: str | None, job_id: str, *, for_update: bool = False) -> Job:
+    """A job of this client (None: of any client, for admins); another client's job is
+    NOT_FOUND, as if it did not exist."""
+    query = _of_client(select(Job).where(Job.id == job_id), client_id)
+    job = await session.scalar(query.with_for_update() if for_update else query)
+    if job is None:
+        raise NotFound(f"job {job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": job_id})
+    return job
+
+
+async def list_jobs(session: AsyncSession, client_id: str | None, status: str, limit: int | None, page_token: str
+                    ) -> tuple[list[Job], str]:
+    """The client's jobs, newest first; keyset on (created_at, id)."""
+    check = Validator()
+    check.check(not status or status in STATUSES, "status", f"must be one of {', '.join(STATUSES)}")
+    limit, after = paging.newest_first_request(check, limit, page_token)
+    check.raise_if_any()
+    query = paging.newest_first(_of_client(select(Job), client_id), Job.created_at, Job.id, limit, after)
+    if status:
+        query = query.where(Job.status == status)
+    return paging.newest_first_page(list(await session.scalars(query)), limit, "created_at")
+
+
+async def cancel(session: AsyncSession, client_id: str | None, job_id: str) -> Job:
+    job = await get_own_job(session, client_id, job_id, for_update=True)
+    if job.status in TERMINAL:
+        raise FailedPrecondition(f"job {job_id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
+                                 metadata={"job_id": job_id, "status": job.status})
+    job.status = "cancelled"
+    release_lease(job)
+    return job
+
+
+def release_lease(job: Job) -> None:
+    job.lease_token = None
+    job.lease_worker_id = None
+    job.lease_expires_at = None
+    job.lease_price_coefficient_micros = None
+
+
+async def receipts_of(session: AsyncSession, client_id: str | None, job_id: str) -> list[Receipt]:
+    await get_own_job(session, client_id, job_id)
+    return list(await session.scalars(select(Receipt).where(Receipt.job_id == job_id)))

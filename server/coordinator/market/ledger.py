@@ -1,0 +1,82 @@
+"""The ledger: append-only integer movements. Balances are sums of entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from coordinator.storage.models import LedgerEntry
+
+TON = "TON"
+AITBC = "AITBC"
+BTC = "BTC"
+EARNING = "earning"  # the ledger kind of what a worker earned for a job
+DECIMALS = {TON: 9, AITBC: 9, BTC: 8}  # decimal places of each asset's smallest unit
+POOL_FEES = "pool:fees"
+AITBC_ISSUED = "pool:aitbc-issued"  # the counterpart of every credit bought: the ledger balances
+
+
+def client_account(client_id: str) -> str:
+    return f"client:{client_id}"
+
+
+def participant_account(participant_id: int) -> str:
+    return f"participant:{participant_id}"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    charge: int
+    earning: int
+    fee: int
+
+
+def settle(units: int, unit_price: int, coefficient_micros: int, max_price: int, fee_bps: int) -> Settlement:
+    """The client's charge (rounded down, capped by max_price when set), split into the
+    provider's earning and the pool fee. charge == earning + fee, exactly."""
+    charge = units * unit_price * coefficient_micros // 1_000_000
+    if max_price:
+        charge = min(charge, max_price)
+    fee = charge * fee_bps // 10_000
+    return Settlement(charge=charge, earning=charge - fee, fee=fee)
+
+
+def record_job_settlement(session: AsyncSession, *, job_id: str, receipt_id: str, client_id: str,
+                          participant_id: int, worker_id: int, settlement: Settlement) -> None:
+    """The three entries of a completed job; they sum to zero."""
+    common = dict(asset=TON, job_id=job_id, receipt_id=receipt_id)
+    session.add_all([
+        LedgerEntry(account=client_account(client_id), amount=-settlement.charge, kind="charge", **common),
+        LedgerEntry(account=participant_account(participant_id), amount=settlement.earning, kind=EARNING,
+                    participant_id=participant_id, worker_id=worker_id, **common),
+        LedgerEntry(account=POOL_FEES, amount=settlement.fee, kind="fee", **common),
+    ])
+
+
+async def earnings_by(session: AsyncSession, column, ids: list[int] | Select) -> dict[int, int]:
+    """Marketplace earnings per worker (column=LedgerEntry.worker_id) or participant; `ids` a
+    list or, for thousands, a SELECT of them (a list that long costs more to send than to sum)."""
+    if isinstance(ids, list) and not ids:
+        return {}
+    rows = await session.execute(select(column, func.sum(LedgerEntry.amount))
+                                 .where(LedgerEntry.kind == EARNING, column.in_(ids)).group_by(column))
+    return {key: int(total) for key, total in rows}
+
+
+def earned(column, key):
+    """The marketplace earnings of one worker or participant (`column` equal to `key`, which may
+    be a column of the enclosing query) as a scalar subquery: 0 when there are none."""
+    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.kind == EARNING, column == key).scalar_subquery())
+
+
+def record_deposit(session: AsyncSession, *, payment_id: str, client_id: str, participant_id: int,
+                   credit_units: int) -> None:
+    """Credits bought with Bitcoin: the client's account gains them, the issuing account owes them."""
+    common = dict(asset=AITBC, payment_id=payment_id, kind="deposit")
+    session.add_all([
+        LedgerEntry(account=client_account(client_id), amount=credit_units, participant_id=participant_id, **common),
+        LedgerEntry(account=AITBC_ISSUED, amount=-credit_units, **common),
+    ])

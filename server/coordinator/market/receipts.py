@@ -1,0 +1,189 @@
+"""Receipts: the coordinator's Ed25519 signature over a canonical encoding of a job's facts.
+
+Encoding "computepool-receipt-v1": the UTF-8 bytes of a JSON object with sorted keys, no
+whitespace, ASCII escapes, whose values are only strings and integers (no floats, so every
+implementation produces the same bytes). Its keys are RECEIPT_KEYS:
+
+  v, receipt_id, job_id, job_type, client_id, worker_id, miner_id, miner_public_key,
+  owner_wallet, result_hash, units, unit_price_nanoton, price_coefficient_micros,
+  charge_nanoton, earning_nanoton, fee_nanoton, attempt, submitted_at, completed_at,
+  miner_signature
+
+Times are RFC 3339 UTC with microseconds. `miner_signature` is the miner's Ed25519 signature
+(base64) over the 32 raw bytes of result_hash, checkable with miner_public_key. A third party
+verifies a receipt with only the coordinator's public key: Ed25519-verify `proof` over the
+base64-decoded `payload`, then read the facts from the payload itself.
+
+A result's hash (result_hash) is the SHA-256 of the result's own canonical JSON (RESULT_HASH_RULE,
+canonical_result); the miner computes it the same way and signs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+import nacl.exceptions
+import nacl.signing
+
+from coordinator.errors import Malformed, Validator
+from coordinator.settings import ConfigurationError, Settings
+from coordinator.storage.models import Receipt
+
+ENCODING = "computepool-receipt-v1"
+RECEIPT_KEYS = frozenset({
+    "v", "receipt_id", "job_id", "job_type", "client_id", "worker_id", "miner_id", "miner_public_key",
+    "owner_wallet", "result_hash", "units", "unit_price_nanoton", "price_coefficient_micros", "charge_nanoton",
+    "earning_nanoton", "fee_nanoton", "attempt", "submitted_at", "completed_at", "miner_signature"})
+# Said to a miner whose hash or signature does not match; short enough that the refusal is not cut
+# (api/interceptor.py bounds a violation to 200 characters). The rule in full, with a test
+# vector: SubmitResultRequest.result_hash (proto) and README ("Hashing a result").
+RESULT_HASH_RULE = "the SHA-256 of the result's canonical JSON (sorted keys, no spaces, \\uXXXX escapes, 1.0 as 1)"
+log = logging.getLogger(__name__)
+
+
+def canonical(fields: dict) -> bytes:
+    for key, value in fields.items():
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise TypeError(f"receipt field {key} must be a string or an integer")
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def canonical_result(result: dict) -> bytes:
+    """The bytes a result's hash is taken over: Python's json.dumps with sorted keys, no whitespace
+    and ASCII escapes, after whole numbers lose their fraction (a google.protobuf.Struct carries
+    every number as a double, so the miner's 1 arrives as 1.0; both must hash the same)."""
+    return json.dumps(_whole_numbers_as_ints(result), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=True).encode()
+
+
+def result_digest(result: dict) -> str:
+    """SHA-256 (hex) of the result's canonical JSON."""
+    return hashlib.sha256(canonical_result(result)).hexdigest()
+
+
+def _whole_numbers_as_ints(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_ints(item) for item in value]
+    return value
+
+
+def rfc3339(value: dt.datetime) -> str:
+    """A time as receipts write it: UTC, microseconds, Z."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def receipt_of(facts: dict, *, payload: str, proof: str, key_id: str, result: dict | None,
+               participant_id: int | None = None) -> Receipt:
+    """The receipt that shows these signed facts. The one mapping from facts to the fields a
+    receipt shows beside its payload: used to issue a receipt, and to check a shown one."""
+    return Receipt(id=facts["receipt_id"], job_id=facts["job_id"], miner_id=facts["miner_id"],
+                   worker_id=facts["worker_id"], participant_id=participant_id, owner_wallet=facts["owner_wallet"],
+                   attempt=facts["attempt"], result=result, result_hash=facts["result_hash"], units=facts["units"],
+                   charge_nanoton=facts["charge_nanoton"], earning_nanoton=facts["earning_nanoton"],
+                   fee_nanoton=facts["fee_nanoton"], payload=payload, signature=proof,
+                   miner_signature=facts["miner_signature"], key_id=key_id,
+                   created_at=dt.datetime.fromisoformat(facts["completed_at"]))
+
+
+@dataclass(frozen=True)
+class ReceiptSigner:
+    signing_key: nacl.signing.SigningKey
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReceiptSigner:
+        """An explicit seed, else one derived from SECRET_KEY (every replica derives the same).
+        Without either, a random key for this process only, and only when asked for: receipts
+        signed with it stop verifying once the process ends."""
+        if settings.coordinator_signing_key:
+            seed = _base64(settings.coordinator_signing_key) or b""
+            if len(seed) != 32:
+                raise ConfigurationError("COORDINATOR_SIGNING_KEY must be the base64 of 32 bytes")
+        elif settings.secret_key:
+            seed = hashlib.sha256(b"computepool receipt signing key v1\0" + settings.secret_key.encode()).digest()
+        elif settings.allow_ephemeral_signing_key:
+            log.warning("ALLOW_EPHEMERAL_SIGNING_KEY: receipts are signed with a key that lives only as long as "
+                        "this process; they stop verifying after a restart")
+            return cls(nacl.signing.SigningKey.generate())
+        else:
+            raise ConfigurationError(
+                "no receipt signing key: set COORDINATOR_SIGNING_KEY (base64 of a 32-byte Ed25519 seed) or "
+                "SECRET_KEY, the same for every server process, so receipts keep verifying across restarts "
+                "(ALLOW_EPHEMERAL_SIGNING_KEY=1 signs with a key that dies with the process)")
+        return cls(nacl.signing.SigningKey(seed))
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self.signing_key.verify_key)
+
+    @property
+    def key_id(self) -> str:
+        return self.public_key[:8].hex()
+
+    def sign(self, fields: dict) -> tuple[str, str]:
+        """Returns (payload, signature), both base64."""
+        payload = canonical({"v": ENCODING, **fields})
+        signature = self.signing_key.sign(payload).signature
+        return base64.b64encode(payload).decode(), base64.b64encode(signature).decode()
+
+
+def read_receipt(payload_b64: str, proof_b64: str) -> tuple[dict, bytes, bytes]:
+    """(facts, payload, proof) of a shown receipt, whoever signed it. Malformed naming
+    receipt.payload / receipt.proof when they cannot be a receipt's: a request that is not a
+    receipt is the caller's mistake, not a receipt that failed to verify."""
+    check = Validator()
+    payload, facts = _base64(payload_b64), None
+    if check.check(bool(payload), "receipt.payload", "must be the base64 of a receipt's payload"):
+        facts = _facts(payload)
+        check.check(facts is not None, "receipt.payload",
+                    f"is not a {ENCODING} payload: the canonical JSON (sorted keys, no whitespace, ASCII escapes) "
+                    f"of exactly the keys {', '.join(sorted(RECEIPT_KEYS))}")
+    proof = _base64(proof_b64)
+    check.check(proof is not None and len(proof) == 64, "receipt.proof",
+                "must be the base64 of a 64-byte Ed25519 signature")
+    check.raise_if_any(Malformed, reason="NOT_A_RECEIPT")
+    return facts, payload, proof
+
+
+def _base64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:  # binascii.Error, or a character outside ASCII
+        return None
+
+
+def _facts(payload: bytes) -> dict | None:
+    try:
+        facts = json.loads(payload)
+        if (isinstance(facts, dict) and facts.keys() == RECEIPT_KEYS and facts["v"] == ENCODING
+                and canonical(facts) == payload):
+            return facts
+    except (ValueError, TypeError):  # not JSON, not UTF-8, a value neither string nor integer
+        pass
+    return None
+
+
+def verify_signature(public_key: bytes, payload: bytes, signature: bytes) -> bool:
+    try:
+        nacl.signing.VerifyKey(public_key).verify(payload, signature)
+        return True
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        return False
+
+
+def verify_miner_signature(public_key_b64: str, result_hash_hex: str, signature_b64: str) -> bool:
+    try:
+        nacl.signing.VerifyKey(base64.b64decode(public_key_b64, validate=True)).verify(
+            bytes.fromhex(result_hash_hex), base64.b64decode(signature_b64, validate=True))
+        return True
+    except (binascii.Error, ValueError, nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
+        return False

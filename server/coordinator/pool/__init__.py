@@ -1,0 +1,1 @@
+"""The pool: participants, their workers, payouts and worker statistics."""

@@ -1,0 +1,1 @@
+"""Telemetry: request metrics, tracing, JSON logs, and the pool's Prometheus metrics."""
