@@ -10,12 +10,10 @@ import subprocess
 import sys
 import urllib.parse
 
+from coordinator.api.services import services
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENVOY_DIR = ROOT / "envoy"
-SERVICES = ["computepool.v1.WorkerService", "computepool.v1.ParticipantService", "computepool.v1.PayoutService",
-            "computepool.v1.JobService", "computepool.v1.MinerService", "computepool.v1.ReceiptService",
-            "computepool.v1.UserService", "computepool.v1.ExchangeService",
-            "computepool.v1.ApiKeyService"]
 
 
 # Rate-limited route families: (family, :path regex — matched against the WHOLE path, query
@@ -85,7 +83,7 @@ def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_l
     values = {
         "ADMIN_PORT": str(admin_port), "LISTEN_HOST": listen_host, "LISTEN_PORT": str(listen_port),
         "METRICS_PORT": str(metrics_port), "GRPC_ENDPOINTS": json.dumps(endpoints),
-        "SERVICES": json.dumps(SERVICES), "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
+        "SERVICES": json.dumps([service.full_name for service in services()]), "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
         "LUA_PATH": str(ENVOY_DIR / "filter.lua"),
         "RATE_LIMIT_DESCRIPTORS": json.dumps(descriptors), "RATE_LIMIT_ACTIONS": json.dumps(actions),
         "TRANSPORT_SOCKET": json.dumps(transport_socket(tls_cert_file, tls_key_file)),

@@ -10,7 +10,6 @@ covers the REST bindings exactly as published.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import urllib.parse
 import uuid
@@ -41,6 +40,7 @@ from computepool.v1 import user_service_pb2 as user_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
 from conftest import AUTH
 from coordinator.api.access import RULES
+from coordinator.api.services import rpc_paths, service, services
 from google.api import annotations_pb2
 from google.protobuf import json_format
 from helpers import forms, new_wallet
@@ -239,22 +239,16 @@ async def _login(world: World):
     return Wallet().proof(await world.identity.challenge())
 
 
-MODULES = {"WorkerService": worker_service_pb2_grpc, "ParticipantService": participant_service_pb2_grpc,
-           "PayoutService": payout_service_pb2_grpc, "JobService": job_service_pb2_grpc,
-           "MinerService": miner_service_pb2_grpc, "ReceiptService": receipt_service_pb2_grpc,
-           "UserService": user_service_pb2_grpc, "ExchangeService": exchange_service_pb2_grpc,
-           "ApiKeyService": api_key_service_pb2_grpc}
+MODULES = {service.name: service.grpc_module for service in services()}  # from the descriptors
 
 
-def service_descriptor(service: str):
-    pb2 = importlib.import_module(MODULES[service].__name__.removesuffix("_grpc"))
-    return pb2.DESCRIPTOR.services_by_name[service]
+def service_descriptor(name: str):
+    return service(name).descriptor
 
 
 def test_every_rpc_is_declared_and_in_the_table():
-    published = set()
-    for name in MODULES:
-        published |= {f"{name}/{m.name}" for m in service_descriptor(name).methods}
+    published = {path.removeprefix("/computepool.v1.") for path in rpc_paths()}
+    assert len(services()) == 9 and len(published) == 40  # the registry finds every service of the protos
     assert {rpc.removeprefix("/computepool.v1.") for rpc in RULES} == published
     assert set(TABLE) == published
 

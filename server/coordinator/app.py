@@ -13,17 +13,6 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, start_http_server
 
-from computepool.v1 import (
-    api_key_service_pb2_grpc,
-    exchange_service_pb2_grpc,
-    job_service_pb2_grpc,
-    miner_service_pb2_grpc,
-    participant_service_pb2_grpc,
-    payout_service_pb2_grpc,
-    receipt_service_pb2_grpc,
-    user_service_pb2_grpc,
-    worker_service_pb2_grpc,
-)
 from coordinator.api.api_keys import ApiKeyServicer
 from coordinator.api.auth import Authenticator
 from coordinator.api.exchange import ExchangeServicer
@@ -33,6 +22,7 @@ from coordinator.api.miners import MinerServicer
 from coordinator.api.participants import ParticipantServicer
 from coordinator.api.payouts import PayoutServicer
 from coordinator.api.receipts import ReceiptServicer
+from coordinator.api.services import services
 from coordinator.api.users import UserServicer
 from coordinator.api.workers import WorkerServicer
 from coordinator.exchange.payments import ExchangeConfig, watch_forever
@@ -139,24 +129,25 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         trace_database(database.engine, tracer)
     server = grpc.aio.server(interceptors=[ApiInterceptor(authenticator, RequestMetrics(registry), tracer)],
                              options=SERVER_OPTIONS)
-    worker_service_pb2_grpc.add_WorkerServiceServicer_to_server(WorkerServicer(database), server)
-    participant_service_pb2_grpc.add_ParticipantServiceServicer_to_server(ParticipantServicer(database), server)
-    payout_service_pb2_grpc.add_PayoutServiceServicer_to_server(PayoutServicer(database), server)
     market = Market.from_settings(settings)
     heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s, tracer)
     new_work = NewWork()
-    job_service_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(database, market, new_work), server)
-    miner_service_pb2_grpc.add_MinerServiceServicer_to_server(
-        MinerServicer(database, market, signer, heartbeats, new_work, settings.stream_messages_per_minute, tracer),
-        server)
-    receipt_service_pb2_grpc.add_ReceiptServiceServicer_to_server(ReceiptServicer(signer), server)
-    user_service_pb2_grpc.add_UserServiceServicer_to_server(UserServicer(database, settings, authenticator), server)
-    api_key_service_pb2_grpc.add_ApiKeyServiceServicer_to_server(ApiKeyServicer(database, authenticator), server)
     exchange_config = ExchangeConfig.from_settings(settings)
-    exchange_service_pb2_grpc.add_ExchangeServiceServicer_to_server(ExchangeServicer(database, exchange_config), server)
-    service_names = [f"computepool.v1.{name}" for name in ("WorkerService", "ParticipantService", "PayoutService",
-                                                           "JobService", "MinerService", "ReceiptService",
-                                                           "UserService", "ApiKeyService", "ExchangeService")]
+    servicers = {
+        "WorkerService": WorkerServicer(database), "ParticipantService": ParticipantServicer(database),
+        "PayoutService": PayoutServicer(database), "JobService": JobServicer(database, market, new_work),
+        "MinerService": MinerServicer(database, market, signer, heartbeats, new_work,
+                                      settings.stream_messages_per_minute, tracer),
+        "ReceiptService": ReceiptServicer(signer), "UserService": UserServicer(database, settings, authenticator),
+        "ApiKeyService": ApiKeyServicer(database, authenticator),
+        "ExchangeService": ExchangeServicer(database, exchange_config),
+    }
+    missing = {service.name for service in services()} ^ set(servicers)
+    if missing:  # a service in the protos with no servicer here, or a servicer for no service
+        raise RuntimeError(f"servicers and the computepool.v1 services differ: {sorted(missing)}")
+    for service in services():
+        service.add_to_server(servicers[service.name], server)
+    service_names = [service.full_name for service in services()]
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

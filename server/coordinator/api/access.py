@@ -1,5 +1,5 @@
 """Who may call each rpc. Every computepool.v1 rpc is declared here; an undeclared one is refused
-(fail closed, and a test checks the table covers every rpc in the descriptors).
+(fail closed, and a test checks the table covers every rpc of api/services.py).
 
 A kind here only opens the door: the servicer then limits a non-admin caller to its own
 participant's workers, payouts, jobs and balances (callers.owner_scope / require_owner), and a
