@@ -8,11 +8,15 @@ miner to itself (its X-Miner-Token).
 
 from __future__ import annotations
 
-PUBLIC = frozenset({"anonymous", "admin", "client", "miner", "user"})
-ADMIN = frozenset({"admin"})
-OWNERS = frozenset({"admin", "client", "miner", "user"})  # non-admins scoped to their participant
-CLIENTS = frozenset({"admin", "client", "user"})
-MINERS = frozenset({"admin", "miner"})
+from coordinator.identity.callers import CallerKind
+
+ADMIN_KIND, CLIENT, MINER, USER = CallerKind.ADMIN, CallerKind.CLIENT, CallerKind.MINER, CallerKind.USER
+
+PUBLIC = frozenset(CallerKind)
+ADMIN = frozenset({ADMIN_KIND})
+OWNERS = frozenset({ADMIN_KIND, CLIENT, MINER, USER})  # non-admins scoped to their participant
+CLIENTS = frozenset({ADMIN_KIND, CLIENT, USER})
+MINERS = frozenset({ADMIN_KIND, MINER})
 
 
 def _service(name: str, **methods: frozenset[str]) -> dict[str, frozenset[str]]:
@@ -32,9 +36,9 @@ RULES: dict[str, frozenset[str]] = {
                SubmitResults=MINERS, SubmitResult=MINERS),
     # A third party verifies receipts with nothing but the published key.
     **_service("ReceiptService", GetCoordinatorKey=PUBLIC, VerifyReceipt=PUBLIC),
-    **_service("UserService", CreateLoginChallenge=PUBLIC, Login=PUBLIC, Logout=frozenset({"user"}),
-               GetMe=frozenset({"client", "miner", "user"}), GetBalance=OWNERS),
-    **_service("ExchangeService", CreatePayment=frozenset({"client", "user"}),
-               GetPaymentStatus=frozenset({"admin", "client", "user"}), ConfirmPayment=ADMIN),
+    **_service("UserService", CreateLoginChallenge=PUBLIC, Login=PUBLIC, Logout=frozenset({USER}),
+               GetMe=frozenset({CLIENT, MINER, USER}), GetBalance=OWNERS),
+    **_service("ExchangeService", CreatePayment=frozenset({CLIENT, USER}),
+               GetPaymentStatus=frozenset({ADMIN_KIND, CLIENT, USER}), ConfirmPayment=ADMIN),
     **_service("ApiKeyService", CreateApiKey=ADMIN, ListApiKeys=ADMIN, RevokeApiKey=ADMIN),
 }

@@ -41,7 +41,7 @@ from coordinator.errors import (
     Unauthenticated,
     Unavailable,
 )
-from coordinator.identity.callers import current_caller
+from coordinator.identity.callers import CallerKind, current_caller
 from coordinator.telemetry.observability import RequestMetrics, incoming_context
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ class ApiInterceptor(grpc.aio.ServerInterceptor):
             """Finds the caller, refuses it unless its kind may call this rpc, records it."""
             caller = await self._authenticator.caller(metadata)
             if caller.kind not in allowed:
-                if caller.kind == "anonymous":
+                if caller.kind == CallerKind.ANONYMOUS:
                     raise Unauthenticated("this call needs credentials: send X-Api-Key or X-Session-Token",
                                           reason="CREDENTIALS_MISSING")
                 raise PermissionDenied(f"a {caller.kind} credential may not call {method.rsplit('/', 1)[1]}",

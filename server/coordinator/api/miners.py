@@ -21,7 +21,7 @@ from coordinator.market.config import Market
 from coordinator.market.heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
-from coordinator.storage.models import Participant, utcnow
+from coordinator.storage.models import JobStatus, Participant, utcnow
 from coordinator.telemetry.observability import span
 
 TOKEN_METADATA = "x-miner-token"
@@ -211,7 +211,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             response = pb.SubmitResultResponse(job=convert.job(job))
             if receipt is not None:
                 response.receipt.CopyFrom(convert.receipt(receipt))
-        if job.status == "pending":
+        if job.status == JobStatus.PENDING:
             self.new_work.notify()
         return response
 
@@ -221,7 +221,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         async with self.database.transaction() as session:
             outcomes = await dispatch.submit_results(session, who, specs, self.market, self.signer, utcnow())
             response = pb.SubmitResultsResponse(outcomes=[outcome_message(o) for o in outcomes])
-        if any(o.job is not None and o.job.status == "pending" for o in outcomes):
+        if any(o.job is not None and o.job.status == JobStatus.PENDING for o in outcomes):
             self.new_work.notify()
         return response
 

@@ -11,8 +11,9 @@ import pkgutil
 from dataclasses import dataclass
 from functools import cache
 
-import computepool.v1
 from google.protobuf.descriptor import ServiceDescriptor
+
+import computepool.v1
 
 PACKAGE = "computepool.v1"
 

@@ -9,7 +9,7 @@ from computepool.v1 import user_service_pb2_grpc as pb_grpc
 from coordinator.api import convert
 from coordinator.api.auth import SESSION_TOKEN, Authenticator
 from coordinator.identity import credentials, ton_proof, users
-from coordinator.identity.callers import current_caller, owner_scope, require_owner
+from coordinator.identity.callers import CallerKind, current_caller, owner_scope, require_owner
 from coordinator.market import ledger
 from coordinator.money import units_to_decimal_str
 from coordinator.settings import Settings
@@ -50,7 +50,7 @@ class UserServicer(pb_grpc.UserServiceServicer):
         async def login(session):
             participant, record, token = await users.login(session, proof, self.policy)
             return pb.LoginResponse(session_token=token, expires_at=convert.timestamp(record.expires_at),
-                                    user=user_message(participant, "user"))
+                                    user=user_message(participant, CallerKind.USER))
 
         return await self.database.retrying(login)
 

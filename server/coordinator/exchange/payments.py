@@ -27,7 +27,7 @@ from coordinator.exchange import bitcoin
 from coordinator.identity.callers import client_id_of
 from coordinator.market import ledger
 from coordinator.money import decimal_to_units
-from coordinator.storage.models import Counter, Payment, utcnow
+from coordinator.storage.models import Counter, Payment, PaymentStatus, utcnow
 
 log = logging.getLogger(__name__)
 MIN_SAT = 1_000
@@ -102,7 +102,7 @@ async def create_payment(session: AsyncSession, config: ExchangeConfig, particip
         index = await session.scalar(update(Counter).where(Counter.name == RECEIVE_INDEX)
                                      .values(value=Counter.value + 1).returning(Counter.value))
         address = config.xpub.receive_address(index)
-    payment = Payment(id=str(uuid.uuid4()), participant_id=participant_id, status="pending", amount_sat=amount_sat,
+    payment = Payment(id=str(uuid.uuid4()), participant_id=participant_id, status=PaymentStatus.PENDING, amount_sat=amount_sat,
                       credit_units=config.credits_for(amount_sat), rate=config.rate, address=address,
                       derivation_index=index, needs_admin=config.xpub is None, confirmations=0, received_sat=0,
                       created_at=now, expires_at=now + config.payment_ttl)
@@ -116,8 +116,8 @@ async def get_payment(session: AsyncSession, payment_id: str, *, for_update: boo
     if payment is None:
         raise NotFound(f"payment {payment_id} not found", reason="PAYMENT_NOT_FOUND",
                        metadata={"payment_id": payment_id})
-    if payment.status == "pending" and payment.expires_at <= utcnow():
-        payment.status = "expired"
+    if payment.status == PaymentStatus.PENDING and payment.expires_at <= utcnow():
+        payment.status = PaymentStatus.EXPIRED
     return payment
 
 
@@ -130,12 +130,12 @@ async def confirm(session: AsyncSession, payment_id: str, txid: str, confirmatio
     check.check(confirmations >= 0, "confirmations", "must not be negative")
     check.raise_if_any()
     payment = await get_payment(session, payment_id, for_update=True)
-    if payment.status == "confirmed":
+    if payment.status == PaymentStatus.CONFIRMED:
         if payment.txid == txid:
             return payment  # the same confirmation again changes nothing
         raise FailedPrecondition(f"payment {payment_id} is already confirmed by another transaction",
                                  reason="ALREADY_CONFIRMED", metadata={"payment_id": payment_id, "txid": payment.txid})
-    if payment.status == "expired":
+    if payment.status == PaymentStatus.EXPIRED:
         raise FailedPrecondition(f"payment {payment_id} expired at {payment.expires_at.isoformat()}: it cannot be "
                                  "confirmed", reason="PAYMENT_EXPIRED", metadata={"payment_id": payment_id})
     received_sat = received_sat or payment.amount_sat
@@ -150,8 +150,8 @@ async def confirm(session: AsyncSession, payment_id: str, txid: str, confirmatio
 
 
 async def expire_overdue(session: AsyncSession) -> int:
-    rows = await session.execute(update(Payment).where(Payment.status == "pending", Payment.expires_at <= utcnow())
-                                 .values(status="expired").returning(Payment.id))
+    rows = await session.execute(update(Payment).where(Payment.status == PaymentStatus.PENDING, Payment.expires_at <= utcnow())
+                                 .values(status=PaymentStatus.EXPIRED).returning(Payment.id))
     return len(rows.all())
 
 
@@ -189,7 +189,7 @@ async def watch_once(database, chain: BitcoinCore, min_confirmations: int) -> in
     async with database.transaction() as session:
         await expire_overdue(session)
         pending = list(await session.scalars(select(Payment).where(
-            Payment.status == "pending", Payment.needs_admin.is_(False), Payment.expires_at > utcnow())))
+            Payment.status == PaymentStatus.PENDING, Payment.needs_admin.is_(False), Payment.expires_at > utcnow())))
     confirmed = 0
     for payment in pending:
         seen = await chain.received(payment.address, min_confirmations)

@@ -1,8 +1,8 @@
 """Who is calling: set by the interceptor for the duration of one rpc, and the ownership rules
 every servicer applies with it.
 
-Kinds: "admin", "client" and "miner" (API keys, by role), "user" (a wallet login session),
-"anonymous" (public rpcs only). An admin sees and changes everything; every other caller acts
+Kinds (CallerKind): admin, client and miner (API keys, by role), user (a wallet login session),
+anonymous (public rpcs only). An admin sees and changes everything; every other caller acts
 for the participant that owns its credential, and only on that participant's things.
 """
 
@@ -11,35 +11,47 @@ from __future__ import annotations
 import contextvars
 import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 
 from coordinator.errors import PermissionDenied
 
 
+class CallerKind(StrEnum):
+    ANONYMOUS = "anonymous"
+    ADMIN = "admin"
+    CLIENT = "client"  # an API key's roles are the kinds admin, client and miner
+    MINER = "miner"
+    USER = "user"
+
+
+API_KEY_ROLES = (CallerKind.ADMIN, CallerKind.CLIENT, CallerKind.MINER)
+
+
 @dataclass(frozen=True)
 class Caller:
-    kind: str
+    kind: CallerKind
     participant_id: int | None = None
     # The identity jobs are submitted under; never a credential itself.
     client_id: str = ""
 
     @classmethod
     def bootstrap_admin(cls, key: bytes) -> Caller:
-        return cls("admin", None, "key-" + hashlib.sha256(key).hexdigest()[:16])
+        return cls(CallerKind.ADMIN, None, "key-" + hashlib.sha256(key).hexdigest()[:16])
 
     @classmethod
     def for_api_key(cls, key_id: int, role: str, participant_id: int | None) -> Caller:
-        return cls(role, participant_id, client_id_of(participant_id) if participant_id else f"apikey-{key_id}")
+        return cls(CallerKind(role), participant_id, client_id_of(participant_id) if participant_id else f"apikey-{key_id}")
 
     @classmethod
     def for_session(cls, participant_id: int) -> Caller:
-        return cls("user", participant_id, client_id_of(participant_id))
+        return cls(CallerKind.USER, participant_id, client_id_of(participant_id))
 
     @property
     def is_admin(self) -> bool:
-        return self.kind == "admin"
+        return self.kind == CallerKind.ADMIN
 
 
-ANONYMOUS = Caller("anonymous")
+ANONYMOUS = Caller(CallerKind.ANONYMOUS)
 current_caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("current_caller", default=ANONYMOUS)
 
 

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.errors import InvalidArgument, Validator
+from coordinator.identity.callers import API_KEY_ROLES, CallerKind
 from coordinator.storage import paging
 from coordinator.storage.database import get_existing
 from coordinator.storage.models import ApiKey, Participant, UserSession, utcnow
 
-ROLES = ("admin", "client", "miner")
+ROLES = API_KEY_ROLES
 KEY_PREFIX = "cpk_"
 SESSION_PREFIX = "cps_"
 
@@ -29,10 +30,10 @@ def digest(secret: str) -> str:
 async def create_api_key(session: AsyncSession, role: str, participant_id: int, label: str) -> tuple[ApiKey, str]:
     check = Validator()
     check.check(role in ROLES, "role", f"must be one of {', '.join(ROLES)}")
-    check.check(not (role == "admin" and participant_id), "participant_id", "an admin key belongs to no participant")
+    check.check(not (role == CallerKind.ADMIN and participant_id), "participant_id", "an admin key belongs to no participant")
     # A client or miner key acts for its participant: without one it could submit jobs but read
     # nothing back (every read is scoped to the key's participant).
-    check.check(role not in ("client", "miner") or participant_id != 0, "participant_id",
+    check.check(role not in (CallerKind.CLIENT, CallerKind.MINER) or participant_id != 0, "participant_id",
                 f"a {role} key acts for a participant: name it")
     check.check(len(label) <= 100, "label", "must be at most 100 characters")
     check.check(participant_id >= 0, "participant_id", "must not be negative")

@@ -33,7 +33,7 @@ from coordinator.market.receipts import (
     rfc3339,
     verify_miner_signature,
 )
-from coordinator.storage.models import Job, Miner, Receipt, Worker, utcnow
+from coordinator.storage.models import Job, JobStatus, Miner, MinerStatus, Receipt, Worker, WorkerStatus, utcnow
 
 log = logging.getLogger(__name__)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -60,24 +60,24 @@ async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Mar
     One read (miner, worker, jobs it runs) and one UPDATE … RETURNING over a SKIP LOCKED pick.
     Jobs leased together share a lease token: they have the same holder, and any later lease of
     one of them gets a new token."""
-    running = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == "running")
+    running = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == JobStatus.RUNNING)
                .scalar_subquery())
     row = (await session.execute(select(Miner, Worker, running).join(Worker, Worker.id == Miner.worker_id)
                                  .where(Miner.id == miner_id))).first()
     if row is None:
         return []
     miner, worker, running_now = row
-    if miner.status != "active" or not worker.is_active or worker.latest_status == "offline":
+    if miner.status != MinerStatus.ACTIVE or not worker.is_active or worker.latest_status == WorkerStatus.OFFLINE:
         return []
     room = min(max_jobs, miner.max_concurrent_jobs - running_now)
     if room <= 0:
         return []
-    pick = (select(Job.id).where(Job.status == "pending", Job.available_at <= now, Job.expires_at > now,
+    pick = (select(Job.id).where(Job.status == JobStatus.PENDING, Job.available_at <= now, Job.expires_at > now,
                                  *offer_filter(miner, worker))
             .order_by(Job.priority.desc(), Job.created_at).limit(room).with_for_update(skip_locked=True))
     leased = await session.scalars(
         update(Job).where(Job.id.in_(pick.scalar_subquery()))
-        .values(status="running", attempts=Job.attempts + 1, lease_token=secrets.token_hex(16),
+        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, lease_token=secrets.token_hex(16),
                 lease_worker_id=worker.id, lease_expires_at=now + market.lease,
                 lease_price_coefficient_micros=worker.price_coefficient_micros, updated_at=now)
         .returning(Job))
@@ -91,7 +91,7 @@ async def extend_leases(session: AsyncSession, worker_id: int, job_ids: list[str
         return []
     deadline = now + market.lease
     rows = await session.execute(
-        update(Job).where(Job.id.in_(job_ids), Job.lease_worker_id == worker_id, Job.status == "running",
+        update(Job).where(Job.id.in_(job_ids), Job.lease_worker_id == worker_id, Job.status == JobStatus.RUNNING,
                           Job.lease_expires_at > now)
         .values(lease_expires_at=deadline).returning(Job.id))
     return [(job_id, deadline) for (job_id,) in rows]
@@ -188,7 +188,7 @@ async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spe
             return receipt
         raise FailedPrecondition(f"job {job.id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
                                  metadata={"job_id": job.id, "status": job.status})
-    if job.status != "running" or job.lease_worker_id != who.worker_id or job.lease_token != spec.lease_token:
+    if job.status != JobStatus.RUNNING or job.lease_worker_id != who.worker_id or job.lease_token != spec.lease_token:
         raise FailedPrecondition("the job is not leased to this miner under this lease token: the lease expired "
                                  "and moved on, or was never this miner's", reason="LEASE_LOST",
                                  metadata={"job_id": job.id})
@@ -197,7 +197,7 @@ async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spe
                                  metadata={"job_id": job.id, "lease_expires_at": rfc3339(job.lease_expires_at)})
     if spec.outcome == "failed":
         requeue_or_fail(job, _failure_message(spec), market, now)
-        if job.status == "failed":
+        if job.status == JobStatus.FAILED:
             _remember_ending_lease(job, who, spec)
         return None
     return _complete(session, job, who, spec, result_hash, market, signer, now)
@@ -222,7 +222,7 @@ def _resends_ending_result(job: Job, receipt: Receipt | None, who: MinerIdentity
     if job.lease_token != spec.lease_token or job.lease_worker_id != who.worker_id:
         return False
     if receipt is None:  # failed for good by this lease's failure report
-        return job.status == "failed" and spec.outcome == "failed" and job.error_message == _failure_message(spec)
+        return job.status == JobStatus.FAILED and spec.outcome == "failed" and job.error_message == _failure_message(spec)
     return spec.outcome == "completed" and (receipt.result_hash, receipt.units) == (result_hash, spec.units)
 
 
@@ -232,9 +232,9 @@ def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> 
     job.error_message = reason[:1000]
     job.updated_at = now
     if job.attempts >= job.max_attempts:
-        job.status = "failed"
+        job.status = JobStatus.FAILED
     else:
-        job.status = "pending"
+        job.status = JobStatus.PENDING
         job.available_at = now + market.backoff(job.attempts)
 
 
@@ -258,7 +258,7 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
     session.add(receipt)
     ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
                                  participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)
-    job.status = "completed"
+    job.status = JobStatus.COMPLETED
     job.error_message = ""
     job.updated_at = now
     release_lease(job)
@@ -275,26 +275,26 @@ async def reap(session: AsyncSession, market: Market, now: dt.datetime,
     miner counts as silent until the heartbeat timeout has passed since: after an outage longer
     than the timeout, the whole fleet would otherwise go offline at once and lose its leases."""
     expired = list(await session.scalars(
-        select(Job).where(Job.status.in_(("pending", "running")), Job.expires_at <= now)
+        select(Job).where(Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)), Job.expires_at <= now)
         .limit(REAP_BATCH).with_for_update(skip_locked=True)))
     for job in expired:
-        job.status = "expired"
+        job.status = JobStatus.EXPIRED
         job.updated_at = now
         release_lease(job)
 
     silent = []
     if heard_since is None or heard_since <= now - market.heartbeat_timeout:
         silent = list(await session.scalars(
-            update(Worker).where(Worker.latest_status != "offline",
+            update(Worker).where(Worker.latest_status != WorkerStatus.OFFLINE,
                                  Worker.id.in_(select(Miner.worker_id).where(
                                      Miner.last_heartbeat < now - market.heartbeat_timeout)))
-            .values(latest_status="offline").returning(Worker.id)))
+            .values(latest_status=WorkerStatus.OFFLINE).returning(Worker.id)))
 
     lapsed_lease = Job.lease_expires_at <= now
     if silent:
         lapsed_lease = or_(lapsed_lease, Job.lease_worker_id.in_(silent))
     lapsed = list(await session.scalars(
-        select(Job).where(Job.status == "running", lapsed_lease).limit(REAP_BATCH).with_for_update(skip_locked=True)))
+        select(Job).where(Job.status == JobStatus.RUNNING, lapsed_lease).limit(REAP_BATCH).with_for_update(skip_locked=True)))
     for job in lapsed:
         requeue_or_fail(job, "the lease expired: the worker did not finish or went silent", market, now)
     return {"expired": len(expired), "offline_workers": len(silent), "requeued_or_failed": len(lapsed)}

@@ -21,13 +21,14 @@ from coordinator.errors import Unavailable
 from coordinator.market import dispatch
 from coordinator.market.config import Market
 from coordinator.storage.database import Database
-from coordinator.storage.models import Miner, Worker, WorkerSample, utcnow
+from coordinator.storage.models import Miner, Worker, WorkerSample, WorkerStatus, utcnow
 from coordinator.telemetry.observability import span
 
 log = logging.getLogger(__name__)
 
 # Miner-reported status -> the worker's latest_status.
-WORKER_STATUS = {"healthy": "healthy", "busy": "healthy", "draining": "healthy", "unhealthy": "unhealthy"}
+WORKER_STATUS = {"healthy": WorkerStatus.HEALTHY, "busy": WorkerStatus.HEALTHY, "draining": WorkerStatus.HEALTHY,
+                 "unhealthy": WorkerStatus.UNHEALTHY}  # what a miner reports -> the worker's health
 MINER_STATUSES = tuple(WORKER_STATUS)
 
 

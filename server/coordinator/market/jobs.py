@@ -16,10 +16,10 @@ from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
 from coordinator.storage import paging
 from coordinator.storage.database import ConcurrentInsert
-from coordinator.storage.models import Job, Receipt, utcnow
+from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, utcnow
 
-TERMINAL = frozenset({"completed", "failed", "cancelled", "expired"})
-STATUSES = ("pending", "running", *sorted(TERMINAL))
+TERMINAL = TERMINAL_JOB_STATUSES
+STATUSES = tuple(JobStatus)
 MAX_BATCH = 1000
 MAX_PARAMETERS_BYTES = 64 * 1024
 MAX_TTL = dt.timedelta(days=7)
@@ -89,7 +89,7 @@ async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], ma
             jobs.append((existing[value["idempotency_key"]], False))
             continue
         ttl = value.pop("ttl")
-        job = Job(id=str(uuid.uuid4()), client_id=client_id, status="pending", attempts=0,
+        job = Job(id=str(uuid.uuid4()), client_id=client_id, status=JobStatus.PENDING, attempts=0,
                   max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now,
                   updated_at=now, **value)
         session.add(job)
@@ -133,7 +133,7 @@ async def cancel(session: AsyncSession, client_id: str | None, job_id: str) -> J
     if job.status in TERMINAL:
         raise FailedPrecondition(f"job {job_id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
                                  metadata={"job_id": job_id, "status": job.status})
-    job.status = "cancelled"
+    job.status = JobStatus.CANCELLED
     release_lease(job)
     return job
 

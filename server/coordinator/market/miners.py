@@ -25,7 +25,7 @@ from coordinator.pool.workers import (
     coefficient_to_micros,
 )
 from coordinator.storage.database import ConcurrentInsert
-from coordinator.storage.models import Miner, Participant, Worker, utcnow
+from coordinator.storage.models import Miner, MinerStatus, Participant, Worker, utcnow
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ async def register(session: AsyncSession, spec: MinerSpec, market: Market) -> tu
     token = secrets.token_urlsafe(32)
     fields = dict(public_key=v["public_key"], token_hash=hash_token(token), endpoint=spec.endpoint.strip(),
                   capabilities=v["capabilities"], gpu_model=v["gpu_model"], gpu_count=v["gpu_count"],
-                  vram_gb=v["vram_gb"], max_concurrent_jobs=v["max_concurrent_jobs"], status="active",
+                  vram_gb=v["vram_gb"], max_concurrent_jobs=v["max_concurrent_jobs"], status=MinerStatus.ACTIVE,
                   last_heartbeat=utcnow())
     if miner is None:
         miner = Miner(id=str(uuid.uuid4()), worker_id=worker.id, **fields)

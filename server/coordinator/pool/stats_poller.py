@@ -27,7 +27,7 @@ from sqlalchemy import delete, or_, select, update
 from coordinator.errors import Unavailable
 from coordinator.settings import Settings
 from coordinator.storage.database import Database
-from coordinator.storage.models import Miner, Worker, WorkerSample, utcnow
+from coordinator.storage.models import Miner, Worker, WorkerSample, WorkerStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def parse_cocoon_stats(document: dict, now: dt.datetime) -> ParsedStats:
         or (isinstance(synced_at, (int, float)) and now.timestamp() - synced_at > SYNC_STALE_AFTER_S)
         or not any(p.get("sc_inited") for p in proxies)
     )
-    return ParsedStats(status="unhealthy" if unhealthy else "healthy", requests_total=_total(stats, "queries"),
+    return ParsedStats(status=WorkerStatus.UNHEALTHY if unhealthy else WorkerStatus.HEALTHY, requests_total=_total(stats, "queries"),
                        errors_total=errors_total, revenue_nanoton=revenue)
 
 
@@ -119,7 +119,7 @@ class StatsPoller:
             for (worker_id, _, _), parsed in zip(workers, results):
                 session.add(WorkerSample(worker_id=worker_id, sampled_at=now, **dataclasses.asdict(parsed)))
                 changes = {"latest_status": parsed.status}
-                if parsed.status != "offline":
+                if parsed.status != WorkerStatus.OFFLINE:
                     changes["latest_seen_at"] = now
                     if parsed.revenue_nanoton is not None:
                         changes["latest_revenue_nanoton"] = parsed.revenue_nanoton
@@ -155,7 +155,7 @@ class StatsPoller:
                     return parse_cocoon_stats(json.loads(body), utcnow())
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, UnicodeDecodeError) as error:
                 log.info("worker %s unreachable at %s: %s", worker_id, url, error)
-                return ParsedStats(status="offline")
+                return ParsedStats(status=WorkerStatus.OFFLINE)
 
     async def _apply_retention(self) -> None:
         if time.monotonic() - self._last_retention < RETENTION_EVERY_S:

@@ -17,7 +17,7 @@ from coordinator.money import decimal_to_units
 from coordinator.pool.participants import require_participant
 from coordinator.storage import paging
 from coordinator.storage.database import get_existing, not_found
-from coordinator.storage.models import LedgerEntry, Worker, WorkerSample, utcnow
+from coordinator.storage.models import LedgerEntry, Worker, WorkerSample, WorkerStatus, utcnow
 
 COEFFICIENT_DECIMALS = 6
 MAX_COEFFICIENT_MICROS = 1000 * 10**COEFFICIENT_DECIMALS
@@ -220,7 +220,7 @@ def summarise(rows, hours: int) -> WindowStats:
     return WindowStats(
         hours=hours,
         samples=len(rows),
-        uptime_ratio=sum(r.status == "healthy" for r in rows) / len(rows),
+        uptime_ratio=sum(r.status == WorkerStatus.HEALTHY for r in rows) / len(rows),
         avg_gpu_utilization=sum(utilizations) / len(utilizations) if utilizations else 0.0,
         peak_gpu_utilization=max(utilizations, default=0.0),
         requests=counter_increase([r.requests_total for r in rows], resets=True),

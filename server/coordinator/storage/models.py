@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -45,6 +46,40 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
 
 
+# The values a status column may hold. StrEnum members are their strings, so rows, JSON and
+# proto fields carry the documented spellings ("pending", "healthy") unchanged.
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+TERMINAL_JOB_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED})
+
+
+class WorkerStatus(StrEnum):
+    """A worker's health as the pool last saw it (a heartbeat, a statistics poll, or silence)."""
+
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+
+
+class MinerStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
+
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -81,7 +116,7 @@ class Worker(Base):
     # Exact multiplier in millionths (1.0 -> 1_000_000); it prices jobs, so no floats.
     price_coefficient_micros: Mapped[int] = mapped_column(BigInteger, default=1_000_000)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
-    latest_status: Mapped[str] = mapped_column(String(16), default="unknown")
+    latest_status: Mapped[str] = mapped_column(String(16), default=WorkerStatus.UNKNOWN)
     # GPU figures are measurements, not money: floats; NULL when never reported.
     latest_gpu_utilization: Mapped[float | None] = mapped_column(Float)
     latest_gpu_memory_used_gb: Mapped[float | None] = mapped_column(Float)
@@ -147,7 +182,7 @@ class Miner(Base):
     gpu_count: Mapped[int] = mapped_column(Integer, default=1)
     vram_gb: Mapped[float] = mapped_column(Float, default=0.0)
     max_concurrent_jobs: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | inactive
+    status: Mapped[str] = mapped_column(String(16), default=MinerStatus.ACTIVE)
     last_heartbeat: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -178,7 +213,7 @@ class Job(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     job_type: Mapped[str] = mapped_column(String(64))
     parameters: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     required_model: Mapped[str] = mapped_column(String(128), default="")
     min_vram_gb: Mapped[float] = mapped_column(Float, default=0.0)
@@ -295,7 +330,7 @@ class Payment(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # UUID
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | expired
+    status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.PENDING)
     amount_sat: Mapped[int] = mapped_column(BigInteger)
     credit_units: Mapped[int] = mapped_column(BigInteger)  # AITBC in 10^-9 units
     rate: Mapped[int] = mapped_column(BigInteger)          # BTC_TO_AITBC_RATE when it was created

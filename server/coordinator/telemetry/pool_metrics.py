@@ -21,7 +21,17 @@ from coordinator.errors import Unavailable
 from coordinator.market import ledger
 from coordinator.money import nanoton_to_ton
 from coordinator.storage.database import Database
-from coordinator.storage.models import Job, LedgerEntry, Miner, Receipt, Worker, WorkerSample
+from coordinator.storage.models import (
+    Job,
+    JobStatus,
+    LedgerEntry,
+    Miner,
+    MinerStatus,
+    Receipt,
+    Worker,
+    WorkerSample,
+    WorkerStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +77,8 @@ class PoolCollector:
                               requests_total=_plus(requests, completed.get(worker_id)), errors_total=errors)
                 for worker_id, status, gpu, memory, temperature, reported_revenue, requests, errors in rows]
             self.active_jobs = dict((await session.execute(
-                select(Job.job_type, func.count(Job.id)).where(Job.status == "running").group_by(Job.job_type))).all())
-            self.registered_miners = await session.scalar(select(func.count(Miner.id)).where(Miner.status == "active"))
+                select(Job.job_type, func.count(Job.id)).where(Job.status == JobStatus.RUNNING).group_by(Job.job_type))).all())
+            self.registered_miners = await session.scalar(select(func.count(Miner.id)).where(Miner.status == MinerStatus.ACTIVE))
 
     def collect(self):
         families = {
@@ -85,7 +95,7 @@ class PoolCollector:
         }
         for w in self.workers:
             label = [str(w.worker_id)]
-            families["status"].add_metric(label, 1.0 if w.status == "healthy" else 0.0)
+            families["status"].add_metric(label, 1.0 if w.status == WorkerStatus.HEALTHY else 0.0)
             for key, value in (("gpu", w.gpu_utilization), ("memory", w.gpu_memory_used_gb),
                                ("temperature", w.gpu_temperature_celsius)):
                 if value is not None:
