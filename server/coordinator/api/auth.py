@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import time
 
-from coordinator.errors import Unauthenticated
+from coordinator.errors import Reason, Unauthenticated
 from coordinator.identity import credentials
 from coordinator.identity.callers import ANONYMOUS, Caller
 from coordinator.storage.database import Database
@@ -78,7 +78,7 @@ class Authenticator:
             async with self.database.transaction() as session:
                 record = await credentials.find_api_key(session, key)
             if record is None:
-                raise Unauthenticated("invalid or revoked API key", reason="API_KEY_INVALID")
+                raise Unauthenticated("invalid or revoked API key", reason=Reason.API_KEY_INVALID)
             return Caller.for_api_key(record.id, record.role, record.participant_id), None
 
         return await self._remembered(key, lookup)
@@ -89,7 +89,7 @@ class Authenticator:
                 record = await credentials.find_session(session, token)
             if record is None:
                 raise Unauthenticated("invalid, expired or revoked session token: log in again",
-                                      reason="SESSION_INVALID")
+                                      reason=Reason.SESSION_INVALID)
             remaining = (record.expires_at - utcnow()).total_seconds()
             return Caller.for_session(record.participant_id), remaining
 

@@ -37,6 +37,7 @@ from coordinator.errors import (
     Malformed,
     NotFound,
     PermissionDenied,
+    Reason,
     ResourceExhausted,
     Unauthenticated,
     Unavailable,
@@ -180,9 +181,9 @@ class ApiInterceptor(grpc.aio.ServerInterceptor):
             if caller.kind not in allowed:
                 if caller.kind == CallerKind.ANONYMOUS:
                     raise Unauthenticated("this call needs credentials: send X-Api-Key or X-Session-Token",
-                                          reason="CREDENTIALS_MISSING")
+                                          reason=Reason.CREDENTIALS_MISSING)
                 raise PermissionDenied(f"a {caller.kind} credential may not call {method.rsplit('/', 1)[1]}",
-                                       reason="ROLE_NOT_ALLOWED", metadata={"rpc": method})
+                                       reason=Reason.ROLE_NOT_ALLOWED, metadata={"rpc": method})
             current_caller.set(caller)
 
         return _wrap(handler, admit, lambda context: self._observed(method, metadata, context))

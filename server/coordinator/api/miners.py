@@ -13,7 +13,7 @@ from computepool.v1 import miner_service_pb2_grpc as pb_grpc
 from coordinator.api import convert, rest
 from coordinator.api.auth import CheckedCredentials
 from coordinator.api.request_text import check_request_text
-from coordinator.errors import PermissionDenied, ResourceExhausted, Validator
+from coordinator.errors import PermissionDenied, Reason, ResourceExhausted, Validator
 from coordinator.identity.callers import current_caller, owner_scope
 from coordinator.identity.wallet_address import parse_address
 from coordinator.market import dispatch, miners
@@ -96,7 +96,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         caller = current_caller.get()
         if not caller.is_admin and caller.participant_id != who.participant_id:
             raise PermissionDenied("this miner belongs to another participant than your API key",
-                                   reason="NOT_OWNER")
+                                   reason=Reason.NOT_OWNER)
         return who
 
     async def RegisterMiner(self, request, context):
@@ -115,7 +115,7 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
                 wallet = (await session.get(Participant, owner)).wallet_raw
                 if parse_address(spec.address, "address").raw != wallet:
                     raise PermissionDenied("a miner key registers miners for its own participant's wallet only",
-                                           reason="NOT_OWNER")
+                                           reason=Reason.NOT_OWNER)
             miner, worker, token = await miners.register(session, spec, self.market)
             wallet = (await session.get(Participant, worker.participant_id)).wallet_address
             return pb.RegisterMinerResponse(miner=convert.miner(miner, worker, wallet), miner_token=token)

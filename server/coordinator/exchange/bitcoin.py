@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from coordinator.errors import InvalidArgument
+from coordinator.errors import InvalidArgument, Reason
 from coordinator.money import units_to_decimal_str
 
 # secp256k1
@@ -162,7 +162,7 @@ def validate_address(address: str, network: Network, field: str) -> str:
         return address
     except ValueError as error:
         raise InvalidArgument.field(field, f"is not a valid {network.name} Bitcoin address ({error})",
-                                    reason="INVALID_BITCOIN_ADDRESS") from None
+                                    reason=Reason.INVALID_BITCOIN_ADDRESS) from None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable, Validator
+from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Unavailable, Validator
 from coordinator.exchange import bitcoin
 from coordinator.identity.callers import client_id_of
 from coordinator.market import ledger
@@ -93,7 +93,7 @@ async def create_payment(session: AsyncSession, config: ExchangeConfig, particip
                          amount_sat: int) -> Payment:
     if not config.enabled:
         raise FailedPrecondition("this pool sells no credits: neither BITCOIN_XPUB nor BITCOIN_ADDRESS is configured",
-                                 reason="EXCHANGE_DISABLED")
+                                 reason=Reason.EXCHANGE_DISABLED)
     amount_sat = _amount_sat(config, amount_aitbc, amount_sat)
     now = utcnow()
     index, address = None, config.address
@@ -114,7 +114,7 @@ async def get_payment(session: AsyncSession, payment_id: str, *, for_update: boo
     query = select(Payment).where(Payment.id == payment_id)
     payment = await session.scalar(query.with_for_update() if for_update else query)
     if payment is None:
-        raise NotFound(f"payment {payment_id} not found", reason="PAYMENT_NOT_FOUND",
+        raise NotFound(f"payment {payment_id} not found", reason=Reason.PAYMENT_NOT_FOUND,
                        metadata={"payment_id": payment_id})
     if payment.status == PaymentStatus.PENDING and payment.expires_at <= utcnow():
         payment.status = PaymentStatus.EXPIRED
@@ -134,14 +134,14 @@ async def confirm(session: AsyncSession, payment_id: str, txid: str, confirmatio
         if payment.txid == txid:
             return payment  # the same confirmation again changes nothing
         raise FailedPrecondition(f"payment {payment_id} is already confirmed by another transaction",
-                                 reason="ALREADY_CONFIRMED", metadata={"payment_id": payment_id, "txid": payment.txid})
+                                 reason=Reason.ALREADY_CONFIRMED, metadata={"payment_id": payment_id, "txid": payment.txid})
     if payment.status == PaymentStatus.EXPIRED:
         raise FailedPrecondition(f"payment {payment_id} expired at {payment.expires_at.isoformat()}: it cannot be "
-                                 "confirmed", reason="PAYMENT_EXPIRED", metadata={"payment_id": payment_id})
+                                 "confirmed", reason=Reason.PAYMENT_EXPIRED, metadata={"payment_id": payment_id})
     received_sat = received_sat or payment.amount_sat
     if received_sat < payment.amount_sat:
         raise FailedPrecondition(f"the transaction paid {received_sat} of {payment.amount_sat} satoshis: not credited",
-                                 reason="UNDERPAID", metadata={"payment_id": payment_id})
+                                 reason=Reason.UNDERPAID, metadata={"payment_id": payment_id})
     payment.status, payment.txid, payment.confirmations = "confirmed", txid, max(confirmations, 1)
     payment.received_sat, payment.confirmed_at = received_sat, utcnow()
     ledger.record_deposit(session, payment_id=payment.id, client_id=client_id_of(payment.participant_id),

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
-from coordinator.errors import PermissionDenied
+from coordinator.errors import PermissionDenied, Reason
 
 
 class CallerKind(StrEnum):
@@ -68,7 +68,7 @@ def owner_scope() -> int | None:
         return None
     if caller.participant_id is None:
         raise PermissionDenied("this credential belongs to no participant, so it owns nothing here",
-                               reason="NO_PARTICIPANT")
+                               reason=Reason.NO_PARTICIPANT)
     return caller.participant_id
 
 
@@ -76,7 +76,7 @@ def require_owner(participant_id: int, what: str) -> None:
     """Refuses unless the caller is an admin or the participant that owns `what`."""
     scope = owner_scope()
     if scope is not None and scope != participant_id:
-        raise PermissionDenied(f"this {what} belongs to another participant", reason="NOT_OWNER")
+        raise PermissionDenied(f"this {what} belongs to another participant", reason=Reason.NOT_OWNER)
 
 
 def scoped_participant_filter(requested: int) -> int:
@@ -86,5 +86,5 @@ def scoped_participant_filter(requested: int) -> int:
     if scope is None:
         return requested
     if requested and requested != scope:
-        raise PermissionDenied("you can list only your own participant's records", reason="NOT_OWNER")
+        raise PermissionDenied("you can list only your own participant's records", reason=Reason.NOT_OWNER)
     return scope

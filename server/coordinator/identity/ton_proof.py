@@ -28,7 +28,7 @@ import nacl.signing
 from pytoniq_core import Cell
 from pytoniq_core.tlb.account import StateInit
 
-from coordinator.errors import InvalidArgument, Unauthenticated, Validator
+from coordinator.errors import InvalidArgument, Reason, Unauthenticated, Validator
 from coordinator.identity.wallet_address import WalletAddress, parse_address
 
 PROOF_PREFIX = b"ton-proof-item-v2/"
@@ -57,7 +57,7 @@ class Proof:
     state_init: str      # base64 BOC
 
 
-def _refused(why: str, reason: str) -> Unauthenticated:
+def _refused(why: str, reason: Reason) -> Unauthenticated:
     return Unauthenticated(f"the ton_proof does not verify: {why}", reason=reason)
 
 
@@ -93,27 +93,27 @@ def verify(proof: Proof, *, domains: tuple[str, ...], max_age: dt.timedelta, now
 
     workchain, address_hash = wallet.raw.split(":")
     if state_init_cell.hash.hex() != address_hash:
-        raise _refused("the state init does not hash to this address", "TON_PROOF_ADDRESS_MISMATCH")
+        raise _refused("the state init does not hash to this address", Reason.TON_PROOF_ADDRESS_MISMATCH)
     code, data = state_init.code, state_init.data
     if code is None or data is None:
-        raise _refused("the state init has no code or data", "TON_PROOF_UNKNOWN_WALLET")
+        raise _refused("the state init has no code or data", Reason.TON_PROOF_UNKNOWN_WALLET)
     code_hash = bytes(code.data[1:33]).hex() if code.type_ == LIBRARY_CELL else code.hash.hex()
     if code_hash not in WALLETS:
-        raise _refused("the state init is not a wallet contract we know (v4r2, v5r1)", "TON_PROOF_UNKNOWN_WALLET")
+        raise _refused("the state init is not a wallet contract we know (v4r2, v5r1)", Reason.TON_PROOF_UNKNOWN_WALLET)
     _, key_offset = WALLETS[code_hash]
     try:
         reader = data.begin_parse()
         reader.skip_bits(key_offset)
         wallet_key = reader.load_bytes(32)
     except Exception:
-        raise _refused("the wallet data is too short to hold a public key", "TON_PROOF_UNKNOWN_WALLET") from None
+        raise _refused("the wallet data is too short to hold a public key", Reason.TON_PROOF_UNKNOWN_WALLET) from None
     if wallet_key.hex() != proof.public_key.lower():
-        raise _refused("the public key is not the one in the wallet's state init", "TON_PROOF_WRONG_KEY")
+        raise _refused("the public key is not the one in the wallet's state init", Reason.TON_PROOF_WRONG_KEY)
     if proof.domain not in domains:
-        raise _refused(f"domain {proof.domain!r} is not this pool's", "TON_PROOF_WRONG_DOMAIN")
+        raise _refused(f"domain {proof.domain!r} is not this pool's", Reason.TON_PROOF_WRONG_DOMAIN)
     signed_at = dt.datetime.fromtimestamp(proof.timestamp, dt.timezone.utc)
     if signed_at < now - max_age or signed_at > now + FUTURE_SKEW:
-        raise _refused("the proof's timestamp is too old or in the future", "TON_PROOF_EXPIRED")
+        raise _refused("the proof's timestamp is too old or in the future", Reason.TON_PROOF_EXPIRED)
     message = (PROOF_PREFIX + struct.pack(">i", int(workchain)) + bytes.fromhex(address_hash)
                + struct.pack("<I", len(proof.domain.encode())) + proof.domain.encode()
                + struct.pack("<Q", proof.timestamp) + proof.payload.encode())
@@ -121,5 +121,5 @@ def verify(proof: Proof, *, domains: tuple[str, ...], max_age: dt.timedelta, now
     try:
         nacl.signing.VerifyKey(wallet_key).verify(signed, signature)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
-        raise _refused("the signature does not hold", "TON_PROOF_BAD_SIGNATURE") from None
+        raise _refused("the signature does not hold", Reason.TON_PROOF_BAD_SIGNATURE) from None
     return wallet

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import Unauthenticated
+from coordinator.errors import Reason, Unauthenticated
 from coordinator.identity import credentials, ton_proof
 from coordinator.identity.callers import client_id_of
 from coordinator.market import ledger
@@ -47,7 +47,7 @@ async def login(session: AsyncSession, proof: ton_proof.Proof, policy: LoginPoli
         .values(used_at=now).returning(LoginChallenge.payload))
     if consumed is None:
         raise Unauthenticated("the ton_proof payload is not one this pool issued, was used already, or expired: "
-                              "ask for a new challenge", reason="TON_PROOF_PAYLOAD_INVALID")
+                              "ask for a new challenge", reason=Reason.TON_PROOF_PAYLOAD_INVALID)
     participant = await session.scalar(select(Participant).where(Participant.wallet_raw == wallet.raw))
     if participant is None:
         participant = Participant(wallet_raw=wallet.raw, wallet_address=wallet.friendly, created_at=now,

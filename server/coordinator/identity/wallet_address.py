@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pytoniq_core import Address
 from pytoniq_core.crypto.crc import crc16
 
-from coordinator.errors import InvalidArgument
+from coordinator.errors import InvalidArgument, Reason
 
 RAW_FORM = re.compile(r"(-1|0):[0-9a-fA-F]{64}")
 FRIENDLY_FORM = re.compile(r"[A-Za-z0-9+/_-]{48}")
@@ -28,7 +28,7 @@ class WalletAddress:
 
 
 def _invalid(field: str, why: str) -> InvalidArgument:
-    return InvalidArgument.field(field, f"is not a valid TON address ({why})", reason="INVALID_WALLET_ADDRESS")
+    return InvalidArgument.field(field, f"is not a valid TON address ({why})", reason=Reason.INVALID_WALLET_ADDRESS)
 
 
 def parse_address(text: str, field: str) -> WalletAddress:

@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable, Validator
+from coordinator.errors import (
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Reason,
+    Unavailable,
+    Validator,
+)
 from coordinator.market import ledger
 from coordinator.market.config import Market
 from coordinator.market.jobs import TERMINAL, release_lease
@@ -117,7 +125,7 @@ def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     result_hash = spec.result_hash.lower()
     if spec.outcome == "completed" and not who.public_key:
         raise FailedPrecondition("this miner registered no public_key, so its results cannot be verified: "
-                                 "register again with one", reason="MINER_KEY_MISSING")
+                                 "register again with one", reason=Reason.MINER_KEY_MISSING)
     computed = ""  # the hash the server computed from the result, told to a miner it refuses
     if spec.outcome == "completed":
         if spec.result is not None:
@@ -181,19 +189,19 @@ async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spe
     """Checks the lease on the locked job, then completes or fails it; raises before writing.
     The lease holder's retry of the result that ended the job gets what the first call got."""
     if job is None:
-        raise NotFound(f"job {spec.job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": spec.job_id})
+        raise NotFound(f"job {spec.job_id} not found", reason=Reason.JOB_NOT_FOUND, metadata={"job_id": spec.job_id})
     if job.status in TERMINAL:
         receipt = await session.scalar(select(Receipt).where(Receipt.job_id == job.id))
         if _resends_ending_result(job, receipt, who, spec, result_hash):
             return receipt
-        raise FailedPrecondition(f"job {job.id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
+        raise FailedPrecondition(f"job {job.id} is already {job.status}", reason=Reason.JOB_ALREADY_TERMINAL,
                                  metadata={"job_id": job.id, "status": job.status})
     if job.status != JobStatus.RUNNING or job.lease_worker_id != who.worker_id or job.lease_token != spec.lease_token:
         raise FailedPrecondition("the job is not leased to this miner under this lease token: the lease expired "
-                                 "and moved on, or was never this miner's", reason="LEASE_LOST",
+                                 "and moved on, or was never this miner's", reason=Reason.LEASE_LOST,
                                  metadata={"job_id": job.id})
     if job.lease_expires_at <= now:
-        raise FailedPrecondition("the lease expired before the result arrived", reason="LEASE_EXPIRED",
+        raise FailedPrecondition("the lease expired before the result arrived", reason=Reason.LEASE_EXPIRED,
                                  metadata={"job_id": job.id, "lease_expires_at": rfc3339(job.lease_expires_at)})
     if spec.outcome == "failed":
         requeue_or_fail(job, _failure_message(spec), market, now)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Validator
+from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Validator
 from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
 from coordinator.storage import paging
@@ -45,7 +45,7 @@ def validate(spec: JobSpec, market: Market, prefix: str = "") -> dict:
     if spec.job_type not in market.prices:
         supported = ", ".join(sorted(market.prices))
         raise InvalidArgument.field(f"{prefix}job_type", f"{spec.job_type!r} is not supported (supported: {supported})",
-                                    reason="INVALID_JOB_TYPE")
+                                    reason=Reason.INVALID_JOB_TYPE)
     check.check(len(json.dumps(spec.parameters)) <= MAX_PARAMETERS_BYTES, f"{prefix}parameters",
                 "must be at most 64 KiB of JSON")
     check.check(len(spec.model) <= 128, f"{prefix}requirements.model", "must be at most 128 characters")
@@ -111,7 +111,7 @@ async def get_own_job(session: AsyncSession, client_id: str | None, job_id: str,
     query = _of_client(select(Job).where(Job.id == job_id), client_id)
     job = await session.scalar(query.with_for_update() if for_update else query)
     if job is None:
-        raise NotFound(f"job {job_id} not found", reason="JOB_NOT_FOUND", metadata={"job_id": job_id})
+        raise NotFound(f"job {job_id} not found", reason=Reason.JOB_NOT_FOUND, metadata={"job_id": job_id})
     return job
 
 
@@ -131,7 +131,7 @@ async def list_jobs(session: AsyncSession, client_id: str | None, status: str, l
 async def cancel(session: AsyncSession, client_id: str | None, job_id: str) -> Job:
     job = await get_own_job(session, client_id, job_id, for_update=True)
     if job.status in TERMINAL:
-        raise FailedPrecondition(f"job {job_id} is already {job.status}", reason="JOB_ALREADY_TERMINAL",
+        raise FailedPrecondition(f"job {job_id} is already {job.status}", reason=Reason.JOB_ALREADY_TERMINAL,
                                  metadata={"job_id": job_id, "status": job.status})
     job.status = JobStatus.CANCELLED
     release_lease(job)

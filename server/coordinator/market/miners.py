@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import InvalidArgument, PermissionDenied, Unauthenticated, Validator
+from coordinator.errors import InvalidArgument, PermissionDenied, Reason, Unauthenticated, Validator
 from coordinator.identity.wallet_address import parse_address
 from coordinator.market.config import Market
 from coordinator.pool.workers import (
@@ -180,14 +180,14 @@ async def authenticate(session: AsyncSession, token: str | None, miner_id: str) 
     """The miner presenting `token`; it may act only as itself."""
     if not token:
         raise Unauthenticated("missing miner credential: send the X-Miner-Token header (x-miner-token metadata)",
-                              reason="MINER_TOKEN_MISSING")
+                              reason=Reason.MINER_TOKEN_MISSING)
     row = (await session.execute(
         select(Miner.id, Miner.worker_id, Miner.public_key, Worker.participant_id, Participant.wallet_raw)
         .join(Worker, Worker.id == Miner.worker_id).join(Participant, Participant.id == Worker.participant_id)
         .where(Miner.token_hash == hash_token(token)))).first()
     if row is None:
-        raise Unauthenticated("invalid miner credential", reason="MINER_TOKEN_INVALID")
+        raise Unauthenticated("invalid miner credential", reason=Reason.MINER_TOKEN_INVALID)
     if miner_id and not hmac.compare_digest(miner_id, row.id):
-        raise PermissionDenied("a miner may act only as itself", reason="MINER_MISMATCH",
+        raise PermissionDenied("a miner may act only as itself", reason=Reason.MINER_MISMATCH,
                                metadata={"miner_id": miner_id})
     return MinerIdentity(*row)

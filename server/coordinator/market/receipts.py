@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import nacl.exceptions
 import nacl.signing
 
-from coordinator.errors import Malformed, Validator
+from coordinator.errors import Malformed, Reason, Validator
 from coordinator.settings import ConfigurationError, Settings
 from coordinator.storage.models import Receipt
 
@@ -150,7 +150,7 @@ def read_receipt(payload_b64: str, proof_b64: str) -> tuple[dict, bytes, bytes]:
     proof = _base64(proof_b64)
     check.check(proof is not None and len(proof) == 64, "receipt.proof",
                 "must be the base64 of a 64-byte Ed25519 signature")
-    check.raise_if_any(Malformed, reason="NOT_A_RECEIPT")
+    check.raise_if_any(Malformed, reason=Reason.NOT_A_RECEIPT)
     return facts, payload, proof
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import AlreadyExists, NotFound, Validator
+from coordinator.errors import AlreadyExists, NotFound, Reason, Validator
 from coordinator.identity.wallet_address import parse_address
 from coordinator.market import ledger
 from coordinator.storage import paging
@@ -79,7 +79,7 @@ async def create_participant(session: AsyncSession, new: NewParticipant) -> Part
 def _wallet_taken(participant_id: int | None) -> AlreadyExists:
     metadata = {"participant_id": str(participant_id)} if participant_id else {}
     return AlreadyExists("a participant with this wallet address already exists",
-                         reason="WALLET_ALREADY_REGISTERED", metadata=metadata)
+                         reason=Reason.WALLET_ALREADY_REGISTERED, metadata=metadata)
 
 
 async def require_participant(session: AsyncSession, participant_id: int) -> Participant:
@@ -95,7 +95,7 @@ async def get_participant_by_wallet(session: AsyncSession, wallet_address: str) 
     wallet = parse_address(wallet_address, "wallet_address")
     participant = await session.scalar(select(Participant).where(Participant.wallet_raw == wallet.raw))
     if participant is None:
-        raise NotFound("no participant owns this wallet", reason="PARTICIPANT_NOT_FOUND")
+        raise NotFound("no participant owns this wallet", reason=Reason.PARTICIPANT_NOT_FOUND)
     return (await _with_totals(session, [participant]))[0]
 
 

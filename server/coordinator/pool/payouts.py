@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import AlreadyExists, InvalidArgument, Validator
+from coordinator.errors import AlreadyExists, InvalidArgument, Reason, Validator
 from coordinator.identity.wallet_address import parse_address
 from coordinator.money import (
     NANOTON_DECIMALS,
@@ -103,7 +103,7 @@ async def create_payout(session: AsyncSession, new: NewPayout) -> tuple[Payout, 
         differing = [name for name, value in values.items() if getattr(existing, name) != value]
         if differing:
             raise AlreadyExists("a payout with this transaction_hash exists with different content",
-                                reason="PAYOUT_CONFLICT",
+                                reason=Reason.PAYOUT_CONFLICT,
                                 metadata={"payout_id": str(existing.id), "differing_fields": ",".join(differing)})
         return existing, False
     await require_participant(session, new.participant_id)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import AlreadyExists, InvalidArgument, Validator
+from coordinator.errors import AlreadyExists, InvalidArgument, Reason, Validator
 from coordinator.market import ledger
 from coordinator.money import decimal_to_units
 from coordinator.pool.participants import require_participant
@@ -144,7 +144,7 @@ async def _flush_or_conflict(session: AsyncSession) -> None:
         await session.flush()
     except IntegrityError:  # the unique (participant, name, instance); the request's transaction rolls back
         raise AlreadyExists("the participant already has a worker with this name and instance number",
-                            reason="WORKER_ALREADY_EXISTS") from None
+                            reason=Reason.WORKER_ALREADY_EXISTS) from None
 
 
 async def list_workers(session: AsyncSession, participant_id: int, is_active: bool | None, limit: int | None,

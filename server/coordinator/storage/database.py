@@ -20,7 +20,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from coordinator.errors import NotFound, Unavailable
+from coordinator.errors import NotFound, Reason, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Database:
             if not is_unavailable(error):
                 raise
             self._failed(error)
-            raise Unavailable("the database is unavailable; retry shortly", reason="DATABASE_UNAVAILABLE") from None
+            raise Unavailable("the database is unavailable; retry shortly", reason=Reason.DATABASE_UNAVAILABLE) from None
         if self._outage_started is not None:
             self._recovered()
 
@@ -156,7 +156,7 @@ async def get_existing(session: AsyncSession, model, row_id: int, what: str):
 
 
 def not_found(what: str, row_id: int) -> NotFound:
-    return NotFound(f"{what} {row_id} not found", reason=f"{what.upper()}_NOT_FOUND",
+    return NotFound(f"{what} {row_id} not found", reason=Reason(f"{what.upper()}_NOT_FOUND"),
                     metadata={f"{what}_id": str(row_id)})
 
 

@@ -69,14 +69,16 @@ class ApiKeyServiceServicer(object):
     def CreateApiKey(self, request, context):
         """Creates a key with a role ("admin", "client" or "miner") and, for client and miner keys,
         optionally the participant that owns it (what it may see and change). Returns
-        INVALID_ARGUMENT for an unknown role, NOT_FOUND for an unknown participant.
+        INVALID_ARGUMENT (VALIDATION_ERROR) for an unknown role or a client or miner key without a
+        participant, NOT_FOUND (PARTICIPANT_NOT_FOUND) for an unknown participant.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListApiKeys(self, request, context):
-        """Lists keys, newest first, without the keys themselves.
+        """Lists keys, newest first, without the keys themselves. Returns INVALID_ARGUMENT
+        (VALIDATION_ERROR) for a limit outside 1-1000 or a page_token this server did not issue.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -85,7 +87,7 @@ class ApiKeyServiceServicer(object):
     def RevokeApiKey(self, request, context):
         """Revokes a key: it stops working at once in the process that revoked it and within a few
         seconds everywhere (see the README). Revoking a revoked key changes nothing. Returns
-        NOT_FOUND if the key does not exist.
+        NOT_FOUND (API_KEY_NOT_FOUND) if the key does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

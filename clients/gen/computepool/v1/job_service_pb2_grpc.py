@@ -85,29 +85,33 @@ class JobServiceServicer(object):
 
     def BatchSubmitJobs(self, request, context):
         """Submits up to 1,000 jobs at once, validated as a whole: one bad job refuses the batch,
-        naming its index (`jobs[7].job_type`).
+        naming its index (`jobs[7].job_type`). Returns INVALID_ARGUMENT naming jobs[i] and the field
+        (INVALID_JOB_TYPE for an unsupported job_type, VALIDATION_ERROR otherwise, also for more
+        than 1,000 jobs or a repeated idempotency_key); a refused batch stores none of its jobs.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetJobStatus(self, request, context):
-        """Returns a job with its status. Returns NOT_FOUND if it does not exist (or is not the
-        caller's).
+        """Returns a job with its status. Returns NOT_FOUND (JOB_NOT_FOUND) if it does not exist (or is
+        not the caller's).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListJobReceipts(self, request, context):
-        """Returns the receipts of a job (at most one). Returns NOT_FOUND if the job does not exist.
+        """Returns the receipts of a job (at most one). Returns NOT_FOUND (JOB_NOT_FOUND) if the job
+        does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListJobs(self, request, context):
-        """Lists the caller's jobs, newest first.
+        """Lists the caller's jobs, newest first. Returns INVALID_ARGUMENT (VALIDATION_ERROR) for an
+        unknown status, a limit outside 1-1000 or a page_token this server did not issue.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -86,15 +86,21 @@ class MinerServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def SendHeartbeat(self, request, context):
-        """Records one heartbeat and extends the leases of the jobs it lists as running.
+        """Records one heartbeat and extends the leases of the jobs it lists as running. Returns
+        UNAUTHENTICATED (MINER_TOKEN_MISSING, MINER_TOKEN_INVALID) for a missing or unknown
+        X-Miner-Token, PERMISSION_DENIED (MINER_MISMATCH) for another miner's token or (NOT_OWNER)
+        another participant's miner, INVALID_ARGUMENT (VALIDATION_ERROR) for a value out of range;
+        UNAVAILABLE (DATABASE_UNAVAILABLE) means the heartbeat was not stored: send it again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def StreamHeartbeats(self, request_iterator, context):
-        """The normal path for a miner: a long-lived stream of heartbeats, answered with acks, and
-        with job assignments and directives pushed down the same stream. gRPC only.
+        """The normal path for a miner: a long-lived stream of heartbeats, answered with acks, and with
+        job assignments and directives pushed down the same stream. gRPC only. An error ends the
+        stream with the status SendHeartbeat would answer, or RESOURCE_EXHAUSTED (RATE_LIMITED, with
+        RetryInfo) past STREAM_MESSAGES_PER_MINUTE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -102,7 +108,9 @@ class MinerServiceServicer(object):
 
     def FetchJobs(self, request, context):
         """Long-polls for jobs this worker can run and leases them to it. Answers as soon as at least
-        one job is leased, or with none when `wait` has passed.
+        one job is leased, or with none when `wait` has passed. Returns the credential errors of
+        SendHeartbeat, and INVALID_ARGUMENT (VALIDATION_ERROR) for max_jobs outside 1-100 or a wait
+        over 30 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -113,24 +121,30 @@ class MinerServiceServicer(object):
         on its own, as SubmitResult would: the response holds one outcome per result, in order, and
         a refused result (e.g. LEASE_LOST) changes nothing while the others still apply. Re-sending
         a batch whose reply was lost is safe: each result already stored by the same lease answers
-        its job and stored receipt again, as SubmitResult does.
+        its job and stored receipt again, as SubmitResult does. Outcomes carry the errors of
+        SubmitResult; the call itself fails only on the credential (as SendHeartbeat) or for 0 or
+        more than 1,000 results (INVALID_ARGUMENT).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SubmitResult(self, request, context):
-        """Completes or fails a leased job. Only the current lease holder may; a late result after
-        the lease moved on is FAILED_PRECONDITION with reason LEASE_LOST.
+        """Completes or fails a leased job. Only the current lease holder may; a late result after the
+        lease moved on is FAILED_PRECONDITION with reason LEASE_LOST.
 
-        Idempotent for the lease holder: if the reply was lost (a cut connection, a server that
-        died after storing the result), re-sending the same result (same job, lease token,
-        outcome, result hash and units; for a failure, the same error_message) answers what the
-        first call did: the job and the same receipt. A retry of a failure that put the job back in
-        the queue is LEASE_LOST (that lease is gone). Any other miner, lease or content for a
-        finished job gets FAILED_PRECONDITION with reason JOB_ALREADY_TERMINAL.
-        UNAVAILABLE (REST 503, google.rpc.RetryInfo, reason DATABASE_UNAVAILABLE) means the
-        database could not be reached: send the same request again after the delay.
+        Idempotent for the lease holder: if the reply was lost (a cut connection, a server that died
+        after storing the result), re-sending the same result (same job, lease token, outcome,
+        result hash and units; for a failure, the same error_message) answers what the first call
+        did: the job and the same receipt. A retry of a failure that put the job back in the queue
+        is LEASE_LOST (that lease is gone). Any other miner, lease or content for a finished job
+        gets FAILED_PRECONDITION with reason JOB_ALREADY_TERMINAL. UNAVAILABLE (REST 503,
+        google.rpc.RetryInfo, reason DATABASE_UNAVAILABLE) means the database could not be reached:
+        send the same request again after the delay. Also: NOT_FOUND (JOB_NOT_FOUND),
+        FAILED_PRECONDITION (LEASE_EXPIRED) after the lease's deadline, FAILED_PRECONDITION
+        (MINER_KEY_MISSING) for a completed result from a miner that registered no public key,
+        INVALID_ARGUMENT (VALIDATION_ERROR) naming result_hash or miner_signature when they do not
+        match.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -73,7 +73,8 @@ class ParticipantServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetParticipant(self, request, context):
-        """Returns one participant with its totals. Returns NOT_FOUND if it does not exist.
+        """Returns one participant with its totals. Returns NOT_FOUND (PARTICIPANT_NOT_FOUND) if it
+        does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,8 +83,8 @@ class ParticipantServiceServicer(object):
     def GetParticipantByWallet(self, request, context):
         """Returns the participant owning a wallet. The address may be given raw (`0:<hex>`),
         bounceable (`EQ…`) or non-bounceable (`UQ…`), in url-safe or standard base64 (a `/` in
-        standard base64 must be sent as `%2F`). Returns INVALID_ARGUMENT for a malformed address,
-        NOT_FOUND if no participant owns the wallet.
+        standard base64 must be sent as `%2F`). Returns INVALID_ARGUMENT (INVALID_WALLET_ADDRESS)
+        for a malformed address, NOT_FOUND if no participant owns the wallet.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -91,8 +92,8 @@ class ParticipantServiceServicer(object):
 
     def CreateParticipant(self, request, context):
         """Creates a participant. The wallet address is validated and stored normalised. Through REST
-        it answers 201. Returns ALREADY_EXISTS if the wallet (in any form) is already registered,
-        INVALID_ARGUMENT (REST 422) naming the field for bad input.
+        it answers 201. Returns ALREADY_EXISTS (WALLET_ALREADY_REGISTERED) if the wallet (in any
+        form) is already registered, INVALID_ARGUMENT (REST 422) naming the field for bad input.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

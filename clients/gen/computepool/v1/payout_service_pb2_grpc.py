@@ -87,7 +87,7 @@ class PayoutServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetPayout(self, request, context):
-        """Returns one payout. Returns NOT_FOUND if it does not exist.
+        """Returns one payout. Returns NOT_FOUND (PAYOUT_NOT_FOUND) if it does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -96,8 +96,9 @@ class PayoutServiceServicer(object):
     def CreatePayout(self, request, context):
         """Records a payout. Idempotent on transaction_hash: the same hash with the same content
         returns the existing payout (REST 200; a new one answers 201); the same hash with different
-        content is ALREADY_EXISTS (REST 409). Returns NOT_FOUND if the participant does not exist,
-        INVALID_ARGUMENT (REST 422) naming the field for bad input.
+        content is ALREADY_EXISTS (REST 409, PAYOUT_CONFLICT). Returns NOT_FOUND
+        (PARTICIPANT_NOT_FOUND) if the participant does not exist, INVALID_ARGUMENT (REST 422)
+        naming the field for bad input.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -105,17 +106,18 @@ class PayoutServiceServicer(object):
 
     def GetPayoutSummary(self, request, context):
         """Summarises a participant's payouts: count, totals, first and last date, and by month.
-        Returns NOT_FOUND if the participant does not exist.
+        Returns NOT_FOUND (PARTICIPANT_NOT_FOUND) if the participant does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ExportTaxReport(self, request, context):
-        """Exports a participant's payouts of one calendar year (UTC) as CSV (`text/csv`), one row
-        per payout in transaction order, exact decimal amounts, and a final TOTAL row. Through REST
-        the file comes with `Content-Disposition: attachment; filename="tax-report-<participant>-<year>.csv"`.
-        Returns NOT_FOUND if the participant does not exist, INVALID_ARGUMENT for a bad year.
+        """Exports a participant's payouts of one calendar year (UTC) as CSV (`text/csv`), one row per
+        payout in transaction order, exact decimal amounts, and a final TOTAL row. Through REST the
+        file comes with `Content-Disposition: attachment;
+        filename="tax-report-<participant>-<year>.csv"`. Returns NOT_FOUND (PARTICIPANT_NOT_FOUND)
+        if the participant does not exist, INVALID_ARGUMENT for a bad year.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

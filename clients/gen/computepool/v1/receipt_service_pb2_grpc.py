@@ -54,7 +54,8 @@ class ReceiptServiceServicer(object):
     """
 
     def GetCoordinatorKey(self, request, context):
-        """Returns the coordinator's Ed25519 public key. Anyone may call it.
+        """Returns the coordinator's Ed25519 public key. Anyone may call it. It reads no database, so
+        it fails only when the server is down (UNAVAILABLE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -69,7 +69,8 @@ class UserServiceServicer(object):
     """
 
     def CreateLoginChallenge(self, request, context):
-        """Issues a short-lived, single-use payload for the wallet to sign in its ton_proof.
+        """Issues a short-lived, single-use payload for the wallet to sign in its ton_proof. Anyone may
+        call it; it fails only when the database is unavailable (UNAVAILABLE, DATABASE_UNAVAILABLE).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -77,29 +78,35 @@ class UserServiceServicer(object):
 
     def Login(self, request, context):
         """Verifies a ton_proof, finds or creates the participant and returns a session token, sent
-        later as `X-Session-Token`. Returns UNAUTHENTICATED for a proof that does not verify.
+        later as `X-Session-Token`. Returns UNAUTHENTICATED for a proof that does not verify, its
+        reason saying why: TON_PROOF_PAYLOAD_INVALID (never issued, used or expired),
+        TON_PROOF_ADDRESS_MISMATCH, TON_PROOF_UNKNOWN_WALLET, TON_PROOF_WRONG_KEY,
+        TON_PROOF_WRONG_DOMAIN, TON_PROOF_EXPIRED, TON_PROOF_BAD_SIGNATURE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Logout(self, request, context):
-        """Revokes the caller's session token.
+        """Revokes the caller's session token. Returns UNAUTHENTICATED (SESSION_INVALID) for an
+        unknown, expired or logged-out session.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetMe(self, request, context):
-        """Returns the caller's profile.
+        """Returns the caller's profile. Returns PERMISSION_DENIED (ROLE_NOT_ALLOWED) for an admin key
+        (an admin is not a user) and (NO_PARTICIPANT) for a key that belongs to no participant.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetBalance(self, request, context):
-        """Returns a user's balances per asset, summed from the ledger. Returns NOT_FOUND if the user
-        does not exist.
+        """Returns a user's balances per asset, summed from the ledger. Returns PERMISSION_DENIED
+        (NOT_OWNER) for another user's balance, NOT_FOUND (USER_NOT_FOUND) if the user does not
+        exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

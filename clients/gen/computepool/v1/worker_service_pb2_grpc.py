@@ -87,34 +87,36 @@ class WorkerServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetWorker(self, request, context):
-        """Returns one worker. Returns NOT_FOUND if the worker does not exist.
+        """Returns one worker. Returns NOT_FOUND (WORKER_NOT_FOUND) if the worker does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateWorker(self, request, context):
-        """Creates a worker for an existing participant. Through REST it answers 201.
-        Returns NOT_FOUND if the participant does not exist, ALREADY_EXISTS if the participant
-        already has a worker with this name and instance number, INVALID_ARGUMENT (REST 422)
-        naming the field for bad input.
+        """Creates a worker for an existing participant. Through REST it answers 201. Returns NOT_FOUND
+        (PARTICIPANT_NOT_FOUND) if the participant does not exist, ALREADY_EXISTS
+        (WORKER_ALREADY_EXISTS) if the participant already has a worker with this name and instance
+        number, INVALID_ARGUMENT (REST 422) naming the field for bad input.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateWorker(self, request, context):
-        """Changes only the fields present in the request; absent fields keep their values.
-        Returns NOT_FOUND if the worker does not exist, ALREADY_EXISTS if a rename collides with
-        another worker of the same participant, INVALID_ARGUMENT (REST 422) for bad input.
+        """Changes only the fields present in the request; absent fields keep their values. Returns
+        NOT_FOUND (WORKER_NOT_FOUND) if the worker does not exist, ALREADY_EXISTS if a rename
+        collides with another worker of the same participant, INVALID_ARGUMENT (REST 422) for bad
+        input.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetWorkerMetrics(self, request, context):
-        """Returns the worker's stored samples of the last `hours` hours, oldest first.
-        Returns NOT_FOUND if the worker does not exist, INVALID_ARGUMENT if hours is out of range.
+        """Returns the worker's stored samples of the last `hours` hours, oldest first. Returns
+        NOT_FOUND (WORKER_NOT_FOUND) if the worker does not exist, INVALID_ARGUMENT if hours is out
+        of range.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,7 +124,7 @@ class WorkerServiceServicer(object):
 
     def GetWorkerStats(self, request, context):
         """Returns aggregates over the last 24 hours, 7 days and 30 days.
-        Returns NOT_FOUND if the worker does not exist.
+        Returns NOT_FOUND (WORKER_NOT_FOUND) if the worker does not exist.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
