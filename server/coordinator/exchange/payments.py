@@ -9,7 +9,6 @@ one conditional write on the locked row, in the transaction that posts the credi
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
@@ -22,7 +21,8 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Unavailable, Validator
+from coordinator.duties import repeat
+from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Validator
 from coordinator.exchange import bitcoin
 from coordinator.identity.callers import client_id_of
 from coordinator.market import ledger
@@ -207,12 +207,6 @@ async def watch_once(database, chain: BitcoinCore, min_confirmations: int) -> in
 async def watch_forever(database, rpc_url: str, min_confirmations: int, every_s: float) -> None:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         chain = BitcoinCore(rpc_url, http)
-        while True:
-            try:
-                await watch_once(database, chain, min_confirmations)
-            except Unavailable:  # logged once per outage by Database; the next round tries again
-                pass
-            except Exception as error:  # an unreachable node must not stop watching
-                # Only the kind of error: the node's URL carries its RPC password.
-                log.error("payment watcher round failed (%s); retrying in %.0f s", type(error).__name__, every_s)
-            await asyncio.sleep(every_s)
+        # Only the kind of error is logged: the node's URL carries its RPC password.
+        await repeat("payment watcher", lambda: watch_once(database, chain, min_confirmations), every_s,
+                     traceback=False)

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.duties import repeat
 from coordinator.errors import (
     DomainError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     Reason,
-    Unavailable,
     Validator,
 )
 from coordinator.market import ledger
@@ -338,12 +338,8 @@ class NewWork:
 
 
 async def reap_forever(database, market: Market, every_s: float) -> None:
-    while True:
-        try:
-            async with database.transaction() as session:
-                await reap(session, market, utcnow(), heard_since=database.writable_since())
-        except Unavailable:  # logged once per outage by Database; the next round tries again
-            pass
-        except Exception:  # a failed round must not stop reaping
-            log.exception("reaper round failed")
-        await asyncio.sleep(every_s)
+    async def reap_round() -> None:
+        async with database.transaction() as session:
+            await reap(session, market, utcnow(), heard_since=database.writable_since())
+
+    await repeat("reaper", reap_round, every_s)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from opentelemetry import trace
 from sqlalchemy import bindparam, func, select, text, update
 
+from coordinator.duties import repeat
 from coordinator.errors import Unavailable
 from coordinator.market import dispatch
 from coordinator.market.config import Market
@@ -86,11 +87,7 @@ class HeartbeatBuffer:
         """A flush every flush_every_s, counted from the start of the previous one (a flush that
         takes longer is followed by the next at once), so a heartbeat waits one interval at most
         before its flush begins."""
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            await self.flush()
-            await asyncio.sleep(max(0.0, started + self.flush_every_s - loop.time()))
+        await repeat("heartbeat flush", self.flush, self.flush_every_s)
 
     async def flush(self) -> None:
         batch, self._pending = self._pending, {}

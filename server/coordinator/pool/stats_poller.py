@@ -24,7 +24,7 @@ import aiohttp
 import yarl
 from sqlalchemy import delete, or_, select, update
 
-from coordinator.errors import Unavailable
+from coordinator.duties import repeat
 from coordinator.settings import Settings
 from coordinator.storage.database import Database
 from coordinator.storage.models import Miner, Worker, WorkerSample, WorkerStatus, utcnow
@@ -98,14 +98,7 @@ class StatsPoller:
 
     async def run_forever(self) -> None:
         async with aiohttp.ClientSession(timeout=self.timeout) as http:
-            while True:
-                try:
-                    await self.poll_round(http)
-                except Unavailable:  # logged once per outage by Database; the next round tries again
-                    pass
-                except Exception:  # a bad round must not stop polling
-                    log.exception("stats poll round failed")
-                await asyncio.sleep(min(self.interval.total_seconds(), 5.0))
+            await repeat("stats poll", lambda: self.poll_round(http), min(self.interval.total_seconds(), 5.0))
 
     async def poll_round(self, http: aiohttp.ClientSession) -> int:
         """Polls every active worker that is due and no other replica claimed; returns how many."""

@@ -9,7 +9,6 @@ marketplace (ledger earnings, completed jobs) to what polled workers report them
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
-from coordinator.errors import Unavailable
+from coordinator.duties import repeat
 from coordinator.market import ledger
 from coordinator.money import nanoton_to_ton
 from coordinator.storage.database import Database
@@ -127,11 +126,5 @@ def build_registry(collector: PoolCollector) -> CollectorRegistry:
 
 
 async def refresh_forever(collector: PoolCollector, database: Database, every_s: float = 5.0) -> None:
-    while True:
-        try:
-            await collector.refresh(database)
-        except Unavailable:  # logged once per outage by Database; /metrics shows the last figures
-            pass
-        except Exception:
-            log.exception("metrics refresh failed")
-        await asyncio.sleep(every_s)
+    """During a database outage /metrics shows the last figures."""
+    await repeat("metrics refresh", lambda: collector.refresh(database), every_s)
