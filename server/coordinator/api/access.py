@@ -8,7 +8,9 @@ miner to itself (its X-Miner-Token).
 
 from __future__ import annotations
 
-from coordinator.identity.callers import CallerKind
+from coordinator.api.auth import Authenticator
+from coordinator.errors import PermissionDenied, Reason, Unauthenticated
+from coordinator.identity.callers import CallerKind, current_caller
 
 ADMIN_KIND, CLIENT, MINER, USER = CallerKind.ADMIN, CallerKind.CLIENT, CallerKind.MINER, CallerKind.USER
 
@@ -42,3 +44,15 @@ RULES: dict[str, frozenset[str]] = {
                GetPaymentStatus=frozenset({ADMIN_KIND, CLIENT, USER}), ConfirmPayment=ADMIN),
     **_service("ApiKeyService", CreateApiKey=ADMIN, ListApiKeys=ADMIN, RevokeApiKey=ADMIN),
 }
+
+
+async def admit(authenticator: Authenticator, metadata, rpc: str) -> None:
+    """Finds the caller, refuses it unless its kind may call this rpc, records it for the rpc."""
+    caller = await authenticator.caller(metadata)
+    if caller.kind not in RULES.get(rpc, frozenset()):
+        if caller.kind == CallerKind.ANONYMOUS:
+            raise Unauthenticated("this call needs credentials: send X-Api-Key or X-Session-Token",
+                                  reason=Reason.CREDENTIALS_MISSING)
+        raise PermissionDenied(f"a {caller.kind} credential may not call {rpc.rsplit('/', 1)[1]}",
+                               reason=Reason.ROLE_NOT_ALLOWED, metadata={"rpc": rpc})
+    current_caller.set(caller)

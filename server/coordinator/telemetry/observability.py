@@ -12,18 +12,22 @@ heartbeat stream. Every log line is one JSON object carrying the current trace a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import time
 from typing import Mapping
 
+import grpc
 from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import event
 
 TRACER_NAME = "computepool"
+log = logging.getLogger(__name__)
 
 
 class RequestMetrics:
@@ -41,6 +45,47 @@ class RequestMetrics:
     def observe(self, service: str, method: str, code: str, seconds: float) -> None:
         self.requests.labels(service, method, code).inc()
         self.duration.labels(service, method, code).observe(seconds)
+
+
+# Codes that mean the server failed (a span is marked as an error), not the caller.
+SERVER_FAULTS = frozenset({"UNKNOWN", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "DEADLINE_EXCEEDED", "UNIMPLEMENTED"})
+
+
+@contextlib.asynccontextmanager
+async def observed_rpc(metrics: RequestMetrics, tracer: trace.Tracer | None, rpc: str, metadata, context):
+    """Counts and times the rpc by its final status code; with tracing on, it is a SERVER span
+    continuing the caller's trace."""
+    service, method = rpc[1:].split("/")
+    started = time.perf_counter()
+    scope = contextlib.nullcontext()
+    if tracer is not None:
+        scope = tracer.start_as_current_span(
+            rpc[1:], context=incoming_context(metadata), kind=trace.SpanKind.SERVER, record_exception=False,
+            set_status_on_exception=False, attributes={"rpc.system": "grpc", "rpc.service": service,
+                                                       "rpc.method": method})
+    with scope as span:
+        code = "UNKNOWN"
+        try:
+            yield
+            code = _code_name(context.code(), "OK")
+        except asyncio.CancelledError:
+            code = "CANCELLED"
+            raise
+        except BaseException:
+            code = _code_name(context.code(), "UNKNOWN")
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.observe(service, method, code, elapsed)
+            log.debug("rpc %s %s %.1f ms", rpc[1:], code, elapsed * 1000)
+            if span is not None:
+                span.set_attribute("rpc.grpc.status_code", code)
+                if code in SERVER_FAULTS:
+                    span.set_status(trace.Status(trace.StatusCode.ERROR, code))
+
+
+def _code_name(code, default: str) -> str:
+    return code.name if isinstance(code, grpc.StatusCode) else default
 
 
 def tracing_requested(env: Mapping[str, str] | None = None) -> bool:
