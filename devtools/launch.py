@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import pathlib
 import sys
+import tempfile
 
 from devtools.envoy_config import ROOT
 
@@ -17,16 +20,26 @@ def server_env(**overrides: str) -> dict[str, str]:
             "ALLOW_EPHEMERAL_SIGNING_KEY": "1", **overrides}
 
 
-async def start_server_process(env: dict[str, str], *, drain_output: bool = True
+async def start_server_process(env: dict[str, str], *, drain_output: bool = True, timeout_s: float = 30.0
                                ) -> tuple[asyncio.subprocess.Process, int]:
-    """Runs `python -m coordinator` and waits for its "gRPC on host:port" line."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "coordinator", env=env,
+    """Runs `python -m coordinator` and waits for the port file it writes once it serves
+    (PORT_FILE); returns the process and its gRPC port. Its output is piped: drained here, or
+    left for the caller to read."""
+    port_file = pathlib.Path(tempfile.mkdtemp(prefix="computepool-")) / "ports.json"
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "coordinator",
+                                                   env={**env, "PORT_FILE": str(port_file)},
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    line = ""
-    while "gRPC on " not in line:
-        line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
-        if not line:
-            raise RuntimeError("the server exited before serving")
     if drain_output:  # keep its pipe from filling up
         asyncio.get_running_loop().create_task(process.stdout.read())
-    return process, int(line.split("gRPC on ")[1].split(",")[0].rsplit(":", 1)[1])
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not port_file.exists():
+        if process.returncode is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}) before serving")
+        if asyncio.get_running_loop().time() > deadline:
+            process.kill()
+            raise RuntimeError(f"the server did not serve within {timeout_s:.0f} s")
+        await asyncio.sleep(0.05)
+    ports = json.loads(port_file.read_text())
+    port_file.unlink()
+    port_file.parent.rmdir()
+    return process, ports["grpc_port"]

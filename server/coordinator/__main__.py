@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import os
+import pathlib
 import signal
 import sys
 import threading
@@ -25,9 +27,10 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    # launch.py (tests, benchmarks) reads the port from this line.
     logging.getLogger(__name__).info("computepool: gRPC on %s:%d, metrics on :%d", settings.grpc_host, pool.grpc_port,
                                      pool.metrics_port)
+    if settings.port_file:
+        write_port_file(pathlib.Path(settings.port_file), pool.grpc_port, pool.metrics_port)
     await stopping.wait()
     logging.getLogger(__name__).info("shutting down: draining in-flight calls")
     drained = threading.Event()
@@ -35,6 +38,13 @@ async def serve(settings: Settings) -> None:
     await pool.stop()
     shutdown_tracing()
     drained.set()
+
+
+def write_port_file(path: pathlib.Path, grpc_port: int, metrics_port: int) -> None:
+    """Written whole or not at all (a reader polling for it never sees half a file)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({"grpc_port": grpc_port, "metrics_port": metrics_port}))
+    partial.replace(path)
 
 
 def exit_if_stuck(after_s: float, drained: threading.Event) -> None:

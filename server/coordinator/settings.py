@@ -79,6 +79,9 @@ class Settings:
     stream_messages_per_minute: int = 1000
     # DEBUG adds a log line per rpc.
     log_level: str = "INFO"
+    # Where the server writes the ports it bound, as JSON, once it serves (with port 0, the
+    # only way a supervisor learns them).
+    port_file: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -150,6 +153,7 @@ class Settings:
             tls_key_file=text("TLS_KEY_FILE", ""),
             stream_messages_per_minute=number("STREAM_MESSAGES_PER_MINUTE", defaults.stream_messages_per_minute),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
+            port_file=text("PORT_FILE", ""),
         )
 
 
