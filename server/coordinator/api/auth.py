@@ -9,45 +9,17 @@ CREDENTIAL_CACHE_S in the others. Credentials never reach a log line.
 from __future__ import annotations
 
 import hmac
-import time
 
 from coordinator.errors import Reason, Unauthenticated
 from coordinator.identity import credentials
 from coordinator.identity.callers import ANONYMOUS, Caller
+from coordinator.identity.credentials import CheckedCredentials
 from coordinator.storage.database import Database
 from coordinator.storage.models import utcnow
 
 CREDENTIAL_CACHE_S = 5.0
-CACHE_ENTRIES = 10_000
 API_KEY = "x-api-key"
 SESSION_TOKEN = "x-session-token"
-
-
-class CheckedCredentials:
-    """Credentials checked recently, kept by their SHA-256 (never the secret itself) for at most
-    `ttl_s`, and at most `max_entries` of them: a busy caller costs no lookup per call."""
-
-    def __init__(self, ttl_s: float, max_entries: int = CACHE_ENTRIES):
-        self.ttl_s = ttl_s
-        self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, object]] = {}  # digest -> (valid until, what it proved)
-
-    def get(self, secret: str):
-        entry = self._entries.get(credentials.digest(secret))
-        return entry[1] if entry and time.monotonic() < entry[0] else None
-
-    def put(self, secret: str, value, ttl_s: float | None = None) -> None:
-        now = time.monotonic()
-        if len(self._entries) >= self.max_entries:  # keep memory bounded: drop what has lapsed
-            self._entries = {key: entry for key, entry in self._entries.items() if entry[0] > now}
-        keep_s = self.ttl_s if ttl_s is None else min(self.ttl_s, ttl_s)
-        self._entries[credentials.digest(secret)] = (now + keep_s, value)
-
-    def forget(self, secret: str) -> None:
-        self._entries.pop(credentials.digest(secret), None)
-
-    def clear(self) -> None:
-        self._entries.clear()
 
 
 class Authenticator:

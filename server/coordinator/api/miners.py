@@ -11,21 +11,19 @@ from opentelemetry import trace
 from computepool.v1 import miner_service_pb2 as pb
 from computepool.v1 import miner_service_pb2_grpc as pb_grpc
 from coordinator.api import convert, rest
-from coordinator.api.auth import CheckedCredentials
 from coordinator.api.request_text import check_request_text
-from coordinator.errors import PermissionDenied, Reason, ResourceExhausted, Validator
-from coordinator.identity.callers import current_caller, owner_scope
+from coordinator.errors import PermissionDenied, Reason
+from coordinator.identity.callers import owner_scope
 from coordinator.identity.wallet_address import parse_address
 from coordinator.market import dispatch, miners
 from coordinator.market.config import Market
-from coordinator.market.heartbeats import MINER_STATUSES, Beat, HeartbeatBuffer
+from coordinator.market.heartbeats import Beat, HeartbeatBuffer, StreamBudget
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
 from coordinator.storage.models import JobStatus, Participant, utcnow
 from coordinator.telemetry.observability import span
 
 TOKEN_METADATA = "x-miner-token"
-AUTH_CACHE_S = 10.0  # how long a checked credential is trusted without reading the database again
 FETCH_RECHECK_S = 0.25
 
 
@@ -34,36 +32,8 @@ def miner_token(context) -> str | None:
 
 
 def beat_of(message: pb.Heartbeat) -> Beat:
-    check = Validator()
-    check.check(message.status in MINER_STATUSES, "heartbeat.status", f"must be one of {', '.join(MINER_STATUSES)}")
-    check.check(0 <= message.gpu_utilization <= 100, "heartbeat.gpu_utilization", "must be between 0 and 100")
-    check.check(0 <= message.gpu_memory_used_gb <= 4096, "heartbeat.gpu_memory_used_gb", "must be between 0 and 4096")
-    check.check(-50 <= message.gpu_temperature_celsius <= 150, "heartbeat.gpu_temperature_celsius",
-                "must be between -50 and 150")
-    check.check(message.requests_total >= 0, "heartbeat.requests_total", "must not be negative")
-    check.check(message.errors_total >= 0, "heartbeat.errors_total", "must not be negative")
-    check.check(len(message.running_job_ids) <= 1024, "heartbeat.running_job_ids", "must list at most 1024 jobs")
-    check.raise_if_any()
     return Beat(message.status, message.gpu_utilization, message.gpu_memory_used_gb, message.gpu_temperature_celsius,
-                message.requests_total, message.errors_total, tuple(message.running_job_ids))
-
-
-class StreamBudget:
-    """At most `per_minute` messages on one stream in any fixed minute counted from the first."""
-
-    def __init__(self, per_minute: int):
-        self.per_minute = per_minute
-        self.window_start = time.monotonic()
-        self.used = 0
-
-    def spend(self) -> None:
-        now = time.monotonic()
-        if now - self.window_start >= 60:
-            self.window_start, self.used = now, 0
-        self.used += 1
-        if self.used > self.per_minute:
-            raise ResourceExhausted(f"more than {self.per_minute} messages in a minute on this heartbeat stream",
-                                    retry_after_s=int(self.window_start + 60 - now) + 1)
+                message.requests_total, message.errors_total, tuple(message.running_job_ids)).checked()
 
 
 class MinerServicer(pb_grpc.MinerServiceServicer):
@@ -76,28 +46,13 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
         self.new_work = new_work
         self.stream_messages_per_minute = stream_messages_per_minute
         self.tracer = tracer
-        self._checked = CheckedCredentials(AUTH_CACHE_S)  # miner token -> its MinerIdentity
+        self.credentials = miners.MinerCredentials(database)
 
     async def _identify(self, context, miner_id: str) -> miners.MinerIdentity:
-        """The caller, from a short-lived cache of checked credentials (so a heartbeat or a
-        result costs no credential lookup); a rotated credential stops working within AUTH_CACHE_S."""
-        token = miner_token(context)
-        cached = self._checked.get(token) if token else None
-        if cached and (not miner_id or miner_id == cached.miner_id):
-            return cached
-        async with self.database.transaction() as session:
-            who = await miners.authenticate(session, token, miner_id)
-        self._checked.put(token, who)
-        return who
+        return await self.credentials.identify(miner_token(context), miner_id)
 
     async def _identify_owned(self, context, miner_id: str) -> miners.MinerIdentity:
-        """The miner, which must belong to the participant owning the caller's API key."""
-        who = await self._identify(context, miner_id)
-        caller = current_caller.get()
-        if not caller.is_admin and caller.participant_id != who.participant_id:
-            raise PermissionDenied("this miner belongs to another participant than your API key",
-                                   reason=Reason.NOT_OWNER)
-        return who
+        return await self.credentials.identify_owned(miner_token(context), miner_id)
 
     async def RegisterMiner(self, request, context):
         spec = miners.MinerSpec(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,3 +89,33 @@ async def revoke_session(session: AsyncSession, token: str) -> None:
         raise InvalidArgument.field("x-session-token", "is not a session token")
     if record.revoked_at is None:
         record.revoked_at = utcnow()
+
+
+CACHE_ENTRIES = 10_000
+
+
+class CheckedCredentials:
+    """Credentials checked recently, kept by their SHA-256 (never the secret itself) for at most
+    `ttl_s`, and at most `max_entries` of them: a busy caller costs no lookup per call."""
+
+    def __init__(self, ttl_s: float, max_entries: int = CACHE_ENTRIES):
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, object]] = {}  # digest -> (valid until, what it proved)
+
+    def get(self, secret: str):
+        entry = self._entries.get(digest(secret))
+        return entry[1] if entry and time.monotonic() < entry[0] else None
+
+    def put(self, secret: str, value, ttl_s: float | None = None) -> None:
+        now = time.monotonic()
+        if len(self._entries) >= self.max_entries:  # keep memory bounded: drop what has lapsed
+            self._entries = {key: entry for key, entry in self._entries.items() if entry[0] > now}
+        keep_s = self.ttl_s if ttl_s is None else min(self.ttl_s, ttl_s)
+        self._entries[digest(secret)] = (now + keep_s, value)
+
+    def forget(self, secret: str) -> None:
+        self._entries.pop(digest(secret), None)
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, field
 
 from opentelemetry import trace
 from sqlalchemy import bindparam, func, select, text, update
 
 from coordinator.duties import repeat
-from coordinator.errors import Unavailable
+from coordinator.errors import ResourceExhausted, Unavailable, Validator
 from coordinator.market import dispatch
 from coordinator.market.config import Market
 from coordinator.storage.database import Database
@@ -42,6 +43,40 @@ class Beat:
     requests_total: int
     errors_total: int
     running_job_ids: tuple[str, ...]
+
+    def checked(self) -> Beat:
+        """This beat, or InvalidArgument naming every value out of range."""
+        check = Validator()
+        check.check(self.status in MINER_STATUSES, "heartbeat.status", f"must be one of {', '.join(MINER_STATUSES)}")
+        check.check(0 <= self.gpu_utilization <= 100, "heartbeat.gpu_utilization", "must be between 0 and 100")
+        check.check(0 <= self.gpu_memory_used_gb <= 4096, "heartbeat.gpu_memory_used_gb",
+                    "must be between 0 and 4096")
+        check.check(-50 <= self.gpu_temperature_celsius <= 150, "heartbeat.gpu_temperature_celsius",
+                    "must be between -50 and 150")
+        check.check(self.requests_total >= 0, "heartbeat.requests_total", "must not be negative")
+        check.check(self.errors_total >= 0, "heartbeat.errors_total", "must not be negative")
+        check.check(len(self.running_job_ids) <= 1024, "heartbeat.running_job_ids", "must list at most 1024 jobs")
+        check.raise_if_any()
+        return self
+
+
+class StreamBudget:
+    """At most `per_minute` messages on one heartbeat stream in any fixed minute counted from the
+    first: a stream is one request to Envoy, so its messages are limited where they arrive."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self.window_start = time.monotonic()
+        self.used = 0
+
+    def spend(self) -> None:
+        now = time.monotonic()
+        if now - self.window_start >= 60:
+            self.window_start, self.used = now, 0
+        self.used += 1
+        if self.used > self.per_minute:
+            raise ResourceExhausted(f"more than {self.per_minute} messages in a minute on this heartbeat stream",
+                                    retry_after_s=int(self.window_start + 60 - now) + 1)
 
 
 @dataclass

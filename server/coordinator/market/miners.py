@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.errors import InvalidArgument, PermissionDenied, Reason, Unauthenticated, Validator
+from coordinator.identity.callers import current_caller
+from coordinator.identity.credentials import CheckedCredentials
 from coordinator.identity.wallet_address import parse_address
 from coordinator.market.config import Market
 from coordinator.pool.workers import (
@@ -24,7 +26,7 @@ from coordinator.pool.workers import (
     check_worker_name,
     coefficient_to_micros,
 )
-from coordinator.storage.database import ConcurrentInsert
+from coordinator.storage.database import ConcurrentInsert, Database
 from coordinator.storage.models import Miner, MinerStatus, Participant, Worker, utcnow
 
 
@@ -174,6 +176,33 @@ class MinerIdentity:
     public_key: str
     participant_id: int
     owner_wallet: str  # raw form
+
+
+class MinerCredentials:
+    """Who a miner token speaks for, from a short-lived cache of checked tokens (so a heartbeat or
+    a result costs no credential lookup); a rotated credential stops working within `cache_s`."""
+
+    def __init__(self, database: Database, cache_s: float = 10.0):
+        self.database = database
+        self._checked = CheckedCredentials(cache_s)  # miner token -> its MinerIdentity
+
+    async def identify(self, token: str | None, miner_id: str) -> MinerIdentity:
+        cached = self._checked.get(token) if token else None
+        if cached and (not miner_id or miner_id == cached.miner_id):
+            return cached
+        async with self.database.transaction() as session:
+            who = await authenticate(session, token, miner_id)
+        self._checked.put(token, who)
+        return who
+
+    async def identify_owned(self, token: str | None, miner_id: str) -> MinerIdentity:
+        """The miner, which must also belong to the participant the caller acts for."""
+        who = await self.identify(token, miner_id)
+        caller = current_caller.get()
+        if not caller.is_admin and caller.participant_id != who.participant_id:
+            raise PermissionDenied("this miner belongs to another participant than your API key",
+                                   reason=Reason.NOT_OWNER)
+        return who
 
 
 async def authenticate(session: AsyncSession, token: str | None, miner_id: str) -> MinerIdentity:
