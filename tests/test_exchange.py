@@ -12,6 +12,7 @@ from computepool.v1 import exchange_service_pb2 as pb
 from computepool.v1 import exchange_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
 from conftest import AUTH, TEST_ZPUB, make_settings
+from coordinator.adapters.bitcoin_core import BitcoinCore
 from coordinator.exchange import bitcoin, payments
 from coordinator.app import build_server
 from coordinator.storage.models import LedgerEntry, Payment
@@ -187,7 +188,7 @@ async def test_the_watcher_confirms_from_the_chain_and_never_credits_an_underpay
     user_id, session = buyer
     payment = await stub.CreatePayment(pb.CreatePaymentRequest(amount_sat=29_000_000), metadata=session)
     async with aiohttp.ClientSession() as http:
-        chain = payments.BitcoinCore(node.url, http)
+        chain = BitcoinCore(node.url, http)
         node.received[payment.address] = ("0.28999999", 6, ["11" * 32])  # one satoshi short
         await payments.watch_once(pool.database, chain, 2)
         assert (await stub.GetPaymentStatus(pb.GetPaymentStatusRequest(payment_id=payment.id),

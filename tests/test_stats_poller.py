@@ -11,7 +11,8 @@ from computepool.v1 import worker_service_pb2 as pb
 from conftest import AUTH, make_settings
 from coordinator.storage.database import Database
 from coordinator.telemetry.pool_metrics import PoolCollector
-from coordinator.pool.stats_poller import StatsPoller, parse_cocoon_stats
+from coordinator.adapters.cocoon_stats import parse_cocoon_stats
+from coordinator.pool.stats_poller import StatsPoller
 from helpers import free_port
 from test_workers import new_participant, new_worker
 

@@ -10,17 +10,16 @@ one conditional write on the locked row, in the transaction that posts the credi
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 
 import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.adapters.bitcoin_core import BitcoinCore
 from coordinator.duties import repeat
 from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Validator
 from coordinator.exchange import bitcoin
@@ -153,35 +152,6 @@ async def expire_overdue(session: AsyncSession) -> int:
     rows = await session.execute(update(Payment).where(Payment.status == PaymentStatus.PENDING, Payment.expires_at <= utcnow())
                                  .values(status=PaymentStatus.EXPIRED).returning(Payment.id))
     return len(rows.all())
-
-
-@dataclass(frozen=True)
-class Received:
-    sat: int
-    confirmations: int
-    txids: tuple[str, ...]
-
-
-class BitcoinCore:
-    """The watcher's view of the chain through a Bitcoin Core node's JSON-RPC: what an address
-    received with at least `min_confirmations` (the node must watch the addresses: import the
-    account's descriptor as watch-only, see the README)."""
-
-    def __init__(self, url: str, http) -> None:
-        self.url = url
-        self.http = http  # an aiohttp.ClientSession
-
-    async def received(self, address: str, min_confirmations: int) -> Received:
-        request = {"jsonrpc": "1.0", "id": "computepool", "method": "listreceivedbyaddress",
-                   "params": [min_confirmations, False, True, address]}
-        async with self.http.post(self.url, json=request) as response:
-            answer = json.loads(await response.text(), parse_float=Decimal)  # amounts exactly, never floats
-        if answer.get("error"):
-            raise RuntimeError(f"bitcoind: {answer['error']}")
-        entry = next((e for e in answer["result"] if e["address"] == address), None)
-        if entry is None:
-            return Received(0, 0, ())
-        return Received(int(Decimal(entry["amount"]) * 10**8), int(entry["confirmations"]), tuple(entry["txids"]))
 
 
 async def watch_once(database, chain: BitcoinCore, min_confirmations: int) -> int:
