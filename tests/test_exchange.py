@@ -257,6 +257,22 @@ def test_bip84_receive_addresses_match_the_specification():
     assert [ACCOUNT.receive_address(index) for index, _ in BIP84_VECTOR] == [a for _, a in BIP84_VECTOR]
 
 
+# The same keys under each network's other version bytes (BIP84's zpub as vpub; BIP32's first
+# test vector, its master key, as xpub and tpub): the version bytes pick the network.
+@pytest.mark.parametrize("account_key, network, first_address", [
+    (TEST_ZPUB, bitcoin.MAINNET, "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"),
+    ("vpub5YvMuJNjRSYon44z9QmCfdf8SqJRVNvz6m55Qy5iVjZQxDfUgtiQjnc7CC1fAbED2tAGCZRERUfvtn2DstZGU6HMns6dXXH2wujSc2wfi2x",
+     bitcoin.TESTNET, "tb1qcr8te4kr609gcawutmrza0j4xv80jy8zmfp6l0"),
+    ("xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8",
+     bitcoin.MAINNET, "bc1qp5wfcq48h6d63wyy9qz0awtpfqwwv4sma86mhz"),
+    ("tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp",
+     bitcoin.TESTNET, "tb1qp5wfcq48h6d63wyy9qz0awtpfqwwv4smhppgv3"),
+])
+def test_an_account_key_derives_addresses_of_its_own_network(account_key, network, first_address):
+    account = bitcoin.ExtendedPublicKey.parse(account_key)
+    assert (account.network, account.receive_address(0)) == (network, first_address)
+
+
 @pytest.mark.parametrize("address, network", [
     ("bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu", bitcoin.MAINNET),
     ("BC1QCR8TE4KR609GCAWUTMRZA0J4XV80JY8Z306FYU", bitcoin.MAINNET),
@@ -283,7 +299,9 @@ def test_invalid_addresses_are_refused(address, network):
     assert raised.value.reason == "INVALID_BITCOIN_ADDRESS"
 
 
-@pytest.mark.parametrize("overrides", [dict(bitcoin_address="bc1qnotanaddress"), dict(bitcoin_xpub="zpubjunk")])
+# The last: BIP84's account private key (zprv): a private key is never taken, even a valid one.
+@pytest.mark.parametrize("overrides", [dict(bitcoin_address="bc1qnotanaddress"), dict(bitcoin_xpub="zpubjunk"), dict(
+    bitcoin_xpub="zprvAdG4iTXWBoARxkkzNpNh8r6Qag3irQB8PzEMkAFeTRXxHpbF9z4QgEvBRmfvqWvGp42t42nvgGpNgYSJA9iefm1yYNZKEm7z6qUWCroSQnE")])
 def test_a_bad_configured_address_or_key_stops_the_start(overrides):
     with pytest.raises(ValueError):
         payments.ExchangeConfig.from_settings(Settings(**overrides))
