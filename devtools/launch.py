@@ -17,11 +17,13 @@ def server_env(**overrides: str) -> dict[str, str]:
             "ALLOW_EPHEMERAL_SIGNING_KEY": "1", **overrides}
 
 
-async def start_server_process(env: dict[str, str], *, drain_output: bool = True
+async def start_server_process(env: dict[str, str], *, drain_output: bool = True,
+                               command: tuple[str, ...] = (sys.executable, "-m", "coordinator"), cwd: str | None = None
                                ) -> tuple[asyncio.subprocess.Process, int]:
-    """Runs `python -m coordinator` and waits for its "gRPC on host:port" line."""
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "coordinator", env=env,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    """Runs `python -m coordinator` (or `command`, such as an installed `computepool-server`) and
+    waits for its "gRPC on host:port" line."""
+    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+                                                   stderr=asyncio.subprocess.STDOUT)
     line = ""
     while "gRPC on " not in line:
         line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
