@@ -24,10 +24,13 @@ bench: deps postgres
 
 deps: $(INSTALLED) $(BUF)
 
-$(INSTALLED): pyproject.toml
+# Both distributions, editable: the client (clients/pyproject.toml) and the server that needs it.
+# A .venv made before they were split holds the single old distribution `computepool`: remove it.
+$(INSTALLED): pyproject.toml clients/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	if $(PY) -m pip show -q computepool 2>/dev/null; then $(PY) -m pip uninstall -q -y computepool; fi
+	$(PY) -m pip install -q -e ./clients -e '.[dev]'
 	touch $@
 
 # Debian's Prometheus (and promtool): the metrics test runs a real one.
@@ -46,7 +49,7 @@ gen: $(INSTALLED)
 # Fails if the committed generated code differs from what the protos generate.
 check-gen: $(INSTALLED)
 	@scratch=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$scratch && \
-	  diff -r -x __pycache__ $$scratch/clients/gen clients/gen && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
+	  diff -r -x __pycache__ $$scratch/clients/gen/computepool/v1 clients/gen/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
 	  rm -rf $$scratch && echo "generated code matches the protos"
 
 lint: $(BUF)

@@ -36,6 +36,7 @@ from dispatch import ROOT, Cluster, run_flow
 import grpc  # noqa: E402
 import nacl.signing  # noqa: E402
 import psycopg  # noqa: E402
+from computepool.encoding import result_digest  # noqa: E402
 from computepool.v1 import job_service_pb2 as job_pb  # noqa: E402
 from computepool.v1 import job_service_pb2_grpc  # noqa: E402
 from computepool.v1 import miner_service_pb2 as miner_pb  # noqa: E402
@@ -45,7 +46,7 @@ from google.protobuf import json_format, timestamp_pb2  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from coordinator.app import SERVER_OPTIONS  # noqa: E402
-from coordinator.market.receipts import ReceiptSigner, result_digest, verify_miner_signature  # noqa: E402
+from coordinator.market.receipts import ReceiptSigner, verify_miner_signature  # noqa: E402
 
 
 def now_ts() -> timestamp_pb2.Timestamp:

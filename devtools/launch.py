@@ -20,14 +20,14 @@ def server_env(**overrides: str) -> dict[str, str]:
             "ALLOW_EPHEMERAL_SIGNING_KEY": "1", **overrides}
 
 
-async def start_server_process(env: dict[str, str], *, drain_output: bool = True, timeout_s: float = 30.0
+async def start_server_process(env: dict[str, str], *, drain_output: bool = True, timeout_s: float = 30.0,
+                               command: tuple[str, ...] = (sys.executable, "-m", "coordinator"), cwd: str | None = None
                                ) -> tuple[asyncio.subprocess.Process, int]:
-    """Runs `python -m coordinator` and waits for the port file it writes once it serves
-    (PORT_FILE); returns the process and its gRPC port. Its output is piped: drained here, or
-    left for the caller to read."""
+    """Runs `python -m coordinator` (or `command`, such as an installed `computepool-server`) and
+    waits for the port file it writes once it serves (PORT_FILE); returns the process and its
+    gRPC port. Its output is piped: drained here, or left for the caller to read."""
     port_file = pathlib.Path(tempfile.mkdtemp(prefix="computepool-")) / "ports.json"
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "coordinator",
-                                                   env={**env, "PORT_FILE": str(port_file)},
+    process = await asyncio.create_subprocess_exec(*command, env={**env, "PORT_FILE": str(port_file)}, cwd=cwd,
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     if drain_output:  # keep its pipe from filling up
         asyncio.get_running_loop().create_task(process.stdout.read())

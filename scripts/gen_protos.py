@@ -2,7 +2,8 @@
 
 Outputs are committed (clients/gen/computepool/v1/, envoy/computepool.pb); `make check-gen`
 regenerates them into a scratch folder and fails if anything differs, which is how CI proves
-the committed code matches the protos.
+the committed code matches the protos. Only computepool/v1 is generated: the package above it
+(computepool/__init__.py, computepool/encoding.py) is written by hand.
 
 Usage: python scripts/gen_protos.py [OUTPUT_ROOT]   (default: the repository itself)
 """
@@ -32,8 +33,7 @@ def main() -> None:
     # details, or it silently fails to convert gRPC errors to JSON.
     run(include + ["--include_imports", "--include_source_info", f"--descriptor_set_out={descriptor_out}"]
         + ours + ["google/rpc/status.proto", "google/rpc/error_details.proto"])
-    for package in (py_out / "computepool", py_out / "computepool" / "v1"):
-        (package / "__init__.py").write_text("")
+    (py_out / "computepool" / "v1" / "__init__.py").write_text("")
 
 
 def run(args: list[str]) -> None:

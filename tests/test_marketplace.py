@@ -262,7 +262,7 @@ VECTOR_SHA256 = "bc259bec77e229857e4eff3d49c1e890ffbc75616e2188f084cc562a48d7393
 
 
 def test_the_documented_result_hash_vector_is_what_the_server_computes():
-    from coordinator.market.receipts import canonical_result, result_digest
+    from computepool.encoding import canonical_result, result_digest
 
     assert canonical_result(VECTOR) == VECTOR_BYTES and result_digest(VECTOR) == VECTOR_SHA256
     assert hashlib.sha256(VECTOR_BYTES).hexdigest() == VECTOR_SHA256

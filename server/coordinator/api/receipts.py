@@ -6,6 +6,7 @@ import base64
 
 from google.protobuf import json_format
 
+from computepool.encoding import result_digest
 from computepool.v1 import job_pb2
 from computepool.v1 import receipt_service_pb2 as pb
 from computepool.v1 import receipt_service_pb2_grpc as pb_grpc
@@ -15,7 +16,6 @@ from coordinator.market.receipts import (
     ReceiptSigner,
     read_receipt,
     receipt_of,
-    result_digest,
     verify_miner_signature,
     verify_signature,
 )

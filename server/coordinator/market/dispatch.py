@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from computepool.encoding import RESULT_HASH_RULE, result_digest
 from coordinator.duties import repeat
 from coordinator.errors import (
     DomainError,
@@ -33,14 +34,7 @@ from coordinator.market import ledger
 from coordinator.market.config import Market
 from coordinator.market.jobs import TERMINAL, release_lease
 from coordinator.market.miners import MinerIdentity
-from coordinator.market.receipts import (
-    RESULT_HASH_RULE,
-    ReceiptSigner,
-    receipt_of,
-    result_digest,
-    rfc3339,
-    verify_miner_signature,
-)
+from coordinator.market.receipts import ReceiptSigner, receipt_of, rfc3339, verify_miner_signature
 from coordinator.storage.models import Job, JobStatus, Miner, MinerStatus, Receipt, Worker, WorkerStatus, utcnow
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,9 @@ Times are RFC 3339 UTC with microseconds. `miner_signature` is the miner's Ed255
 verifies a receipt with only the coordinator's public key: Ed25519-verify `proof` over the
 base64-decoded `payload`, then read the facts from the payload itself.
 
-A result's hash (result_hash) is the SHA-256 of the result's own canonical JSON (RESULT_HASH_RULE,
-canonical_result); the miner computes it the same way and signs it.
+A result's hash (result_hash) is the SHA-256 of the result's own canonical JSON; the miner
+computes it the same way and signs it. That rule lives in the client distribution
+(computepool.encoding), so that clients and the server share one implementation of it.
 """
 
 from __future__ import annotations
@@ -40,10 +41,6 @@ RECEIPT_KEYS = frozenset({
     "v", "receipt_id", "job_id", "job_type", "client_id", "worker_id", "miner_id", "miner_public_key",
     "owner_wallet", "result_hash", "units", "unit_price_nanoton", "price_coefficient_micros", "charge_nanoton",
     "earning_nanoton", "fee_nanoton", "attempt", "submitted_at", "completed_at", "miner_signature"})
-# Said to a miner whose hash or signature does not match; short enough that the refusal is not cut
-# (api/interceptor.py bounds a violation to 200 characters). The rule in full, with a test
-# vector: SubmitResultRequest.result_hash (proto) and README ("Hashing a result").
-RESULT_HASH_RULE = "the SHA-256 of the result's canonical JSON (sorted keys, no spaces, \\uXXXX escapes, 1.0 as 1)"
 log = logging.getLogger(__name__)
 
 
@@ -52,29 +49,6 @@ def canonical(fields: dict) -> bytes:
         if not isinstance(value, (str, int)) or isinstance(value, bool):
             raise TypeError(f"receipt field {key} must be a string or an integer")
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def canonical_result(result: dict) -> bytes:
-    """The bytes a result's hash is taken over: Python's json.dumps with sorted keys, no whitespace
-    and ASCII escapes, after whole numbers lose their fraction (a google.protobuf.Struct carries
-    every number as a double, so the miner's 1 arrives as 1.0; both must hash the same)."""
-    return json.dumps(_whole_numbers_as_ints(result), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=True).encode()
-
-
-def result_digest(result: dict) -> str:
-    """SHA-256 (hex) of the result's canonical JSON."""
-    return hashlib.sha256(canonical_result(result)).hexdigest()
-
-
-def _whole_numbers_as_ints(value):
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers_as_ints(item) for item in value]
-    return value
 
 
 def rfc3339(value: dt.datetime) -> str:

@@ -1,4 +1,5 @@
-"""Runs the Alembic migrations to head: `python -m coordinator.storage.migrate` (make run does this).
+"""Runs the Alembic migrations to head on DATABASE_URL: the `computepool-migrate` console script,
+or `python -m coordinator.storage.migrate` (make run does this).
 
 The migrations ship inside the package (storage/migrations), so an installed server migrates
 from any working directory; alembic.ini at the repository root points at the same folder for
@@ -8,11 +9,12 @@ the `alembic` command line.
 from __future__ import annotations
 
 import pathlib
+import sys
 
 from alembic import command
 from alembic.config import Config
 
-from coordinator.settings import Settings
+from coordinator.settings import ConfigurationError, Settings
 
 MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
 
@@ -24,5 +26,12 @@ def upgrade(database_url: str) -> None:
     command.upgrade(config, "head")
 
 
+def main() -> None:
+    try:
+        upgrade(Settings.from_env().database_url)
+    except ConfigurationError as error:  # a line for the operator, not a traceback; exit status 1
+        sys.exit(f"computepool-migrate: {error}")
+
+
 if __name__ == "__main__":
-    upgrade(Settings.from_env().database_url)
+    main()
