@@ -10,7 +10,7 @@ from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as pb
 from conftest import AUTH, make_settings
 from coordinator.storage.database import Database
-from coordinator.telemetry.pool_metrics import PoolCollector
+from coordinator.pool.metrics import PoolCollector
 from coordinator.adapters.cocoon_stats import parse_cocoon_stats
 from coordinator.pool.stats_poller import StatsPoller
 from helpers import free_port

@@ -30,11 +30,11 @@ from coordinator.market.config import Market
 from coordinator.market.dispatch import NewWork, reap_forever
 from coordinator.market.heartbeats import HeartbeatBuffer
 from coordinator.market.receipts import ReceiptSigner
+from coordinator.pool.metrics import PoolCollector, build_registry, refresh_forever
 from coordinator.pool.stats_poller import StatsPoller
 from coordinator.settings import Settings
 from coordinator.storage.database import Database
 from coordinator.telemetry.observability import TRACER_NAME, RequestMetrics, trace_database, tracing_requested
-from coordinator.telemetry.pool_metrics import PoolCollector, build_registry, refresh_forever
 
 # grpc.aio takes new calls from gRPC core one event-loop turn at a time; when thousands of miners
 # open their heartbeat streams at once (a reconnect storm after a restart), a busy loop takes

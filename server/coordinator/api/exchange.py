@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from computepool.v1 import exchange_service_pb2 as pb
 from computepool.v1 import exchange_service_pb2_grpc as pb_grpc
+from coordinator import ledger
 from coordinator.api import convert, rest
 from coordinator.exchange import payments
 from coordinator.exchange.bitcoin import payment_uri
 from coordinator.identity.callers import owner_scope, require_owner
-from coordinator.market import ledger
 from coordinator.money import units_to_float
 from coordinator.storage.database import Database
 from coordinator.storage.models import Payment

@@ -6,11 +6,11 @@ import datetime as dt
 
 from computepool.v1 import user_service_pb2 as pb
 from computepool.v1 import user_service_pb2_grpc as pb_grpc
+from coordinator import ledger
 from coordinator.api import convert
 from coordinator.api.auth import SESSION_TOKEN, Authenticator
 from coordinator.identity import credentials, ton_proof, users
 from coordinator.identity.callers import CallerKind, current_caller, owner_scope, require_owner
-from coordinator.market import ledger
 from coordinator.money import units_to_decimal_str
 from coordinator.settings import Settings
 from coordinator.storage.database import Database, get_existing

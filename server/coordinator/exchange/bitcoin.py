@@ -9,8 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bip_utils import (Base58ChecksumError, Base58Decoder, Bech32ChecksumError, Bip32KeyError, Bip32KeyNetVersions,
-                       Bip32Slip10Secp256k1, Bip44Conf, Bip84Conf, CoinsConf, P2WPKHAddrEncoder, SegwitBech32Decoder)
+from bip_utils import (
+    Base58ChecksumError,
+    Base58Decoder,
+    Bech32ChecksumError,
+    Bip32KeyError,
+    Bip32KeyNetVersions,
+    Bip32Slip10Secp256k1,
+    Bip44Conf,
+    Bip84Conf,
+    CoinsConf,
+    P2WPKHAddrEncoder,
+    SegwitBech32Decoder,
+)
 
 from coordinator.errors import InvalidArgument, Reason
 from coordinator.money import units_to_decimal_str

@@ -19,12 +19,12 @@ import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator import ledger
 from coordinator.adapters.bitcoin_core import BitcoinCore
 from coordinator.duties import repeat
 from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Validator
 from coordinator.exchange import bitcoin
 from coordinator.identity.callers import client_id_of
-from coordinator.market import ledger
 from coordinator.money import decimal_to_units
 from coordinator.storage.models import Counter, Payment, PaymentStatus, utcnow
 

@@ -10,10 +10,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator import ledger
 from coordinator.errors import Reason, Unauthenticated
 from coordinator.identity import credentials, ton_proof
 from coordinator.identity.callers import client_id_of
-from coordinator.market import ledger
 from coordinator.storage.database import ConcurrentInsert, get_existing
 from coordinator.storage.models import LedgerEntry, LoginChallenge, Participant, UserSession, utcnow
 

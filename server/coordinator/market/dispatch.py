@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from computepool.encoding import RESULT_HASH_RULE, result_digest
+from coordinator import ledger
 from coordinator.duties import repeat
 from coordinator.errors import (
     DomainError,
@@ -30,7 +31,6 @@ from coordinator.errors import (
     Reason,
     Validator,
 )
-from coordinator.market import ledger
 from coordinator.market.config import Market
 from coordinator.market.jobs import TERMINAL, release_lease
 from coordinator.market.miners import MinerIdentity

@@ -9,9 +9,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator import ledger
 from coordinator.errors import AlreadyExists, NotFound, Reason, Validator
 from coordinator.identity.wallet_address import parse_address
-from coordinator.market import ledger
 from coordinator.storage import paging
 from coordinator.storage.database import get_existing
 from coordinator.storage.models import LedgerEntry, Participant, Payout, Worker

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator import ledger
 from coordinator.errors import AlreadyExists, InvalidArgument, Reason, Validator
-from coordinator.market import ledger
 from coordinator.money import decimal_to_units
 from coordinator.pool.participants import require_participant
 from coordinator.storage import paging

@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 
+from coordinator import ledger
 from coordinator.duties import repeat
-from coordinator.market import ledger
 from coordinator.money import nanoton_to_ton
 from coordinator.storage.database import Database
 from coordinator.storage.models import (
