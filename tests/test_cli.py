@@ -5,8 +5,9 @@ import json
 import sys
 
 from computepool.v1 import participant_service_pb2 as participant_pb
-from conftest import API_KEY, AUTH
-from helpers import forms, new_wallet
+
+from tests.support.server import API_KEY, AUTH
+from tests.support.wallets import forms, new_wallet
 
 
 async def cli(pool, *args: str, api_key: str = API_KEY) -> tuple[int, str, str]:

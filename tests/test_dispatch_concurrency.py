@@ -7,13 +7,15 @@ import grpc
 import pytest
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
-from conftest import API_KEY, AUTH, _create_postgres_database, _drop_postgres_database
 from coordinator.storage import migrate
 from coordinator.storage.database import sync_url
 from devtools.launch import server_env, start_server_process
 from coordinator.storage.models import Job, LedgerEntry, Receipt
-from market_helpers import Miner
 from sqlalchemy import create_engine, func, select
+
+from tests.support.miner import Miner
+from tests.support.postgres import create_database, drop_database
+from tests.support.server import API_KEY, AUTH
 
 JOBS, MINERS = 2000, 20
 
@@ -26,10 +28,10 @@ async def start_server(database_url: str) -> tuple[asyncio.subprocess.Process, i
 
 @pytest.fixture
 def shared_postgres():
-    name, url = _create_postgres_database()
+    name, url = create_database()
     migrate.upgrade(url)
     yield url
-    _drop_postgres_database(name)
+    drop_database(name)
 
 
 async def test_two_processes_twenty_miners_two_thousand_jobs(shared_postgres):

@@ -11,15 +11,16 @@ from aiohttp import web
 from computepool.v1 import exchange_service_pb2 as pb
 from computepool.v1 import exchange_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
-from conftest import AUTH, TEST_ZPUB, make_settings
 from coordinator.adapters.bitcoin_core import BitcoinCore
 from coordinator.exchange import bitcoin, payments
 from coordinator.app import build_server
 from coordinator.storage.models import LedgerEntry, Payment
 from coordinator.settings import Settings
-from helpers import error_details
-from identity_helpers import Identity
 from sqlalchemy import func, select, update
+
+from tests.support.identity import Identity
+from tests.support.rpc_errors import error_details
+from tests.support.server import AUTH, TEST_ZPUB, make_settings
 
 ACCOUNT = bitcoin.ExtendedPublicKey.parse(TEST_ZPUB)
 

@@ -33,15 +33,19 @@ from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc, worker_service_pb2, worker_service_pb2_grpc
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import miner_service_pb2_grpc
-from conftest import API_KEY, AUTH, Envoy, _create_postgres_database, _drop_postgres_database, make_settings
 from coordinator.storage import migrate
 from coordinator.app import build_server
 from coordinator.storage.database import sync_url
 from devtools.launch import server_env, start_server_process
 from coordinator.storage.models import Job, LedgerEntry, Receipt
-from helpers import error_details, free_port, retry_delay_s
-from market_helpers import Miner
 from sqlalchemy import create_engine, func, select
+
+from tests.support.envoy import Envoy
+from tests.support.miner import Miner
+from tests.support.ports import free_port
+from tests.support.postgres import create_database, drop_database
+from tests.support.rpc_errors import error_details, retry_delay_s
+from tests.support.server import API_KEY, AUTH, make_settings
 
 JOBS, CLIENTS, MINERS = 300, 4, 6
 # Leases, heartbeat timeout and reaping in seconds, not the production half-minutes, so a lost
@@ -101,10 +105,10 @@ def private_postgres():
 
 @pytest.fixture
 def database(private_postgres):
-    name, url = _create_postgres_database(private_postgres.url)
+    name, url = create_database(private_postgres.url)
     migrate.upgrade(url)
     yield url
-    _drop_postgres_database(name, private_postgres.url)
+    drop_database(name, private_postgres.url)
 
 
 async def one_heartbeat(miner: Miner):

@@ -15,23 +15,16 @@ import nacl.signing
 import pytest
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import miner_service_pb2_grpc
-from conftest import AUTH
 from google.api import annotations_pb2
 from google.protobuf import json_format, struct_pb2
 from google.protobuf.descriptor import FieldDescriptor
-from helpers import error_details, forms, new_wallet
-from identity_helpers import Identity
-from test_authorization import (  # noqa: F401  (world and bare_http are fixtures used here)
-    MODULES,
-    TABLE,
-    call_rpc,
-    _build,
-    bare_http,
-    rest_request,
-    service_descriptor,
-    world,
-)
-from test_rest import call, create_participant, create_worker
+
+from tests.support.access_table import MODULES, TABLE, build_request, call_rpc, rest_request, service_descriptor
+from tests.support.identity import Identity
+from tests.support.rest import call, create_participant, create_worker
+from tests.support.rpc_errors import error_details
+from tests.support.server import AUTH
+from tests.support.wallets import forms, new_wallet
 
 ANY_CALLER = ("admin", "miner", "owner", "client", "anonymous")
 SERVER_FAULTS = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
@@ -84,7 +77,7 @@ async def spoiled_calls(world, rpc: str, value: str):
     service, method = rpc.split("/")
     descriptor = service_descriptor(service).methods_by_name[method].input_type
     for path in text_paths(descriptor):
-        request, metadata = await _build(world, rpc, caller)
+        request, metadata = await build_request(world, rpc, caller)
         yield path, await invoke(world, rpc, spoil(request, path, value), metadata)
 
 
@@ -129,7 +122,7 @@ def test_the_collision_sweep_covers_something():
 @pytest.mark.envoy
 @pytest.mark.parametrize("rpc, field", PATH_BOUND)
 async def test_a_body_field_colliding_with_the_path_is_refused(world, bare_http, rpc, field):
-    request, metadata = await _build(world, rpc, "admin")
+    request, metadata = await build_request(world, rpc, "admin")
     verb, path, body = rest_request(rpc, request)
     kind = service_descriptor(rpc.split("/")[0]).methods_by_name[rpc.split("/")[1]].input_type.fields_by_name[field]
     body[field] = 987654 if kind.type != FieldDescriptor.TYPE_STRING else "another-one"

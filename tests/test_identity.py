@@ -13,14 +13,15 @@ from computepool.v1 import api_key_service_pb2 as key_pb
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
-from conftest import AUTH
 from devtools.launch import server_env, start_server_process
 from coordinator.storage.models import ApiKey, LoginChallenge, Participant, UserSession
-from helpers import error_details
-from identity_helpers import Identity
-from market_helpers import Miner
 from scripts.ton_proof import Wallet
 from sqlalchemy import func, select, update
+
+from tests.support.identity import Identity
+from tests.support.miner import Miner
+from tests.support.rpc_errors import error_details
+from tests.support.server import AUTH
 
 
 @pytest.fixture

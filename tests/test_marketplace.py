@@ -21,13 +21,14 @@ from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import receipt_service_pb2 as receipt_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
-from conftest import AUTH, make_settings
 from coordinator.app import build_server
 from coordinator.storage.models import Job, LedgerEntry, Receipt
 from google.protobuf import duration_pb2
-from helpers import error_details, error_metadata
-from market_helpers import Miner, digest
 from sqlalchemy import func, select
+
+from tests.support.miner import Miner, digest
+from tests.support.rpc_errors import error_details, error_metadata
+from tests.support.server import AUTH, make_settings
 
 # Short timings so leases, heartbeat timeouts and ttls play out within a test.
 FAST = dict(lease_s=0.6, heartbeat_timeout_s=1.5, retry_backoff_s=0.0, reaper_interval_s=0.1, heartbeat_flush_s=0.05,

@@ -5,8 +5,10 @@ import asyncio
 import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as pb
-from conftest import AUTH
-from helpers import error_details, forms, new_wallet
+
+from tests.support.rpc_errors import error_details
+from tests.support.server import AUTH
+from tests.support.wallets import forms, new_wallet
 
 
 async def create(stubs, wallet: str, **fields):

@@ -9,32 +9,17 @@ import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as pb
-from conftest import AUTH
-from google.protobuf.timestamp_pb2 import Timestamp
-from helpers import error_details, forms, new_wallet, tx_hash
 
-POOL_WALLET = forms(new_wallet())["bounceable"]
-
-
-def ts(text: str) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromJsonString(text)
-    return stamp
-
+from tests.support.pool_api import POOL_WALLET, payout_request, ts
+from tests.support.rpc_errors import error_details
+from tests.support.server import AUTH
+from tests.support.wallets import forms, new_wallet
 
 async def new_participant(stubs) -> tuple[int, str]:
     wallet = forms(new_wallet())
     created = await stubs.participants.CreateParticipant(
         participant_pb.CreateParticipantRequest(ton_wallet_address=wallet["raw"]), metadata=AUTH)
     return created.id, wallet["non_bounceable"]
-
-
-def payout_request(participant_id: int, to_address: str = "", **fields) -> pb.CreatePayoutRequest:
-    values = dict(participant_id=participant_id, transaction_hash=tx_hash(), amount_ton=25.5, amount_usd=89.25,
-                  from_address=POOL_WALLET, to_address=to_address, transaction_time=ts("2025-01-15T10:30:00Z"),
-                  period_start=ts("2025-01-08T00:00:00Z"), period_end=ts("2025-01-15T00:00:00Z"))
-    values.update(fields)
-    return pb.CreatePayoutRequest(**values)
 
 
 async def test_create_get_and_exact_amounts(stubs):

@@ -15,7 +15,6 @@ from computepool.v1 import job_service_pb2_grpc, miner_service_pb2_grpc, receipt
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
 from computepool.v1 import receipt_service_pb2 as receipt_pb
-from conftest import API_KEY, AUTH
 from coordinator.storage.database import sync_url
 from devtools.envoy_config import ROOT
 from devtools.launch import server_env, start_server_process
@@ -23,8 +22,10 @@ from coordinator.storage.models import Base, Participant
 from coordinator.settings import Settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from market_helpers import Miner
 from sqlalchemy import create_engine, func, inspect, select
+
+from tests.support.miner import Miner
+from tests.support.server import API_KEY, AUTH
 
 
 async def test_health_reports_serving_for_the_server_and_each_service(channel, pool):

@@ -10,8 +10,10 @@ import aiohttp
 import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
-from conftest import AUTH
-from helpers import forms, free_port, new_wallet
+
+from tests.support.ports import free_port
+from tests.support.server import AUTH
+from tests.support.wallets import forms, new_wallet
 
 METRICS = ["api_requests_total", "api_request_duration_seconds_bucket", "active_jobs", "registered_miners",
            "cocoon_worker_status", "cocoon_revenue_ton"]

@@ -9,16 +9,18 @@ import pytest
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import receipt_service_pb2 as receipt_pb
 from computepool.v1 import receipt_service_pb2_grpc
-from conftest import API_KEY, Envoy, make_settings
 from coordinator.api.access import RULES
 from coordinator.app import build_server
 from devtools.envoy_config import FAMILY_RULES
 from google.api import annotations_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from helpers import forms, new_wallet
-from market_helpers import Miner
-from test_authorization import MODULES, service_descriptor
+
+from tests.support.access_table import MODULES, service_descriptor
+from tests.support.envoy import Envoy
+from tests.support.miner import Miner
+from tests.support.server import API_KEY, make_settings
+from tests.support.wallets import forms, new_wallet
 
 LIMITS = {"pool_read": 3, "pool_write": 2, "client": 3, "miner": 4, "user": 2}
 

@@ -6,11 +6,15 @@ import io
 import aiohttp
 import grpc
 import pytest
-from cocoon import CocoonWorkerStats
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
-from conftest import API_KEY, AUTH, Envoy
-from helpers import forms, new_wallet, tx_hash
+
+from tests.support.cocoon import CocoonWorkerStats
+from tests.support.envoy import Envoy
+from tests.support.polling import poll_once
+from tests.support.rest import call, create_participant, create_worker
+from tests.support.server import API_KEY, AUTH
+from tests.support.wallets import forms, new_wallet, tx_hash
 
 pytestmark = pytest.mark.envoy
 
@@ -30,29 +34,6 @@ def assert_shape(body: dict, shape: dict) -> None:
         assert field in body, f"missing {field}"
         assert isinstance(body[field], kind) and not (kind is int and isinstance(body[field], bool)), \
             f"{field}={body[field]!r} is not {kind}"
-
-
-async def call(http, method: str, path: str, body=None, headers=None):
-    async with http.request(method, path, json=body, headers=headers) as response:
-        text = await response.text()
-        parsed = await response.json(content_type=None) if response.content_type == "application/json" else text
-        return response.status, parsed, response.headers
-
-
-async def create_participant(http, **overrides) -> dict:
-    body = {"ton_wallet_address": forms(new_wallet())["non_bounceable"], "telegram_user_id": 123456789,
-            "username": "user123", "email": "user@example.com", **overrides}
-    status, created, _ = await call(http, "POST", "/api/v1/participants", body)
-    assert status == 201, created
-    return created
-
-
-async def create_worker(http, participant_id: int, **overrides) -> dict:
-    body = {"participant_id": participant_id, "worker_name": "Worker-0", "instance_number": 0, "host": "localhost",
-            "stats_port": 12000, "price_coefficient": 1.0, **overrides}
-    status, created, _ = await call(http, "POST", "/api/v1/workers", body)
-    assert status == 201, created
-    return created
 
 
 def payout_body(participant_id: int, to_address: str) -> dict:
@@ -190,7 +171,6 @@ async def test_native_grpc_passes_through_envoy(envoy):
 
 
 async def test_metrics_through_envoy_name_the_seven_pool_metrics(http, stubs, pool, database_url):
-    from test_stats_poller import poll_once
     cocoon = await CocoonWorkerStats().start()
     try:
         participant = await create_participant(http)

@@ -8,9 +8,10 @@ import uuid
 import aiohttp
 import nacl.signing
 import pytest
-from helpers import forms, new_wallet
-from market_helpers import digest
-from test_rest import call
+
+from tests.support.miner import digest
+from tests.support.rest import call
+from tests.support.wallets import forms, new_wallet
 
 pytestmark = pytest.mark.envoy
 

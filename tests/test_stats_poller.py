@@ -3,18 +3,17 @@
 import asyncio
 import datetime as dt
 
-import aiohttp
 import pytest
-from cocoon import CocoonWorkerStats, jsonstats
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as pb
-from conftest import AUTH, make_settings
-from coordinator.storage.database import Database
 from coordinator.telemetry.pool_metrics import PoolCollector
 from coordinator.adapters.cocoon_stats import parse_cocoon_stats
-from coordinator.pool.stats_poller import StatsPoller
-from helpers import free_port
-from test_workers import new_participant, new_worker
+
+from tests.support.cocoon import CocoonWorkerStats, jsonstats
+from tests.support.polling import poll_once
+from tests.support.pool_api import new_participant, new_worker
+from tests.support.ports import free_port
+from tests.support.server import AUTH
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
@@ -45,16 +44,6 @@ async def cocoon():
     server = await CocoonWorkerStats().start()
     yield server
     await server.stop()
-
-
-async def poll_once(database_url: str, **settings) -> int:
-    database = Database(database_url)
-    try:
-        poller = StatsPoller(database, make_settings(database_url, stats_poll_timeout_s=2, **settings))
-        async with aiohttp.ClientSession(timeout=poller.timeout) as http:
-            return await poller.poll_round(http)
-    finally:
-        await database.close()
 
 
 async def get(stubs, worker_id):

@@ -9,7 +9,9 @@ import grpc
 import pytest
 from computepool.v1 import receipt_service_pb2 as receipt_pb
 from computepool.v1 import receipt_service_pb2_grpc
-from conftest import API_KEY, Envoy
+
+from tests.support.envoy import Envoy
+from tests.support.server import API_KEY
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,11 @@ import time
 import aiohttp
 import grpc
 import pytest
-from conftest import API_KEY, Envoy
 from devtools.launch import server_env, start_server_process
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+from tests.support.envoy import Envoy
+from tests.support.server import API_KEY
 
 
 class Receiver(trace_service_pb2_grpc.TraceServiceServicer):

@@ -6,22 +6,11 @@ import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import worker_service_pb2 as pb
-from conftest import AUTH
 from coordinator.storage.models import WorkerSample
-from helpers import error_details, forms, new_wallet
 
-
-async def new_participant(stubs) -> int:
-    created = await stubs.participants.CreateParticipant(
-        participant_pb.CreateParticipantRequest(ton_wallet_address=forms(new_wallet())["raw"]), metadata=AUTH)
-    return created.id
-
-
-async def new_worker(stubs, participant_id: int, name="Worker-0", instance=0, **fields) -> pb.Worker:
-    request = dict(participant_id=participant_id, worker_name=name, instance_number=instance, host="localhost",
-                   stats_port=12000 + 10 * instance)
-    request.update(fields)
-    return await stubs.workers.CreateWorker(pb.CreateWorkerRequest(**request), metadata=AUTH)
+from tests.support.pool_api import new_participant, new_worker
+from tests.support.rpc_errors import error_details
+from tests.support.server import AUTH
 
 
 async def test_create_and_get_a_worker(stubs):

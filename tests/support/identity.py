@@ -5,8 +5,9 @@ from __future__ import annotations
 from computepool.v1 import api_key_service_pb2 as key_pb
 from computepool.v1 import api_key_service_pb2_grpc, user_service_pb2_grpc
 from computepool.v1 import user_service_pb2 as user_pb
-from conftest import AUTH
 from scripts.ton_proof import Wallet
+
+from tests.support.server import AUTH
 
 
 class Identity:

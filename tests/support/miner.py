@@ -11,12 +11,15 @@ import grpc
 import nacl.signing
 from computepool.v1 import miner_service_pb2 as pb
 from computepool.v1 import miner_service_pb2_grpc
-from conftest import AUTH
 from google.protobuf import duration_pb2, json_format, struct_pb2
-from helpers import forms, new_wallet
+
+from tests.support.server import AUTH
+from tests.support.wallets import forms, new_wallet
 
 
 def digest(result: dict) -> str:
+    """A result's hash as a miner computes it, written out here rather than taken from the server's
+    receipts.result_digest, so that tests compare the two."""
     return hashlib.sha256(json.dumps(result, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 

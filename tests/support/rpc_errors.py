@@ -1,32 +1,11 @@
-"""Small helpers shared by the tests: real wallet addresses, error decoding, free ports."""
+"""A failed gRPC call's status decoded: code, google.rpc.ErrorInfo reason and metadata,
+BadRequest field violations, RetryInfo delay (tests assert on the reason, not just the code)."""
 
 from __future__ import annotations
-
-import os
-import socket
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from pytoniq_core import Address
-
-
-def new_wallet(workchain: int = 0) -> Address:
-    return Address((workchain, os.urandom(32)))
-
-
-def forms(address: Address) -> dict[str, str]:
-    """Every written form of one wallet."""
-    return {
-        "raw": address.to_str(is_user_friendly=False),
-        "bounceable": address.to_str(is_user_friendly=True, is_url_safe=True, is_bounceable=True),
-        "non_bounceable": address.to_str(is_user_friendly=True, is_url_safe=True, is_bounceable=False),
-        "standard_base64": address.to_str(is_user_friendly=True, is_url_safe=False, is_bounceable=True),
-    }
-
-
-def tx_hash() -> str:
-    return os.urandom(32).hex()
 
 
 def _detail(error: grpc.aio.AioRpcError, kind):
@@ -56,10 +35,3 @@ def retry_delay_s(error: grpc.aio.AioRpcError) -> float | None:
     """The google.rpc.RetryInfo delay of a failed call, None without one."""
     retry = _detail(error, error_details_pb2.RetryInfo)
     return retry.retry_delay.ToTimedelta().total_seconds() if retry else None
-
-
-def free_port() -> int:
-    """A port nothing listens on (for a server to take, or to find nobody there)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
