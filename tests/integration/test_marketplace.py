@@ -267,7 +267,7 @@ def test_the_documented_result_hash_vector_is_what_the_server_computes():
 
     assert canonical_result(VECTOR) == VECTOR_BYTES and result_digest(VECTOR) == VECTOR_SHA256
     assert hashlib.sha256(VECTOR_BYTES).hexdigest() == VECTOR_SHA256
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = pathlib.Path(__file__).resolve().parents[2]
     for document in (root / "proto/computepool/v1/miner_service.proto", root / "README.md"):
         text = document.read_text()
         assert VECTOR_BYTES.decode() in text and VECTOR_SHA256 in text, document

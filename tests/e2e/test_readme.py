@@ -11,9 +11,7 @@ README's start line gives.
 from __future__ import annotations
 
 import os
-import pathlib
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +19,8 @@ import urllib.request
 
 import pytest
 from devtools.envoy_config import ROOT
+
+from tests.support.ports import free_port
 
 README = ROOT / "README.md"
 BITCOIN_ADDRESS = "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"  # as in the README's start line
@@ -43,12 +43,6 @@ def walkthrough(blocks: list[tuple[int, str]], api_port: int, grpc_port: int) ->
             script.append(line)
             readme_lines.append(first_line + offset)
     return "\n".join(script) + "\n", readme_lines
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
