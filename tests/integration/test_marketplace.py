@@ -4,7 +4,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import pathlib
 
 import grpc
 import nacl.signing
@@ -254,23 +253,6 @@ async def test_a_request_that_holds_no_receipt_is_invalid_argument(jobs, channel
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await verify(channel, receipt)
     assert error_details(raised.value) == (grpc.StatusCode.INVALID_ARGUMENT, "NOT_A_RECEIPT", [field])
-
-
-# The test vector written in proto/computepool/v1/miner_service.proto and README.md.
-VECTOR = {"text": "naïve café", "score": 0.25, "tokens": 12.0}
-VECTOR_BYTES = b'{"score":0.25,"text":"na\\u00efve caf\\u00e9","tokens":12}'
-VECTOR_SHA256 = "bc259bec77e229857e4eff3d49c1e890ffbc75616e2188f084cc562a48d7393a"
-
-
-def test_the_documented_result_hash_vector_is_what_the_server_computes():
-    from computepool.encoding import canonical_result, result_digest
-
-    assert canonical_result(VECTOR) == VECTOR_BYTES and result_digest(VECTOR) == VECTOR_SHA256
-    assert hashlib.sha256(VECTOR_BYTES).hexdigest() == VECTOR_SHA256
-    root = pathlib.Path(__file__).resolve().parents[2]
-    for document in (root / "proto/computepool/v1/miner_service.proto", root / "README.md"):
-        text = document.read_text()
-        assert VECTOR_BYTES.decode() in text and VECTOR_SHA256 in text, document
 
 
 async def test_a_miner_hashing_non_ascii_raw_is_told_the_hash_the_server_computed(jobs, channel):
