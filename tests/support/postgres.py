@@ -20,8 +20,8 @@ def create_database(admin_url: str = PG_ADMIN_URL, prefix: str = "computepool_te
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     except psycopg.OperationalError as error:
-        raise RuntimeError(f"PostgreSQL is required for the tests ({admin_url}): {error}. "
-                           "`make test` starts it.") from error
+        raise RuntimeError(f"PostgreSQL is required ({admin_url}): {error}. "
+                           "`make test` and `make bench` start it.") from error
     return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
