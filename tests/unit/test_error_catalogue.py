@@ -5,15 +5,14 @@ through the catalogue."""
 
 from __future__ import annotations
 
-import pathlib
 import re
 
 import grpc
 import pytest
 from coordinator.api.services import services
 from coordinator.errors import Reason
+from devtools.envoy_config import ROOT
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 PROTOS = sorted((ROOT / "proto/computepool/v1").glob("*.proto"))
 STATUS_CODES = {code.name for code in grpc.StatusCode}
 RPC_COMMENT = re.compile(r"((?:[ \t]*//[^\n]*\n)+)[ \t]*rpc (\w+)\(")
