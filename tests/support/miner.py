@@ -19,7 +19,7 @@ from tests.support.wallets import forms, new_wallet
 
 def digest(result: dict) -> str:
     """A result's hash as a miner computes it, written out here rather than taken from the server's
-    receipts.result_digest, so that tests compare the two."""
+    computepool.encoding.result_digest, so that tests compare the two."""
     return hashlib.sha256(json.dumps(result, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
