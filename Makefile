@@ -16,11 +16,12 @@ run: $(INSTALLED)
 test: deps lint check-gen postgres $(PROMETHEUS)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
 
-# The performance harness (bench/harness.py): real server, Envoy and PostgreSQL; writes
-# bench/results/bench.json and bench.md. One scenario: make bench SCENARIO=reads|fanin|dispatch
+# The performance harness (bench/harness.py, run as a module so it imports tests.support): real
+# server, Envoy and PostgreSQL; writes bench/results/bench.json and bench.md.
+# One scenario: make bench SCENARIO=reads|fanin|dispatch
 SCENARIO ?= all
 bench: deps postgres
-	PATH=$(CURDIR)/$(VENV)/bin:$$PATH TEST_POSTGRES_URL=$(PG_URL) $(PY) bench/harness.py --scenario $(SCENARIO)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH TEST_POSTGRES_URL=$(PG_URL) $(PY) -m bench.harness --scenario $(SCENARIO)
 
 deps: $(INSTALLED) $(BUF)
 

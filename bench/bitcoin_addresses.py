@@ -1,7 +1,7 @@
 """The exchange's Bitcoin addresses: the current coordinator.exchange.bitcoin against an older one.
 
-  python bench/bitcoin_addresses.py                      # against the hand-written one bip-utils replaced
-  python bench/bitcoin_addresses.py --old-ref main --addresses 200 --validations 50000
+  python -m bench.bitcoin_addresses                      # against the hand-written one bip-utils replaced
+  python -m bench.bitcoin_addresses --old-ref main --addresses 200 --validations 50000
 
 The old module is taken from git (`git show REF:server/coordinator/exchange/bitcoin.py`; by
 default REF is the last revision before the module used bip-utils) into a temporary directory
@@ -27,13 +27,12 @@ import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from coordinator.exchange import bitcoin as new
+from devtools.envoy_config import ROOT
+
+from tests.support.server import TEST_ZPUB
+
 MODULE_PATH = "server/coordinator/exchange/bitcoin.py"
-sys.path[:0] = [str(ROOT), str(ROOT / "server"), str(ROOT / "tests")]
-
-from conftest import TEST_ZPUB  # noqa: E402
-
-from coordinator.exchange import bitcoin as new  # noqa: E402
 
 # BIP32's first test vector (master key): the same key as an xpub, and re-versioned as tpub.
 TEST_XPUB = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8"

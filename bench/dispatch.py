@@ -3,10 +3,10 @@
 Starts its own server processes (default 2) on a fresh PostgreSQL database, drives them with
 simulated clients and miners over gRPC, prints figures and writes bench/results/dispatch.json.
 
-  python bench/dispatch.py                       # all scenarios
-  python bench/dispatch.py --scenario single     # one job per call
-  python bench/dispatch.py --scenario batched    # batched submit (1,000), claim and results (up to 64)
-  python bench/dispatch.py --scenario claim      # claim latency with 1k vs 1M queued jobs
+  python -m bench.dispatch                       # all scenarios (from the repository root)
+  python -m bench.dispatch --scenario single     # one job per call
+  python -m bench.dispatch --scenario batched    # batched submit (1,000), claim and results (up to 64)
+  python -m bench.dispatch --scenario claim      # claim latency with 1k vs 1M queued jobs
 
 Client and servers share this machine's cores, so figures are for the whole system here.
 """
@@ -17,28 +17,21 @@ import argparse
 import asyncio
 import json
 import os
-import pathlib
 import statistics
-import sys
 import time
-import uuid
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "server"), str(ROOT / "clients/gen"), str(ROOT / "tests")]
+import grpc
+import psycopg
+from computepool.v1 import job_service_pb2 as job_pb
+from computepool.v1 import job_service_pb2_grpc
+from coordinator.storage import migrate
+from devtools.envoy_config import ROOT
+from devtools.launch import server_env, start_server_process
+from sqlalchemy.engine import make_url
 
-import grpc  # noqa: E402
-import psycopg  # noqa: E402
-from computepool.v1 import job_service_pb2 as job_pb  # noqa: E402
-from computepool.v1 import job_service_pb2_grpc  # noqa: E402
-from psycopg import sql  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from coordinator.storage import migrate  # noqa: E402
-from devtools.launch import server_env, start_server_process  # noqa: E402
-from conftest import API_KEY, AUTH  # noqa: E402  the simulated miners present the test key
-from market_helpers import Miner  # noqa: E402
-
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from tests.support.miner import Miner
+from tests.support.postgres import create_database, drop_database
+from tests.support.server import API_KEY, AUTH  # the simulated miners present the test key
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -52,12 +45,9 @@ class Cluster:
     def __init__(self, processes: int, **env: str):
         self.processes = processes
         self.extra_env = env
-        self.name = f"computepool_bench_{uuid.uuid4().hex[:8]}"
-        self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
 
     async def __aenter__(self) -> Cluster:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        self.name, self.url = create_database(prefix="computepool_bench")
         migrate.upgrade(self.url)
         env = server_env(DATABASE_URL=self.url, API_KEYS=API_KEY, SECRET_KEY="bench", LEASE_SECONDS="120",
                          STATS_POLL_INTERVAL_S="3600", **self.extra_env)
@@ -71,8 +61,7 @@ class Cluster:
         for process, _ in self.servers:
             process.terminate()
             await process.wait()
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
+        drop_database(self.name)
 
 
 async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched: bool) -> dict:

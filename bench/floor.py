@@ -1,8 +1,8 @@
 """What this machine can do at best, to judge bench/dispatch.py's figures against.
 
-  python bench/floor.py --scenario transport   # the dispatch flow against servers with no database
-  python bench/floor.py --scenario database    # the dispatch SQL alone, raw psycopg, no gRPC
-  python bench/floor.py --scenario fanin       # bench/harness.py's heartbeat streams against a bare echo server
+  python -m bench.floor --scenario transport   # the dispatch flow against servers with no database
+  python -m bench.floor --scenario database    # the dispatch SQL alone, raw psycopg, no gRPC
+  python -m bench.floor --scenario fanin       # bench/harness.py's heartbeat streams against a bare echo server
 
 transport: bench/dispatch.py's exact client (16 submitters, 20 miners, same calls, same
 messages) against 2 server processes that keep jobs in memory but still do the per-job work
@@ -31,22 +31,21 @@ import sys
 import time
 import uuid
 
-from dispatch import ROOT, Cluster, run_flow
+import grpc
+import nacl.signing
+import psycopg
+from computepool.encoding import result_digest
+from computepool.v1 import job_service_pb2 as job_pb
+from computepool.v1 import job_service_pb2_grpc
+from computepool.v1 import miner_service_pb2 as miner_pb
+from computepool.v1 import miner_service_pb2_grpc
+from computepool.v1.job_pb2 import Job, Receipt
+from coordinator.app import SERVER_OPTIONS
+from coordinator.market.receipts import ReceiptSigner, verify_miner_signature
+from google.protobuf import json_format, timestamp_pb2
+from sqlalchemy.engine import make_url
 
-import grpc  # noqa: E402
-import nacl.signing  # noqa: E402
-import psycopg  # noqa: E402
-from computepool.encoding import result_digest  # noqa: E402
-from computepool.v1 import job_service_pb2 as job_pb  # noqa: E402
-from computepool.v1 import job_service_pb2_grpc  # noqa: E402
-from computepool.v1 import miner_service_pb2 as miner_pb  # noqa: E402
-from computepool.v1 import miner_service_pb2_grpc  # noqa: E402
-from computepool.v1.job_pb2 import Job, Receipt  # noqa: E402
-from google.protobuf import json_format, timestamp_pb2  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from coordinator.app import SERVER_OPTIONS  # noqa: E402
-from coordinator.market.receipts import ReceiptSigner, verify_miner_signature  # noqa: E402
+from bench.dispatch import ROOT, Cluster, run_flow
 
 
 def now_ts() -> timestamp_pb2.Timestamp:
@@ -149,8 +148,8 @@ class MemoryCluster:
     async def __aenter__(self) -> MemoryCluster:
         self.servers = []
         for _ in range(self.processes):
-            process = await asyncio.create_subprocess_exec(sys.executable, __file__, "--serve",
-                                                           stdout=asyncio.subprocess.PIPE)
+            process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.floor", "--serve",
+                                                           cwd=ROOT, stdout=asyncio.subprocess.PIPE)
             line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
             self.servers.append((process, int(line.rsplit(":", 1)[1])))
         self.channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for _, port in self.servers]
@@ -165,7 +164,7 @@ class MemoryCluster:
 
 
 async def fan_in(streams: int, seconds: float) -> dict:
-    from harness import Profiler, drive_fan_in
+    from bench.harness import Profiler, drive_fan_in
 
     async with MemoryCluster(1) as cluster:
         process, port = cluster.servers[0]

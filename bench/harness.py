@@ -1,12 +1,12 @@
 """`make bench`: the performance harness. Real server processes, a real Envoy and PostgreSQL on
 this machine; figures go to bench/results/bench.json and a table to bench/results/bench.md.
 
-  python bench/harness.py                      # every scenario
-  python bench/harness.py --scenario reads     # GetWorker: direct gRPC vs REST through Envoy, 50 callers,
+  python -m bench.harness                      # every scenario (from the repository root)
+  python -m bench.harness --scenario reads     # GetWorker: direct gRPC vs REST through Envoy, 50 callers,
                                                # each with tracing off and on (100%, batch exporter)
-  python bench/harness.py --scenario fanin     # 10,000 heartbeat streams at 1 Hz for 60 s on one server
-  python bench/harness.py --scenario dispatch  # bench/dispatch.py's end-to-end flow, single and batched
-  python bench/harness.py --profile ...        # also record a py-spy profile of the server per scenario
+  python -m bench.harness --scenario fanin     # 10,000 heartbeat streams at 1 Hz for 60 s on one server
+  python -m bench.harness --scenario dispatch  # bench/dispatch.py's end-to-end flow, single and batched
+  python -m bench.harness --profile ...        # also record a py-spy profile of the server per scenario
 
 Client, servers, Envoy and PostgreSQL share the machine's cores: the figures are for the whole
 system here, not for the server alone.
@@ -25,18 +25,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from dispatch import ROOT, Cluster, percentile, run_flow
+import aiohttp
+import grpc
+import psycopg
+from computepool.v1 import participant_service_pb2 as participant_pb
+from computepool.v1 import participant_service_pb2_grpc, worker_service_pb2_grpc
+from computepool.v1 import worker_service_pb2 as worker_pb
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from sqlalchemy.engine import make_url
 
-import aiohttp  # noqa: E402
-import grpc  # noqa: E402
-import psycopg  # noqa: E402
-from computepool.v1 import participant_service_pb2 as participant_pb  # noqa: E402
-from computepool.v1 import participant_service_pb2_grpc, worker_service_pb2_grpc  # noqa: E402
-from computepool.v1 import worker_service_pb2 as worker_pb  # noqa: E402
-from conftest import API_KEY, AUTH, Envoy  # noqa: E402
-from helpers import forms, new_wallet  # noqa: E402
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from bench.dispatch import ROOT, Cluster, percentile, run_flow
+from tests.support.envoy import Envoy
+from tests.support.server import API_KEY, AUTH
+from tests.support.wallets import forms, new_wallet
 
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {
@@ -119,8 +120,8 @@ class ReadTarget:
 
     async def __aenter__(self) -> ReadTarget:
         if self.tracing:
-            self.sink = await asyncio.create_subprocess_exec(sys.executable, __file__, "--span-sink",
-                                                             stdout=asyncio.subprocess.PIPE)
+            self.sink = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.harness", "--span-sink",
+                                                             cwd=ROOT, stdout=asyncio.subprocess.PIPE)
             port = int(await self.sink.stdout.readline())
             self.env = {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
                         "OTEL_EXPORTER_OTLP_INSECURE": "true", "OTEL_TRACES_SAMPLER": "always_on"}
