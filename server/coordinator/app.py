@@ -31,7 +31,10 @@ from coordinator.market.dispatch import NewWork, reap_forever
 from coordinator.market.heartbeats import HeartbeatBuffer
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.pool.metrics import PoolCollector, build_registry, refresh_forever
+from coordinator.pool.participants import Participants
+from coordinator.pool.payouts import Payouts
 from coordinator.pool.stats_poller import StatsPoller
+from coordinator.pool.workers import Workers
 from coordinator.settings import Settings
 from coordinator.storage.database import Database
 from coordinator.telemetry.observability import TRACER_NAME, RequestMetrics, trace_database, tracing_requested
@@ -134,11 +137,14 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     new_work = NewWork()
     exchange_config = ExchangeConfig.from_settings(settings)
     servicers = {
-        "WorkerService": WorkerServicer(database), "ParticipantService": ParticipantServicer(database),
-        "PayoutService": PayoutServicer(database), "JobService": JobServicer(database, market, new_work),
+        "WorkerService": WorkerServicer(Workers(database)),
+        "ParticipantService": ParticipantServicer(Participants(database)),
+        "PayoutService": PayoutServicer(Payouts(database)),
+        "JobService": JobServicer(database, market, new_work),
         "MinerService": MinerServicer(database, market, signer, heartbeats, new_work,
                                       settings.stream_messages_per_minute, tracer),
-        "ReceiptService": ReceiptServicer(signer), "UserService": UserServicer(database, settings, authenticator),
+        "ReceiptService": ReceiptServicer(signer),
+        "UserService": UserServicer(database, settings, authenticator),
         "ApiKeyService": ApiKeyServicer(database, authenticator),
         "ExchangeService": ExchangeServicer(database, exchange_config),
     }

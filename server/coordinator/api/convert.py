@@ -14,7 +14,7 @@ from computepool.v1 import payout_service_pb2 as payout_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
 from coordinator.money import USD_MICROS_DECIMALS, nanoton_to_ton, units_to_float
 from coordinator.pool.participants import ParticipantView
-from coordinator.pool.workers import COEFFICIENT_DECIMALS, WindowStats
+from coordinator.pool.workers import COEFFICIENT_DECIMALS, WindowStats, WorkerView
 from coordinator.storage import models
 
 
@@ -37,7 +37,8 @@ def optional(message, field: str):
     return getattr(message, field) if message.HasField(field) else None
 
 
-def worker(w: models.Worker, revenue_nanoton: int) -> worker_pb.Worker:
+def worker(view: WorkerView) -> worker_pb.Worker:
+    w, revenue_nanoton = view.worker, view.revenue_nanoton
     return worker_pb.Worker(
         id=w.id, participant_id=w.participant_id, worker_name=w.worker_name, instance_number=w.instance_number,
         host=w.host, stats_port=w.stats_port,

@@ -1,4 +1,4 @@
-"""PayoutService."""
+"""PayoutService: converts and calls the pool's payout operations (pool/payouts.Payouts)."""
 
 from __future__ import annotations
 
@@ -7,28 +7,22 @@ from google.api import httpbody_pb2
 from computepool.v1 import payout_service_pb2 as pb
 from computepool.v1 import payout_service_pb2_grpc as pb_grpc
 from coordinator.api import convert, rest
-from coordinator.identity.callers import require_owner, scoped_participant_filter
 from coordinator.money import nanoton_to_ton
 from coordinator.pool import payouts
-from coordinator.storage.database import Database
 
 
 class PayoutServicer(pb_grpc.PayoutServiceServicer):
-    def __init__(self, database: Database):
-        self.database = database
+    def __init__(self, payouts_: payouts.Payouts):
+        self.payouts = payouts_
 
     async def ListPayouts(self, request, context):
-        async with self.database.transaction() as session:
-            rows, next_token = await payouts.list_payouts(
-                session, scoped_participant_filter(request.participant_id), convert.optional(request, "limit"), request.page_token)
+        rows, next_token = await self.payouts.list(request.participant_id, convert.optional(request, "limit"),
+                                                   request.page_token)
         await rest.send_next_page_token(context, next_token)
         return pb.ListPayoutsResponse(payouts=[convert.payout(p) for p in rows], next_page_token=next_token)
 
     async def GetPayout(self, request, context):
-        async with self.database.transaction() as session:
-            payout = await payouts.get_payout(session, request.payout_id)
-        require_owner(payout.participant_id, "payout")
-        return convert.payout(payout)
+        return convert.payout(await self.payouts.get(request.payout_id))
 
     async def CreatePayout(self, request, context):
         new = payouts.NewPayout(
@@ -39,14 +33,12 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
             transaction_time=convert.datetime_of(request, "transaction_time"),
             period_start=convert.datetime_of(request, "period_start"),
             period_end=convert.datetime_of(request, "period_end"))
-        payout, created = await self.database.retrying(lambda session: payouts.create_payout(session, new))
+        payout, created = await self.payouts.create(new)
         await rest.send_created(context, created)
         return convert.payout(payout)
 
     async def GetPayoutSummary(self, request, context):
-        require_owner(request.participant_id, "participant")
-        async with self.database.transaction() as session:
-            summary = await payouts.payout_summary(session, request.participant_id)
+        summary = await self.payouts.summary(request.participant_id)
         return pb.GetPayoutSummaryResponse(
             participant_id=summary.participant_id, total_payouts=summary.total_payouts,
             total_ton=nanoton_to_ton(summary.total_nanoton), total_nanoton=summary.total_nanoton,
@@ -57,8 +49,6 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
                       for m in summary.by_month])
 
     async def ExportTaxReport(self, request, context):
-        require_owner(request.participant_id, "participant")
-        async with self.database.transaction() as session:
-            text, filename = await payouts.tax_report(session, request.participant_id, request.year)
+        text, filename = await self.payouts.tax_report(request.participant_id, request.year)
         await context.send_initial_metadata((("content-disposition", f'attachment; filename="{filename}"'),))
         return httpbody_pb2.HttpBody(content_type="text/csv; charset=utf-8", data=text.encode())

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import ledger
 from coordinator.errors import AlreadyExists, NotFound, Reason, Validator
+from coordinator.identity.callers import owner_scope, require_owner
 from coordinator.identity.wallet_address import parse_address
 from coordinator.storage import paging
-from coordinator.storage.database import get_existing
+from coordinator.storage.database import Database, get_existing
 from coordinator.storage.models import LedgerEntry, Participant, Payout, Worker
 
 MAX_TELEGRAM_ID = 2**53 - 1
@@ -137,3 +138,33 @@ async def _with_totals(session: AsyncSession, participants: list[Participant]) -
             total_payouts=payouts.get(participant.id, 0))))
     return views
 
+
+
+class Participants:
+    """The pool's participant operations, each one unit of work with its ownership check."""
+
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def list(self, limit: int | None, page_token: str) -> tuple[list[ParticipantView], str]:
+        """Everyone for an admin; a participant's credential sees itself only."""
+        own = owner_scope()
+        async with self.database.transaction() as session:
+            if own is not None:
+                return [await get_participant(session, own)], ""
+            return await list_participants(session, limit, page_token)
+
+    async def get(self, participant_id: int) -> ParticipantView:
+        require_owner(participant_id, "participant")
+        async with self.database.transaction() as session:
+            return await get_participant(session, participant_id)
+
+    async def get_by_wallet(self, wallet_address: str) -> ParticipantView:
+        async with self.database.transaction() as session:
+            view = await get_participant_by_wallet(session, wallet_address)
+        require_owner(view.participant.id, "participant")
+        return view
+
+    async def create(self, new: NewParticipant) -> ParticipantView:
+        async with self.database.transaction() as session:
+            return await create_participant(session, new)

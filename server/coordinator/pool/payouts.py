@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.errors import AlreadyExists, InvalidArgument, Reason, Validator
+from coordinator.identity.callers import require_owner, scoped_participant_filter
 from coordinator.identity.wallet_address import parse_address
 from coordinator.money import (
     NANOTON_DECIMALS,
@@ -25,7 +26,7 @@ from coordinator.money import (
 )
 from coordinator.pool.participants import require_participant
 from coordinator.storage import paging
-from coordinator.storage.database import ConcurrentInsert, get_existing
+from coordinator.storage.database import ConcurrentInsert, Database, get_existing
 from coordinator.storage.models import Payout
 
 HEX_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -207,3 +208,36 @@ async def tax_report(session: AsyncSession, participant_id: int, year: int) -> t
 
 def rfc3339(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Payouts:
+    """The pool's payout operations, each one unit of work with its ownership check."""
+
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def list(self, participant_id: int, limit: int | None, page_token: str) -> tuple[list[Payout], str]:
+        participant_id = scoped_participant_filter(participant_id)
+        async with self.database.transaction() as session:
+            return await list_payouts(session, participant_id, limit, page_token)
+
+    async def get(self, payout_id: int) -> Payout:
+        async with self.database.transaction() as session:
+            payout = await get_payout(session, payout_id)
+        require_owner(payout.participant_id, "payout")
+        return payout
+
+    async def create(self, new: NewPayout) -> tuple[Payout, bool]:
+        """(the payout, whether this call created it): the same transaction hash with the same
+        content is the stored payout; a lost insert race re-runs the unit of work."""
+        return await self.database.retrying(lambda session: create_payout(session, new))
+
+    async def summary(self, participant_id: int) -> PayoutSummary:
+        require_owner(participant_id, "participant")
+        async with self.database.transaction() as session:
+            return await payout_summary(session, participant_id)
+
+    async def tax_report(self, participant_id: int, year: int) -> tuple[str, str]:
+        require_owner(participant_id, "participant")
+        async with self.database.transaction() as session:
+            return await tax_report(session, participant_id, year)

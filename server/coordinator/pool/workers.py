@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import ledger
 from coordinator.errors import AlreadyExists, InvalidArgument, Reason, Validator
+from coordinator.identity.callers import require_owner, scoped_participant_filter
 from coordinator.money import decimal_to_units
 from coordinator.pool.participants import require_participant
 from coordinator.storage import paging
-from coordinator.storage.database import get_existing, not_found
+from coordinator.storage.database import Database, get_existing, not_found
 from coordinator.storage.models import LedgerEntry, Worker, WorkerSample, WorkerStatus, utcnow
 
 COEFFICIENT_DECIMALS = 6
@@ -238,3 +239,61 @@ def counter_increase(values: list[int | None], *, resets: bool) -> int:
         elif resets:
             total += current
     return total
+
+
+@dataclass(frozen=True)
+class WorkerView:
+    worker: Worker
+    revenue_nanoton: int  # as revenue_of
+
+
+class Workers:
+    """The pool's worker operations, each one unit of work with its ownership check: what
+    WorkerService calls, and what a command line or a background duty would call."""
+
+    def __init__(self, database: Database):
+        self.database = database
+
+    async def list(self, participant_id: int, is_active: bool | None, limit: int | None, page_token: str
+                   ) -> tuple[list[WorkerView], str]:
+        participant_id = scoped_participant_filter(participant_id)
+        async with self.database.transaction() as session:
+            rows, next_token = await list_workers(session, participant_id, is_active, limit, page_token)
+            revenue = await revenue_of(session, rows)
+        return [WorkerView(w, revenue[w.id]) for w in rows], next_token
+
+    async def get(self, worker_id: int) -> WorkerView:
+        async with self.database.transaction() as session:
+            worker, revenue = await get_worker_and_revenue(session, worker_id)
+        require_owner(worker.participant_id, "worker")
+        return WorkerView(worker, revenue)
+
+    async def create(self, new: NewWorker) -> WorkerView:
+        require_owner(new.participant_id, "participant")
+        async with self.database.transaction() as session:
+            return await _view(session, await create_worker(session, new))
+
+    async def update(self, worker_id: int, changes: dict) -> WorkerView:
+        async with self.database.transaction() as session:
+            await _owned(session, worker_id)
+            return await _view(session, await update_worker(session, worker_id, changes))
+
+    async def metrics(self, worker_id: int, hours: int | None) -> tuple[int, list[WorkerSample]]:
+        async with self.database.transaction() as session:
+            await _owned(session, worker_id)
+            return await worker_metrics(session, worker_id, hours)
+
+    async def stats(self, worker_id: int) -> tuple[Worker, list[WindowStats]]:
+        async with self.database.transaction() as session:
+            await _owned(session, worker_id)
+            return await worker_stats(session, worker_id)
+
+
+async def _owned(session: AsyncSession, worker_id: int) -> Worker:
+    worker = await get_worker(session, worker_id)
+    require_owner(worker.participant_id, "worker")
+    return worker
+
+
+async def _view(session: AsyncSession, worker: Worker) -> WorkerView:
+    return WorkerView(worker, (await revenue_of(session, [worker]))[worker.id])
