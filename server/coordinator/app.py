@@ -14,7 +14,6 @@ from opentelemetry import trace
 from prometheus_client import CollectorRegistry, start_http_server
 
 from coordinator.api.api_keys import ApiKeyServicer
-from coordinator.api.auth import Authenticator
 from coordinator.api.exchange import ExchangeServicer
 from coordinator.api.interceptor import ApiInterceptor
 from coordinator.api.jobs import JobServicer
@@ -26,6 +25,9 @@ from coordinator.api.services import services
 from coordinator.api.users import UserServicer
 from coordinator.api.workers import WorkerServicer
 from coordinator.exchange.payments import ExchangeConfig, watch_forever
+from coordinator.identity.api_keys import ApiKeys
+from coordinator.identity.authenticator import Authenticator
+from coordinator.identity.users import LoginPolicy, Users
 from coordinator.market.config import Market
 from coordinator.market.dispatch import NewWork, reap_forever
 from coordinator.market.heartbeats import HeartbeatBuffer
@@ -144,8 +146,8 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         "MinerService": MinerServicer(database, market, signer, heartbeats, new_work,
                                       settings.stream_messages_per_minute, tracer),
         "ReceiptService": ReceiptServicer(signer),
-        "UserService": UserServicer(database, settings, authenticator),
-        "ApiKeyService": ApiKeyServicer(database, authenticator),
+        "UserService": UserServicer(Users(database, LoginPolicy.from_settings(settings), authenticator)),
+        "ApiKeyService": ApiKeyServicer(ApiKeys(database, authenticator)),
         "ExchangeService": ExchangeServicer(database, exchange_config),
     }
     missing = {service.name for service in services()} ^ set(servicers)

@@ -8,8 +8,8 @@ miner to itself (its X-Miner-Token).
 
 from __future__ import annotations
 
-from coordinator.api.auth import Authenticator
 from coordinator.errors import PermissionDenied, Reason, Unauthenticated
+from coordinator.identity.authenticator import Authenticator
 from coordinator.identity.callers import CallerKind, current_caller
 
 ADMIN_KIND, CLIENT, MINER, USER = CallerKind.ADMIN, CallerKind.CLIENT, CallerKind.MINER, CallerKind.USER

@@ -1,5 +1,5 @@
 """The one interceptor: every computepool.v1 rpc is observed (telemetry/observability.py),
-admitted by the access table (api/access.py: the caller comes from api/auth.py), its request
+admitted by the access table (api/access.py: the caller comes from identity/authenticator.py), its request
 text checked (api/request_text.py), and what it raises turned into its status (api/status.py).
 Health checking and reflection stay open.
 """
@@ -12,9 +12,9 @@ import grpc
 from opentelemetry import trace
 
 from coordinator.api.access import admit
-from coordinator.api.auth import Authenticator
 from coordinator.api.request_text import check_request_text
 from coordinator.api.status import translated_errors
+from coordinator.identity.authenticator import Authenticator
 from coordinator.telemetry.observability import RequestMetrics, observed_rpc
 
 PROTECTED_PREFIX = "/computepool.v1."

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator import ledger
 from coordinator.errors import Reason, Unauthenticated
 from coordinator.identity import credentials, ton_proof
-from coordinator.identity.callers import client_id_of
-from coordinator.storage.database import ConcurrentInsert, get_existing
+from coordinator.identity.authenticator import Authenticator
+from coordinator.identity.callers import CallerKind, client_id_of, current_caller, owner_scope, require_owner
+from coordinator.settings import Settings
+from coordinator.storage.database import ConcurrentInsert, Database, get_existing
 from coordinator.storage.models import LedgerEntry, LoginChallenge, Participant, UserSession, utcnow
 
 
@@ -24,6 +26,13 @@ class LoginPolicy:
     challenge_ttl: dt.timedelta
     proof_max_age: dt.timedelta
     session_ttl: dt.timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginPolicy:
+        return cls(domains=settings.ton_proof_domains,
+                   challenge_ttl=dt.timedelta(seconds=settings.login_challenge_ttl_s),
+                   proof_max_age=dt.timedelta(seconds=settings.ton_proof_max_age_s),
+                   session_ttl=dt.timedelta(seconds=settings.session_ttl_s))
 
 
 async def create_challenge(session: AsyncSession, policy: LoginPolicy) -> LoginChallenge:
@@ -69,3 +78,36 @@ async def balances(session: AsyncSession, participant_id: int) -> dict[str, int]
     rows = await session.execute(select(LedgerEntry.asset, func.sum(LedgerEntry.amount))
                                  .where(LedgerEntry.account.in_(accounts)).group_by(LedgerEntry.asset))
     return {asset: int(total) for asset, total in rows}
+
+
+class Users:
+    """Wallet users' operations, each one unit of work: a login challenge, a login, a logout
+    (the session stops working here at once), the caller's own profile, balances."""
+
+    def __init__(self, database: Database, policy: LoginPolicy, authenticator: Authenticator):
+        self.database = database
+        self.policy = policy
+        self.authenticator = authenticator
+
+    async def challenge(self) -> LoginChallenge:
+        async with self.database.transaction() as session:
+            return await create_challenge(session, self.policy)
+
+    async def login(self, proof: ton_proof.Proof) -> tuple[Participant, UserSession, str]:
+        return await self.database.retrying(lambda session: login(session, proof, self.policy))
+
+    async def logout(self, token: str) -> None:
+        async with self.database.transaction() as session:
+            await credentials.revoke_session(session, token)
+        self.authenticator.forget(token)
+
+    async def me(self) -> tuple[Participant, CallerKind]:
+        """The participant the caller acts for, and the kind of credential it used."""
+        caller = current_caller.get()
+        async with self.database.transaction() as session:
+            return await get_existing(session, Participant, owner_scope(), "user"), caller.kind
+
+    async def balances(self, participant_id: int) -> dict[str, int]:
+        require_owner(participant_id, "user")
+        async with self.database.transaction() as session:
+            return await balances(session, participant_id)
