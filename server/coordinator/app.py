@@ -24,13 +24,14 @@ from coordinator.api.receipts import ReceiptServicer
 from coordinator.api.services import services
 from coordinator.api.users import UserServicer
 from coordinator.api.workers import WorkerServicer
-from coordinator.exchange.payments import ExchangeConfig, watch_forever
+from coordinator.exchange.payments import Exchange, ExchangeConfig, watch_forever
 from coordinator.identity.api_keys import ApiKeys
 from coordinator.identity.authenticator import Authenticator
 from coordinator.identity.users import LoginPolicy, Users
 from coordinator.market.config import Market
-from coordinator.market.dispatch import NewWork, reap_forever
+from coordinator.market.dispatch import reap_forever
 from coordinator.market.heartbeats import HeartbeatBuffer
+from coordinator.market.jobs import Jobs, NewWork
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.pool.metrics import PoolCollector, build_registry, refresh_forever
 from coordinator.pool.participants import Participants
@@ -142,13 +143,13 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         "WorkerService": WorkerServicer(Workers(database)),
         "ParticipantService": ParticipantServicer(Participants(database)),
         "PayoutService": PayoutServicer(Payouts(database)),
-        "JobService": JobServicer(database, market, new_work),
+        "JobService": JobServicer(Jobs(database, market, new_work)),
         "MinerService": MinerServicer(database, market, signer, heartbeats, new_work,
                                       settings.stream_messages_per_minute, tracer),
         "ReceiptService": ReceiptServicer(signer),
         "UserService": UserServicer(Users(database, LoginPolicy.from_settings(settings), authenticator)),
         "ApiKeyService": ApiKeyServicer(ApiKeys(database, authenticator)),
-        "ExchangeService": ExchangeServicer(database, exchange_config),
+        "ExchangeService": ExchangeServicer(Exchange(database, exchange_config)),
     }
     missing = {service.name for service in services()} ^ set(servicers)
     if missing:  # a service in the protos with no servicer here, or a servicer for no service

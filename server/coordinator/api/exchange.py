@@ -1,4 +1,4 @@
-"""ExchangeService: buying AITBC credits with Bitcoin."""
+"""ExchangeService: converts and calls the exchange's operations (exchange/payments.Exchange)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from coordinator import ledger
 from coordinator.api import convert, rest
 from coordinator.exchange import payments
 from coordinator.exchange.bitcoin import payment_uri
-from coordinator.identity.callers import owner_scope, require_owner
 from coordinator.money import units_to_float
-from coordinator.storage.database import Database
 from coordinator.storage.models import Payment
 
 
@@ -27,26 +25,17 @@ def payment_message(payment: Payment) -> pb.Payment:
 
 
 class ExchangeServicer(pb_grpc.ExchangeServiceServicer):
-    def __init__(self, database: Database, config: payments.ExchangeConfig):
-        self.database = database
-        self.config = config
+    def __init__(self, exchange: payments.Exchange):
+        self.exchange = exchange
 
     async def CreatePayment(self, request, context):
-        buyer = owner_scope()
-
-        async with self.database.transaction() as session:
-            created = payment_message(await payments.create_payment(session, self.config, buyer,
-                                                                    request.amount_aitbc, request.amount_sat))
+        created = await self.exchange.create(request.amount_aitbc, request.amount_sat)
         await rest.send_created(context)
-        return created
+        return payment_message(created)
 
     async def GetPaymentStatus(self, request, context):
-        async with self.database.transaction() as session:
-            payment = await payments.get_payment(session, request.payment_id)
-            require_owner(payment.participant_id, "payment")
-            return payment_message(payment)
+        return payment_message(await self.exchange.status(request.payment_id))
 
     async def ConfirmPayment(self, request, context):
-        async with self.database.transaction() as session:
-            return payment_message(await payments.confirm(session, request.payment_id, request.txid,
-                                                          request.confirmations, request.received_sat))
+        return payment_message(await self.exchange.confirm(request.payment_id, request.txid, request.confirmations,
+                                                           request.received_sat))

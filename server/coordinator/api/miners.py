@@ -18,6 +18,7 @@ from coordinator.identity.wallet_address import parse_address
 from coordinator.market import dispatch, miners
 from coordinator.market.config import Market
 from coordinator.market.heartbeats import Beat, HeartbeatBuffer, StreamBudget
+from coordinator.market.jobs import NewWork
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
 from coordinator.storage.models import JobStatus, Participant, utcnow
@@ -38,7 +39,7 @@ def beat_of(message: pb.Heartbeat) -> Beat:
 
 class MinerServicer(pb_grpc.MinerServiceServicer):
     def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
-                 new_work: dispatch.NewWork, stream_messages_per_minute: int, tracer: trace.Tracer | None = None):
+                 new_work: NewWork, stream_messages_per_minute: int, tracer: trace.Tracer | None = None):
         self.database = database
         self.market = market
         self.signer = signer

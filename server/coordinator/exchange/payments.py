@@ -24,8 +24,9 @@ from coordinator.adapters.bitcoin_core import BitcoinCore
 from coordinator.duties import repeat
 from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Validator
 from coordinator.exchange import bitcoin
-from coordinator.identity.callers import client_id_of
+from coordinator.identity.callers import client_id_of, owner_scope, require_owner
 from coordinator.money import decimal_to_units
+from coordinator.storage.database import Database
 from coordinator.storage.models import Counter, Payment, PaymentStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -180,3 +181,27 @@ async def watch_forever(database, rpc_url: str, min_confirmations: int, every_s:
         # Only the kind of error is logged: the node's URL carries its RPC password.
         await repeat("payment watcher", lambda: watch_once(database, chain, min_confirmations), every_s,
                      traceback=False)
+
+
+class Exchange:
+    """The exchange's operations, each one unit of work: a client asks for a payment request for
+    its own participant, follows its own payments; an admin confirms one (credited once)."""
+
+    def __init__(self, database: Database, config: ExchangeConfig):
+        self.database = database
+        self.config = config
+
+    async def create(self, amount_aitbc: float, amount_sat: int) -> Payment:
+        buyer = owner_scope()
+        async with self.database.transaction() as session:
+            return await create_payment(session, self.config, buyer, amount_aitbc, amount_sat)
+
+    async def status(self, payment_id: str) -> Payment:
+        async with self.database.transaction() as session:
+            payment = await get_payment(session, payment_id)
+        require_owner(payment.participant_id, "payment")
+        return payment
+
+    async def confirm(self, payment_id: str, txid: str, confirmations: int, received_sat: int) -> Payment:
+        async with self.database.transaction() as session:
+            return await confirm(session, payment_id, txid, confirmations, received_sat)

@@ -9,7 +9,6 @@ transaction that completes the job, writes its receipt and posts its ledger entr
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
@@ -311,24 +310,6 @@ def validate_fetch(max_jobs: int | None, wait_s: float) -> tuple[int, float]:
     check.raise_if_any()
     return max_jobs, wait_s
 
-
-
-class NewWork:
-    """Wakes this process's long-polling fetchers when jobs are submitted here; fetchers also
-    re-check on a short interval, for jobs submitted through other processes."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, timeout_s: float) -> None:
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout_s)
-        except asyncio.TimeoutError:
-            pass
 
 
 async def reap_forever(database, market: Market, every_s: float) -> None:

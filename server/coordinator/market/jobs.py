@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import uuid
@@ -12,10 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Validator
+from coordinator.identity.callers import current_caller
 from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
 from coordinator.storage import paging
-from coordinator.storage.database import ConcurrentInsert
+from coordinator.storage.database import ConcurrentInsert, Database
 from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, utcnow
 
 TERMINAL = TERMINAL_JOB_STATUSES
@@ -148,3 +150,61 @@ def release_lease(job: Job) -> None:
 async def receipts_of(session: AsyncSession, client_id: str | None, job_id: str) -> list[Receipt]:
     await get_own_job(session, client_id, job_id)
     return list(await session.scalars(select(Receipt).where(Receipt.job_id == job_id)))
+
+
+class NewWork:
+    """Wakes this process's long-polling fetchers when jobs are submitted here; fetchers also
+    re-check on a short interval, for jobs submitted through other processes."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout_s)
+        except asyncio.TimeoutError:
+            pass
+
+
+def visible_client() -> str | None:
+    """Whose jobs the caller sees: an admin every client's, anyone else its own."""
+    caller = current_caller.get()
+    return None if caller.is_admin else caller.client_id
+
+
+class Jobs:
+    """The client side's operations, each one unit of work for the calling client (another
+    client's job is NOT_FOUND); a submission wakes this process's waiting miners after it commits."""
+
+    def __init__(self, database: Database, market: Market, new_work: NewWork):
+        self.database = database
+        self.market = market
+        self.new_work = new_work
+
+    async def submit(self, specs: list[JobSpec], *, batch: bool) -> list[tuple[Job, bool]]:
+        """Each job and whether this call created it (an idempotency key already used returns the stored job)."""
+        client_id = current_caller.get().client_id
+        stored = await self.database.retrying(
+            lambda session: submit(session, client_id, specs, self.market, batch=batch))
+        self.new_work.notify()
+        return stored
+
+    async def get(self, job_id: str) -> Job:
+        async with self.database.transaction() as session:
+            return await get_own_job(session, visible_client(), job_id)
+
+    async def receipts(self, job_id: str) -> list[Receipt]:
+        async with self.database.transaction() as session:
+            return await receipts_of(session, visible_client(), job_id)
+
+    async def list(self, status: str, limit: int | None, page_token: str) -> tuple[list[Job], str]:
+        async with self.database.transaction() as session:
+            return await list_jobs(session, visible_client(), status, limit, page_token)
+
+    async def cancel(self, job_id: str) -> Job:
+        async with self.database.transaction() as session:
+            return await cancel(session, visible_client(), job_id)
