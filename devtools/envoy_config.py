@@ -147,15 +147,19 @@ def start_envoy(config_path: pathlib.Path, log_path: pathlib.Path,
         return subprocess.Popen(command, stdout=log, stderr=log)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Renders the config from the environment, then becomes Envoy (exec: the container's or the
-    systemd unit's process is Envoy itself, and gets its signals)."""
+def arguments() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devtools.envoy_config", description=main.__doc__)
     parser.add_argument("--upstream-host", default="127.0.0.1",
                         help="where the servers listen: an IP, or a DNS name whose every address is a server")
     parser.add_argument("--config", default=str(pathlib.Path(tempfile.gettempdir()) / "computepool-envoy.yaml"),
                         help="where the rendered config is written")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Renders the config from the environment, then becomes Envoy (exec: the container's or the
+    systemd unit's process is Envoy itself, and gets its signals)."""
+    args = arguments().parse_args(argv)
     pathlib.Path(args.config).write_text(render_from_env(os.environ, args.upstream_host))
     envoy = envoy_binary()
     os.execv(envoy, [envoy, "-c", args.config, "--disable-hot-restart", "--log-level", "info"])
