@@ -352,7 +352,11 @@ async def test_every_dashboard_query_names_metrics_the_server_exports_and_shows_
         names = metric_names(query)
         assert names and names <= exported, (query, names - exported)
         queried |= names
-    assert not [family for family, names in families.items() if not names & queried], "a metric with no panel"
+    # x_created is the time a series of counter or histogram x began (printed as a family of its own
+    # once x has samples): a bookkeeping figure, not one to plot.
+    plotted = [family for family in families
+               if not (family.endswith("_created") and family.removesuffix("_created") in families)]
+    assert not [family for family in plotted if not families[family] & queried], "a metric with no panel"
 
 
 def test_the_readme_names_every_deploy_file_and_only_files_that_exist():
