@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 BUF := node_modules/.bin/buf
 INSTALLED := $(VENV)/.installed
 PROMETHEUS := /usr/bin/prometheus
+SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test bench deps gen check-gen lint postgres clean
@@ -13,7 +14,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 run: $(INSTALLED)
 	$(PY) -m devtools.supervisor
 
-test: deps lint check-gen postgres $(PROMETHEUS)
+test: deps lint check-gen postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
 
 # The performance harness (bench/harness.py, run as a module so it imports tests.support): real
@@ -38,6 +39,11 @@ $(INSTALLED): pyproject.toml clients/pyproject.toml
 $(PROMETHEUS):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus openssl || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus openssl)
+
+# Debian's systemd, for systemd-analyze: tests/test_deploy.py verifies deploy/systemd's units.
+$(SYSTEMD_ANALYZE):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd)
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --silent

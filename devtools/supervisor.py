@@ -18,8 +18,7 @@ import time
 
 from coordinator.settings import Settings
 from coordinator.storage import migrate
-from coordinator.telemetry.observability import otlp_endpoint
-from devtools.envoy_config import ROOT, render, start_envoy
+from devtools.envoy_config import ROOT, render_from_env, start_envoy
 
 
 def main() -> int:
@@ -28,10 +27,7 @@ def main() -> int:
     state = ROOT / "var"
     state.mkdir(exist_ok=True)
     config = state / "envoy.yaml"
-    config.write_text(render(listen_port=settings.api_port, listen_host=settings.api_host,
-                             grpc_ports=[settings.grpc_port], metrics_port=settings.metrics_port,
-                             rate_limits=dict(settings.rate_limits), tls_cert_file=settings.tls_cert_file,
-                             tls_key_file=settings.tls_key_file, otlp_endpoint=otlp_endpoint()))
+    config.write_text(render_from_env(os.environ))
     env = os.environ.copy()
     if not settings.coordinator_signing_key and not settings.secret_key:
         env["COORDINATOR_SIGNING_KEY"] = development_signing_key(state / DEVELOPMENT_KEY_FILE)
