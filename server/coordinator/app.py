@@ -33,6 +33,7 @@ from coordinator.market.dispatch import reap_forever
 from coordinator.market.heartbeats import HeartbeatBuffer
 from coordinator.market.jobs import Jobs, NewWork
 from coordinator.market.receipts import ReceiptSigner
+from coordinator.market.work import MinerWork
 from coordinator.pool.metrics import PoolCollector, build_registry, refresh_forever
 from coordinator.pool.participants import Participants
 from coordinator.pool.payouts import Payouts
@@ -144,7 +145,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         "ParticipantService": ParticipantServicer(Participants(database)),
         "PayoutService": PayoutServicer(Payouts(database)),
         "JobService": JobServicer(Jobs(database, market, new_work)),
-        "MinerService": MinerServicer(database, market, signer, heartbeats, new_work,
+        "MinerService": MinerServicer(MinerWork(database, market, signer, heartbeats, new_work),
                                       settings.stream_messages_per_minute, tracer),
         "ReceiptService": ReceiptServicer(signer),
         "UserService": UserServicer(Users(database, LoginPolicy.from_settings(settings), authenticator)),

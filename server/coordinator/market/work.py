@@ -1,0 +1,88 @@
+"""The miner side's operations, each one unit of work (or, for a long poll, a series of them):
+register a worker, record a heartbeat, lease jobs (waiting for new work up to a deadline),
+return results. Each acts only for the miner the caller's token names and, for a non-admin
+key, only for that key's participant; a result that put a job back in the queue wakes this
+process's waiting miners after it commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from coordinator.errors import PermissionDenied, Reason
+from coordinator.identity.callers import owner_scope
+from coordinator.identity.wallet_address import parse_address
+from coordinator.market import dispatch, miners
+from coordinator.market.config import Market
+from coordinator.market.heartbeats import Beat, Flushed, HeartbeatBuffer
+from coordinator.market.jobs import NewWork
+from coordinator.market.receipts import ReceiptSigner
+from coordinator.storage.database import Database
+from coordinator.storage.models import Job, JobStatus, Miner, Participant, Receipt, Worker, utcnow
+
+FETCH_RECHECK_S = 0.25  # how often a long poll looks for jobs other processes received
+
+
+class MinerWork:
+    def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
+                 new_work: NewWork):
+        self.database = database
+        self.market = market
+        self.signer = signer
+        self.heartbeats = heartbeats
+        self.new_work = new_work
+        self.credentials = miners.MinerCredentials(database)
+
+    async def register(self, spec: miners.MinerSpec) -> tuple[Miner, Worker, str, str]:
+        """(miner, worker, its new credential, the owner's wallet as shown)."""
+        owner = owner_scope()
+
+        async def register(session):
+            if owner is not None:  # a participant's miner key registers that participant's miners only
+                wallet = (await session.get(Participant, owner)).wallet_raw
+                if parse_address(spec.address, "address").raw != wallet:
+                    raise PermissionDenied("a miner key registers miners for its own participant's wallet only",
+                                           reason=Reason.NOT_OWNER)
+            miner, worker, token = await miners.register(session, spec, self.market)
+            wallet = (await session.get(Participant, worker.participant_id)).wallet_address
+            return miner, worker, token, wallet
+
+        return await self.database.retrying(register)
+
+    async def identify(self, token: str | None, miner_id: str) -> miners.MinerIdentity:
+        return await self.credentials.identify_owned(token, miner_id)
+
+    def heartbeat(self, who: miners.MinerIdentity, beat: Beat) -> asyncio.Future[Flushed]:
+        """Settles once the flush that wrote it committed (a stream queues it and reads on)."""
+        return self.heartbeats.record(who.miner_id, who.worker_id, beat)
+
+    async def claim(self, miner_id: str, max_jobs: int) -> list[Job]:
+        async with self.database.transaction() as session:
+            return await dispatch.claim(session, miner_id, max_jobs, self.market, utcnow())
+
+    async def fetch(self, who: miners.MinerIdentity, max_jobs: int | None, wait_s: float) -> list[Job]:
+        """Leases jobs as soon as there are any, or returns none once `wait_s` has passed."""
+        max_jobs, wait_s = dispatch.validate_fetch(max_jobs, wait_s)
+        deadline = time.monotonic() + wait_s
+        while True:
+            jobs = await self.claim(who.miner_id, max_jobs)
+            remaining = deadline - time.monotonic()
+            if jobs or remaining <= 0:
+                return jobs
+            await self.new_work.wait(min(remaining, FETCH_RECHECK_S))
+
+    async def submit_result(self, who: miners.MinerIdentity, spec: dispatch.ResultSpec) -> tuple[Job, Receipt | None]:
+        async with self.database.transaction() as session:
+            job, receipt = await dispatch.submit_result(session, who, spec, self.market, self.signer, utcnow())
+        if job.status == JobStatus.PENDING:
+            self.new_work.notify()
+        return job, receipt
+
+    async def submit_results(self, who: miners.MinerIdentity, specs: list[dispatch.ResultSpec]
+                             ) -> list[dispatch.Outcome]:
+        async with self.database.transaction() as session:
+            outcomes = await dispatch.submit_results(session, who, specs, self.market, self.signer, utcnow())
+        if any(o.job is not None and o.job.status == JobStatus.PENDING for o in outcomes):
+            self.new_work.notify()
+        return outcomes
