@@ -111,9 +111,8 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
             answers.put_nowait(None)
 
     async def FetchJobs(self, request, context):
-        who = await self._identify(context, request.miner_id)
-        wait_s = request.wait.ToTimedelta().total_seconds()
-        jobs = await self.work.fetch(who, convert.optional(request, "max_jobs"), wait_s)
+        jobs = await self.work.fetch(miner_token(context), request.miner_id, convert.optional(request, "max_jobs"),
+                                     request.wait.ToTimedelta().total_seconds())
         return pb.FetchJobsResponse(assignments=[convert.assignment(job) for job in jobs])
 
     async def SubmitResult(self, request, context):

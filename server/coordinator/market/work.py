@@ -61,9 +61,11 @@ class MinerWork:
         async with self.database.transaction() as session:
             return await dispatch.claim(session, miner_id, max_jobs, self.market, utcnow())
 
-    async def fetch(self, who: miners.MinerIdentity, max_jobs: int | None, wait_s: float) -> list[Job]:
-        """Leases jobs as soon as there are any, or returns none once `wait_s` has passed."""
+    async def fetch(self, token: str | None, miner_id: str, max_jobs: int | None, wait_s: float) -> list[Job]:
+        """Leases jobs as soon as there are any, or returns none once `wait_s` has passed. Bad
+        input is refused before the credential is looked up."""
         max_jobs, wait_s = dispatch.validate_fetch(max_jobs, wait_s)
+        who = await self.identify(token, miner_id)
         deadline = time.monotonic() + wait_s
         while True:
             jobs = await self.claim(who.miner_id, max_jobs)
