@@ -26,6 +26,8 @@ from coordinator.telemetry.observability import otlp_endpoint as otlp_endpoint_f
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENVOY_DIR = ROOT / "envoy"
+# Transcoded too: GET /health answers from the server's gRPC health service (proto/grpc/health).
+HEALTH_SERVICE = "grpc.health.v1.Health"
 
 
 # Rate-limited route families: (family, :path regex — matched against the WHOLE path, query
@@ -108,7 +110,8 @@ def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_l
         "ADMIN_PORT": str(admin_port), "LISTEN_HOST": listen_host, "LISTEN_PORT": str(listen_port),
         "UPSTREAM_HOST": upstream_host, "UPSTREAM_CLUSTER_TYPE": cluster_type(upstream_host),
         "METRICS_PORT": str(metrics_port), "GRPC_ENDPOINTS": json.dumps(endpoints),
-        "SERVICES": json.dumps([service.full_name for service in services()]), "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
+        "SERVICES": json.dumps([*(service.full_name for service in services()), HEALTH_SERVICE]),
+        "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
         "LUA_PATH": str(ENVOY_DIR / "filter.lua"),
         "RATE_LIMIT_DESCRIPTORS": json.dumps(descriptors), "RATE_LIMIT_ACTIONS": json.dumps(actions),
         "TRANSPORT_SOCKET": json.dumps(transport_socket(tls_cert_file, tls_key_file)),

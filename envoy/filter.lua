@@ -158,6 +158,14 @@ function envoy_on_response(handle)
     headers:replace(":status", http_status)
   end
   local request = handle:streamInfo():dynamicMetadata():get("computepool") or {}
+  if request.path == "/health" and status == 200 then
+    -- A load balancer reads the status code: only SERVING is 200.
+    local body = handle:body(true)
+    if not body:getBytes(0, body:length()):find('"status":"SERVING"', 1, true) then
+      handle:headers():replace(":status", "503")
+    end
+    return
+  end
   local list_field = request.method == "GET" and BARE_LISTS[request.path]
   if list_field and status == 200 then
     local body = handle:body(true)

@@ -17,6 +17,9 @@ from grpc_tools import protoc
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROTO_ROOT = ROOT / "proto"
 WELL_KNOWN = pathlib.Path(grpc_tools.__file__).parent / "_proto"
+# For Envoy only: gRPC's health protocol with GET /health bound to Check (the server itself
+# serves grpcio-health-checking's copy, wire-identical).
+HEALTH_PROTO = "grpc/health/v1/health.proto"
 
 
 def main() -> None:
@@ -32,7 +35,7 @@ def main() -> None:
     # Envoy needs every message that can appear in a response, including the google.rpc error
     # details, or it silently fails to convert gRPC errors to JSON.
     run(include + ["--include_imports", "--include_source_info", f"--descriptor_set_out={descriptor_out}"]
-        + ours + ["google/rpc/status.proto", "google/rpc/error_details.proto"])
+        + ours + ["google/rpc/status.proto", "google/rpc/error_details.proto", HEALTH_PROTO])
     (py_out / "computepool" / "v1" / "__init__.py").write_text("")
 
 

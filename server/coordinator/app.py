@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, start_http_server
 
@@ -21,6 +20,7 @@ from coordinator.api.miners import MinerServicer
 from coordinator.api.participants import ParticipantServicer
 from coordinator.api.payouts import PayoutServicer
 from coordinator.api.receipts import ReceiptServicer
+from coordinator.api.reflection import enable_reflection
 from coordinator.api.services import services
 from coordinator.api.users import UserServicer
 from coordinator.api.workers import WorkerServicer
@@ -161,8 +161,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server)
+    enable_reflection([*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server)
 
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
                       service_names=service_names, collector=collector, registry=registry, heartbeats=heartbeats,

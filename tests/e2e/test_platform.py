@@ -11,6 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from computepool.v1 import job_service_pb2 as job_pb
+from google.protobuf import descriptor_pb2
 from computepool.v1 import job_service_pb2_grpc, miner_service_pb2_grpc, receipt_service_pb2_grpc
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
@@ -21,7 +22,7 @@ from devtools.launch import server_env, start_server_process
 from coordinator.storage.models import Base, Participant
 from coordinator.settings import Settings
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2
 from sqlalchemy import create_engine, func, inspect, select
 
 from tests.support.miner import Miner
@@ -35,16 +36,27 @@ async def test_health_reports_serving_for_the_server_and_each_service(channel, p
         assert response.status == health_pb2.HealthCheckResponse.SERVING
 
 
-async def test_reflection_lists_every_service(channel):
-    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-    responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
-    async for response in responses:
-        names = {s.name for s in response.list_services_response.service}
-        break
+@pytest.mark.parametrize("version", ["v1", "v1alpha"])
+async def test_reflection_lists_every_service_and_describes_it(channel, version):
+    """Both protocol versions answer: v1 is what current clients ask first, v1alpha what older ones ask."""
+    call = channel.stream_stream(f"/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo",
+                                 request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                                 response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+    responses = [response async for response in call(iter([
+        reflection_pb2.ServerReflectionRequest(list_services=""),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol="computepool.v1.JobService"),
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol=f"grpc.reflection.{version}.ServerReflection"),
+    ]))]
+    names = {s.name for s in responses[0].list_services_response.service}
     assert {f"computepool.v1.{name}" for name in ("WorkerService", "ParticipantService", "PayoutService",
                                                   "JobService", "MinerService", "ReceiptService", "UserService",
                                                   "ExchangeService")} <= names
-    assert "grpc.health.v1.Health" in names
+    assert {"grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection"} <= names
+    for response, package in zip(responses[1:], ["computepool.v1", f"grpc.reflection.{version}"]):
+        files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+                 for raw in response.file_descriptor_response.file_descriptor_proto]
+        assert package in {file.package for file in files}
 
 
 def test_migrations_build_exactly_the_models(database_url):
@@ -211,7 +223,7 @@ async def test_a_reflection_client_lists_and_calls_every_service(pool):
         return process.returncode, output.decode()
 
     url = f"http://127.0.0.1:{pool.grpc_port}"
-    code, listing = await buf_curl("--list-services", url)
+    code, listing = await buf_curl("--reflect-protocol", "grpc-v1", "--list-services", url)
     assert code == 0 and set(pool.service_names) <= set(listing.split())
     code, answer = await buf_curl("-H", f"x-api-key: {API_KEY}", "-d", '{"limit": 1}',
                                   f"{url}/computepool.v1.WorkerService/ListWorkers")

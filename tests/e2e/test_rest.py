@@ -8,6 +8,7 @@ import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import participant_service_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from tests.support.cocoon import CocoonWorkerStats
 from tests.support.envoy import Envoy
@@ -161,6 +162,22 @@ async def test_envoys_own_refusals_are_wrapped_in_the_same_shape(http):
     assert status == 400 and body["error"]["code"] == "INVALID_ARGUMENT"
     status, body, _ = await call(http, "GET", "/api/v1/nothing-here")
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
+
+
+async def test_health_answers_from_the_grpc_health_service(http, pool):
+    """GET /health is the gRPC health check: 200 only when serving, so a load balancer can read the code."""
+    status, body, _ = await call(http, "GET", "/health")
+    assert (status, body) == (200, {"status": "SERVING"})
+    status, body, _ = await call(http, "GET", "/health?service=computepool.v1.JobService")
+    assert (status, body) == (200, {"status": "SERVING"})
+    status, body, _ = await call(http, "GET", "/health?service=computepool.v1.NoSuchService")
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
+    await pool.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+    try:
+        status, body, _ = await call(http, "GET", "/health")
+        assert (status, body) == (503, {"status": "NOT_SERVING"})
+    finally:
+        await pool.health.set("", health_pb2.HealthCheckResponse.SERVING)
 
 
 async def test_native_grpc_passes_through_envoy(envoy):
