@@ -31,7 +31,7 @@ from coordinator.identity.users import LoginPolicy, Users
 from coordinator.market.config import Market
 from coordinator.market.dispatch import reap_forever
 from coordinator.market.heartbeats import HeartbeatBuffer
-from coordinator.market.jobs import Jobs, NewWork
+from coordinator.market.jobs import JobChanges, Jobs, NewWork
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.market.work import MinerWork
 from coordinator.pool.metrics import PoolCollector, build_registry, refresh_forever
@@ -66,6 +66,7 @@ class PoolServer:
     registry: CollectorRegistry
     heartbeats: HeartbeatBuffer
     market: Market
+    job_changes: JobChanges
     background: list = field(default_factory=list)  # coroutine factories run while serving
     grpc_port: int = 0
     metrics_port: int = 0
@@ -139,13 +140,14 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     market = Market.from_settings(settings)
     heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s, tracer)
     new_work = NewWork()
+    job_changes = JobChanges(database)
     exchange_config = ExchangeConfig.from_settings(settings)
     servicers = {
         "WorkerService": WorkerServicer(Workers(database)),
         "ParticipantService": ParticipantServicer(Participants(database)),
         "PayoutService": PayoutServicer(Payouts(database)),
-        "JobService": JobServicer(Jobs(database, market, new_work)),
-        "MinerService": MinerServicer(MinerWork(database, market, signer, heartbeats, new_work),
+        "JobService": JobServicer(Jobs(database, market, new_work, job_changes)),
+        "MinerService": MinerServicer(MinerWork(database, market, signer, heartbeats, new_work, job_changes),
                                       settings.stream_messages_per_minute, tracer),
         "ReceiptService": ReceiptServicer(signer),
         "UserService": UserServicer(Users(database, LoginPolicy.from_settings(settings), authenticator)),
@@ -165,7 +167,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
 
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
                       service_names=service_names, collector=collector, registry=registry, heartbeats=heartbeats,
-                      market=market)
+                      market=market, job_changes=job_changes)
     pool.background.append(lambda: refresh_forever(collector, database))
     pool.background.append(heartbeats.run_forever)
     if background_duties:

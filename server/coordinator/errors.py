@@ -51,6 +51,7 @@ class Reason(StrEnum):
     INVALID_JOB_TYPE = "INVALID_JOB_TYPE"
     JOB_NOT_FOUND = "JOB_NOT_FOUND"
     JOB_ALREADY_TERMINAL = "JOB_ALREADY_TERMINAL"
+    TOO_MANY_WATCHES = "TOO_MANY_WATCHES"            # this server follows as many jobs as it may (WatchJob)
     MINER_TOKEN_MISSING = "MINER_TOKEN_MISSING"
     MINER_TOKEN_INVALID = "MINER_TOKEN_INVALID"
     MINER_MISMATCH = "MINER_MISMATCH"                # the token is another miner's
@@ -133,12 +134,12 @@ class PermissionDenied(DomainError):
 
 
 class ResourceExhausted(DomainError):
-    """Over a rate limit; `retry_after_s` says when to try again."""
+    """Over a rate limit or a capacity; `retry_after_s` says when to try again."""
 
     reason = Reason.RATE_LIMITED
 
-    def __init__(self, message: str, *, retry_after_s: int):
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after_s: int, reason: Reason | None = None):
+        super().__init__(message, reason=reason)
         self.retry_after_s = max(1, retry_after_s)
 
 

@@ -176,6 +176,7 @@ TABLE: dict[str, Row] = {
         job_id=w.job_id))),
     "JobService/ListJobs": Row(JOB_CLIENTS, _sync(lambda w: job_pb.ListJobsRequest(limit=5))),
     "JobService/CancelJob": Row({"admin", "client", "owner"}, lambda w, c: _cancel(w)),
+    "JobService/WatchJob": Row({"admin", "client", "owner"}, _sync(lambda w: job_pb.WatchJobRequest(job_id=w.job_id))),
     "MinerService/RegisterMiner": Row({"admin", "miner"}, _sync(lambda w: Miner(
         w.channel, wallet=w.owner_wallet.address, name=f"rig{next(_names)}").request)),
     "MinerService/SendHeartbeat": Row({"admin", "miner"}, _sync(lambda w: miner_pb.SendHeartbeatRequest(
@@ -253,6 +254,10 @@ async def call_rpc(world: World, rpc: str, request, metadata) -> grpc.aio.AioRpc
             await stream.write(request)
             await stream.read()
             await stream.done_writing()
+        elif method == "WatchJob":
+            stream = call(request, metadata=metadata)
+            await stream.read()
+            stream.cancel()
         else:
             await call(request, metadata=metadata)
     except grpc.aio.AioRpcError as error:

@@ -33,7 +33,7 @@ RULES: dict[str, frozenset[str]] = {
     **_service("PayoutService", ListPayouts=OWNERS, GetPayout=OWNERS, CreatePayout=ADMIN, GetPayoutSummary=OWNERS,
                ExportTaxReport=OWNERS),
     **_service("JobService", SubmitJob=CLIENTS, BatchSubmitJobs=CLIENTS, GetJobStatus=CLIENTS,
-               ListJobReceipts=CLIENTS, ListJobs=CLIENTS, CancelJob=CLIENTS),
+               ListJobReceipts=CLIENTS, ListJobs=CLIENTS, CancelJob=CLIENTS, WatchJob=CLIENTS),
     **_service("MinerService", RegisterMiner=MINERS, SendHeartbeat=MINERS, StreamHeartbeats=MINERS, FetchJobs=MINERS,
                SubmitResults=MINERS, SubmitResult=MINERS),
     # A third party verifies receipts with nothing but the published key.

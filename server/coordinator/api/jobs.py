@@ -46,3 +46,7 @@ class JobServicer(pb_grpc.JobServiceServicer):
 
     async def CancelJob(self, request, context):
         return convert.job(await self.jobs.cancel(request.job_id))
+
+    async def WatchJob(self, request, context):
+        async for job in self.jobs.watch(request.job_id):
+            yield convert.job(job)

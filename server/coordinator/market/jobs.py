@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
+from typing import AsyncIterator, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, Validator
+from coordinator import duties
+from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
 from coordinator.identity.callers import current_caller
 from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
@@ -25,6 +28,8 @@ STATUSES = tuple(JobStatus)
 MAX_BATCH = 1000
 MAX_PARAMETERS_BYTES = 64 * 1024
 MAX_TTL = dt.timedelta(days=7)
+MAX_WATCHED_JOBS = 10_000  # jobs one server process follows at once (WatchJob)
+WATCH_RECHECK_S = 1.0      # how often the watched jobs are read again, for changes made by other processes
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,64 @@ class NewWork:
             pass
 
 
+class JobChanges:
+    """Wakes this process's job watchers. A change committed here wakes the jobs' watchers at
+    once (notify); for changes committed by other processes one query every WATCH_RECHECK_S reads
+    the versions of every watched job together, however many watchers there are."""
+
+    def __init__(self, database: Database, *, limit: int = MAX_WATCHED_JOBS, recheck_s: float = WATCH_RECHECK_S):
+        self.database = database
+        self.limit = limit
+        self.recheck_s = recheck_s
+        self._events: dict[str, asyncio.Event] = {}   # one per watched job, shared by its watchers
+        self._watchers: dict[str, int] = {}
+        self._versions: dict[str, tuple] = {}         # what the last recheck read
+        self._rechecks: asyncio.Task | None = None
+
+    @property
+    def watched(self) -> int:
+        """How many jobs have watchers in this process."""
+        return len(self._events)
+
+    def notify(self, job_ids: Iterable[str]) -> None:
+        for job_id in job_ids:
+            event = self._events.get(job_id)
+            if event is not None:
+                event.set()
+
+    @contextlib.asynccontextmanager
+    async def watching(self, job_id: str) -> AsyncIterator[asyncio.Event]:
+        """An event set whenever the job may have changed; the caller clears it before reading."""
+        if job_id not in self._events and len(self._events) >= self.limit:
+            raise ResourceExhausted(f"this server already follows {self.limit} jobs; watch again later",
+                                    retry_after_s=int(self.recheck_s) + 1, reason=Reason.TOO_MANY_WATCHES)
+        event = self._events.setdefault(job_id, asyncio.Event())
+        self._watchers[job_id] = self._watchers.get(job_id, 0) + 1
+        if self._rechecks is None:
+            self._rechecks = asyncio.create_task(duties.repeat("job watch recheck", self._recheck, self.recheck_s))
+        try:
+            yield event
+        finally:
+            self._watchers[job_id] -= 1
+            if not self._watchers[job_id]:
+                del self._watchers[job_id], self._events[job_id]
+                self._versions.pop(job_id, None)
+            if not self._events and self._rechecks is not None:
+                self._rechecks.cancel()
+                self._rechecks = None
+
+    async def _recheck(self) -> None:
+        job_ids = list(self._events)
+        for start in range(0, len(job_ids), 1000):
+            async with self.database.transaction() as session:
+                rows = await session.execute(select(Job.id, Job.status, Job.attempts)
+                                             .where(Job.id.in_(job_ids[start:start + 1000])))
+            for job_id, *version in rows:
+                if job_id in self._events and self._versions.get(job_id) != tuple(version):
+                    self._versions[job_id] = tuple(version)
+                    self._events[job_id].set()
+
+
 def visible_client() -> str | None:
     """Whose jobs the caller sees: an admin every client's, anyone else its own."""
     caller = current_caller.get()
@@ -178,12 +241,14 @@ def visible_client() -> str | None:
 
 class Jobs:
     """The client side's operations, each one unit of work for the calling client (another
-    client's job is NOT_FOUND); a submission wakes this process's waiting miners after it commits."""
+    client's job is NOT_FOUND); a submission wakes this process's waiting miners after it commits,
+    a cancellation the job's watchers."""
 
-    def __init__(self, database: Database, market: Market, new_work: NewWork):
+    def __init__(self, database: Database, market: Market, new_work: NewWork, changes: JobChanges):
         self.database = database
         self.market = market
         self.new_work = new_work
+        self.changes = changes
 
     async def submit(self, specs: list[JobSpec], *, batch: bool) -> list[tuple[Job, bool]]:
         """Each job and whether this call created it (an idempotency key already used returns the stored job)."""
@@ -207,4 +272,23 @@ class Jobs:
 
     async def cancel(self, job_id: str) -> Job:
         async with self.database.transaction() as session:
-            return await cancel(session, visible_client(), job_id)
+            job = await cancel(session, visible_client(), job_id)
+        self.changes.notify([job.id])
+        return job
+
+    async def watch(self, job_id: str) -> AsyncIterator[Job]:
+        """The job now, then each time its status or attempt changes, ending with it terminal."""
+        client_id = visible_client()
+        await self.get(job_id)  # NOT_FOUND before taking a place among the watched jobs
+        async with self.changes.watching(job_id) as changed:
+            sent = None
+            while True:
+                changed.clear()
+                async with self.database.transaction() as session:
+                    job = await get_own_job(session, client_id, job_id)
+                if (job.status, job.attempts) != sent:  # not lease extensions: they change neither
+                    sent = (job.status, job.attempts)
+                    yield job
+                if job.status in TERMINAL:
+                    return
+                await changed.wait()

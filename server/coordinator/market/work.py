@@ -2,7 +2,7 @@
 register a worker, record a heartbeat, lease jobs (waiting for new work up to a deadline),
 return results. Each acts only for the miner the caller's token names and, for a non-admin
 key, only for that key's participant; a result that put a job back in the queue wakes this
-process's waiting miners after it commits.
+process's waiting miners after it commits, and every lease or result wakes the jobs' watchers.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from coordinator.identity.wallet_address import parse_address
 from coordinator.market import dispatch, miners
 from coordinator.market.config import Market
 from coordinator.market.heartbeats import Beat, Flushed, HeartbeatBuffer
-from coordinator.market.jobs import NewWork
+from coordinator.market.jobs import JobChanges, NewWork
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
 from coordinator.storage.models import Job, JobStatus, Miner, Participant, Receipt, Worker, utcnow
@@ -26,12 +26,13 @@ FETCH_RECHECK_S = 0.25  # how often a long poll looks for jobs other processes r
 
 class MinerWork:
     def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
-                 new_work: NewWork):
+                 new_work: NewWork, changes: JobChanges):
         self.database = database
         self.market = market
         self.signer = signer
         self.heartbeats = heartbeats
         self.new_work = new_work
+        self.changes = changes
         self.credentials = miners.MinerCredentials(database)
 
     async def register(self, spec: miners.MinerSpec) -> tuple[Miner, Worker, str, str]:
@@ -59,7 +60,9 @@ class MinerWork:
 
     async def claim(self, miner_id: str, max_jobs: int) -> list[Job]:
         async with self.database.transaction() as session:
-            return await dispatch.claim(session, miner_id, max_jobs, self.market, utcnow())
+            jobs = await dispatch.claim(session, miner_id, max_jobs, self.market, utcnow())
+        self.changes.notify(job.id for job in jobs)
+        return jobs
 
     async def fetch(self, token: str | None, miner_id: str, max_jobs: int | None, wait_s: float) -> list[Job]:
         """Leases jobs as soon as there are any, or returns none once `wait_s` has passed. Bad
@@ -77,6 +80,7 @@ class MinerWork:
     async def submit_result(self, who: miners.MinerIdentity, spec: dispatch.ResultSpec) -> tuple[Job, Receipt | None]:
         async with self.database.transaction() as session:
             job, receipt = await dispatch.submit_result(session, who, spec, self.market, self.signer, utcnow())
+        self.changes.notify([job.id])
         if job.status == JobStatus.PENDING:
             self.new_work.notify()
         return job, receipt
@@ -85,6 +89,7 @@ class MinerWork:
                              ) -> list[dispatch.Outcome]:
         async with self.database.transaction() as session:
             outcomes = await dispatch.submit_results(session, who, specs, self.market, self.signer, utcnow())
+        self.changes.notify(o.job.id for o in outcomes if o.job is not None)
         if any(o.job is not None and o.job.status == JobStatus.PENDING for o in outcomes):
             self.new_work.notify()
         return outcomes

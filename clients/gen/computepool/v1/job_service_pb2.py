@@ -28,7 +28,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n computepool/v1/job_service.proto\x12\x0e\x63omputepool.v1\x1a\x18\x63omputepool/v1/job.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf6\x01\n\x10SubmitJobRequest\x12\x10\n\x08job_type\x18\x01 \x01(\t\x12+\n\nparameters\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x35\n\x0crequirements\x18\x03 \x01(\x0b\x32\x1f.computepool.v1.JobRequirements\x12\x10\n\x08priority\x18\x04 \x01(\x05\x12&\n\x03ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11max_price_nanoton\x18\x06 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\"H\n\x16\x42\x61tchSubmitJobsRequest\x12.\n\x04jobs\x18\x01 \x03(\x0b\x32 .computepool.v1.SubmitJobRequest\"<\n\x17\x42\x61tchSubmitJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.computepool.v1.Job\"%\n\x13GetJobStatusRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"(\n\x16ListJobReceiptsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"D\n\x17ListJobReceiptsResponse\x12)\n\x08receipts\x18\x01 \x03(\x0b\x32\x17.computepool.v1.Receipt\"S\n\x0fListJobsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x03 \x01(\tB\x08\n\x06_limit\"N\n\x10ListJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.computepool.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t2\x9b\x07\n\nJobService\x12x\n\tSubmitJob\x12 .computepool.v1.SubmitJobRequest\x1a\x13.computepool.v1.Job\"4\x82\xd3\xe4\x93\x02.\"\x0f/v1/client/jobs:\x01*Z\x18\"\x13/api/v1/client/jobs:\x01*\x12\xa4\x01\n\x0f\x42\x61tchSubmitJobs\x12&.computepool.v1.BatchSubmitJobsRequest\x1a\'.computepool.v1.BatchSubmitJobsResponse\"@\x82\xd3\xe4\x93\x02:\"\x15/v1/client/jobs/batch:\x01*Z\x1e\"\x19/api/v1/client/jobs/batch:\x01*\x12\x98\x01\n\x0cGetJobStatus\x12#.computepool.v1.GetJobStatusRequest\x1a\x13.computepool.v1.Job\"N\x82\xd3\xe4\x93\x02H\x12\x1f/v1/client/jobs/{job_id}/statusZ%\x12#/api/v1/client/jobs/{job_id}/status\x12\xb6\x01\n\x0fListJobReceipts\x12&.computepool.v1.ListJobReceiptsRequest\x1a\'.computepool.v1.ListJobReceiptsResponse\"R\x82\xd3\xe4\x93\x02L\x12!/v1/client/jobs/{job_id}/receiptsZ\'\x12%/api/v1/client/jobs/{job_id}/receipts\x12}\n\x08ListJobs\x12\x1f.computepool.v1.ListJobsRequest\x1a .computepool.v1.ListJobsResponse\".\x82\xd3\xe4\x93\x02(\x12\x0f/v1/client/jobsZ\x15\x12\x13/api/v1/client/jobs\x12\x98\x01\n\tCancelJob\x12 .computepool.v1.CancelJobRequest\x1a\x13.computepool.v1.Job\"T\x82\xd3\xe4\x93\x02N\"\x1f/v1/client/jobs/{job_id}/cancel:\x01*Z(\"#/api/v1/client/jobs/{job_id}/cancel:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n computepool/v1/job_service.proto\x12\x0e\x63omputepool.v1\x1a\x18\x63omputepool/v1/job.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\"\xf6\x01\n\x10SubmitJobRequest\x12\x10\n\x08job_type\x18\x01 \x01(\t\x12+\n\nparameters\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x35\n\x0crequirements\x18\x03 \x01(\x0b\x32\x1f.computepool.v1.JobRequirements\x12\x10\n\x08priority\x18\x04 \x01(\x05\x12&\n\x03ttl\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11max_price_nanoton\x18\x06 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\t\"H\n\x16\x42\x61tchSubmitJobsRequest\x12.\n\x04jobs\x18\x01 \x03(\x0b\x32 .computepool.v1.SubmitJobRequest\"<\n\x17\x42\x61tchSubmitJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.computepool.v1.Job\"%\n\x13GetJobStatusRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"!\n\x0fWatchJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"(\n\x16ListJobReceiptsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"D\n\x17ListJobReceiptsResponse\x12)\n\x08receipts\x18\x01 \x03(\x0b\x32\x17.computepool.v1.Receipt\"S\n\x0fListJobsRequest\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x03 \x01(\tB\x08\n\x06_limit\"N\n\x10ListJobsResponse\x12!\n\x04jobs\x18\x01 \x03(\x0b\x32\x13.computepool.v1.Job\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t2\xdf\x07\n\nJobService\x12x\n\tSubmitJob\x12 .computepool.v1.SubmitJobRequest\x1a\x13.computepool.v1.Job\"4\x82\xd3\xe4\x93\x02.\"\x0f/v1/client/jobs:\x01*Z\x18\"\x13/api/v1/client/jobs:\x01*\x12\xa4\x01\n\x0f\x42\x61tchSubmitJobs\x12&.computepool.v1.BatchSubmitJobsRequest\x1a\'.computepool.v1.BatchSubmitJobsResponse\"@\x82\xd3\xe4\x93\x02:\"\x15/v1/client/jobs/batch:\x01*Z\x1e\"\x19/api/v1/client/jobs/batch:\x01*\x12\x98\x01\n\x0cGetJobStatus\x12#.computepool.v1.GetJobStatusRequest\x1a\x13.computepool.v1.Job\"N\x82\xd3\xe4\x93\x02H\x12\x1f/v1/client/jobs/{job_id}/statusZ%\x12#/api/v1/client/jobs/{job_id}/status\x12\xb6\x01\n\x0fListJobReceipts\x12&.computepool.v1.ListJobReceiptsRequest\x1a\'.computepool.v1.ListJobReceiptsResponse\"R\x82\xd3\xe4\x93\x02L\x12!/v1/client/jobs/{job_id}/receiptsZ\'\x12%/api/v1/client/jobs/{job_id}/receipts\x12}\n\x08ListJobs\x12\x1f.computepool.v1.ListJobsRequest\x1a .computepool.v1.ListJobsResponse\".\x82\xd3\xe4\x93\x02(\x12\x0f/v1/client/jobsZ\x15\x12\x13/api/v1/client/jobs\x12\x98\x01\n\tCancelJob\x12 .computepool.v1.CancelJobRequest\x1a\x13.computepool.v1.Job\"T\x82\xd3\xe4\x93\x02N\"\x1f/v1/client/jobs/{job_id}/cancel:\x01*Z(\"#/api/v1/client/jobs/{job_id}/cancel:\x01*\x12\x42\n\x08WatchJob\x12\x1f.computepool.v1.WatchJobRequest\x1a\x13.computepool.v1.Job0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -55,16 +55,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHSUBMITJOBSRESPONSE']._serialized_end=553
   _globals['_GETJOBSTATUSREQUEST']._serialized_start=555
   _globals['_GETJOBSTATUSREQUEST']._serialized_end=592
-  _globals['_LISTJOBRECEIPTSREQUEST']._serialized_start=594
-  _globals['_LISTJOBRECEIPTSREQUEST']._serialized_end=634
-  _globals['_LISTJOBRECEIPTSRESPONSE']._serialized_start=636
-  _globals['_LISTJOBRECEIPTSRESPONSE']._serialized_end=704
-  _globals['_LISTJOBSREQUEST']._serialized_start=706
-  _globals['_LISTJOBSREQUEST']._serialized_end=789
-  _globals['_LISTJOBSRESPONSE']._serialized_start=791
-  _globals['_LISTJOBSRESPONSE']._serialized_end=869
-  _globals['_CANCELJOBREQUEST']._serialized_start=871
-  _globals['_CANCELJOBREQUEST']._serialized_end=905
-  _globals['_JOBSERVICE']._serialized_start=908
-  _globals['_JOBSERVICE']._serialized_end=1831
+  _globals['_WATCHJOBREQUEST']._serialized_start=594
+  _globals['_WATCHJOBREQUEST']._serialized_end=627
+  _globals['_LISTJOBRECEIPTSREQUEST']._serialized_start=629
+  _globals['_LISTJOBRECEIPTSREQUEST']._serialized_end=669
+  _globals['_LISTJOBRECEIPTSRESPONSE']._serialized_start=671
+  _globals['_LISTJOBRECEIPTSRESPONSE']._serialized_end=739
+  _globals['_LISTJOBSREQUEST']._serialized_start=741
+  _globals['_LISTJOBSREQUEST']._serialized_end=824
+  _globals['_LISTJOBSRESPONSE']._serialized_start=826
+  _globals['_LISTJOBSRESPONSE']._serialized_end=904
+  _globals['_CANCELJOBREQUEST']._serialized_start=906
+  _globals['_CANCELJOBREQUEST']._serialized_end=940
+  _globals['_JOBSERVICE']._serialized_start=943
+  _globals['_JOBSERVICE']._serialized_end=1934
 # @@protoc_insertion_point(module_scope)

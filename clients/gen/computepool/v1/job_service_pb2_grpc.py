@@ -67,6 +67,11 @@ class JobServiceStub(object):
                 request_serializer=computepool_dot_v1_dot_job__service__pb2.CancelJobRequest.SerializeToString,
                 response_deserializer=computepool_dot_v1_dot_job__pb2.Job.FromString,
                 _registered_method=True)
+        self.WatchJob = channel.unary_stream(
+                '/computepool.v1.JobService/WatchJob',
+                request_serializer=computepool_dot_v1_dot_job__service__pb2.WatchJobRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_job__pb2.Job.FromString,
+                _registered_method=True)
 
 
 class JobServiceServicer(object):
@@ -124,6 +129,20 @@ class JobServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchJob(self, request, context):
+        """Follows a job: sends it at once, then again each time its status (or attempt) changes, and
+        ends the stream (OK) after sending it in a terminal status (completed, failed, cancelled,
+        expired). A lease, result or cancellation made through this server arrives at once; any
+        other change (through another replica, or the reaper's expiries and re-queues) within about
+        a second. Returns NOT_FOUND (JOB_NOT_FOUND) if the job does not exist
+        (or is not the caller's), RESOURCE_EXHAUSTED (TOO_MANY_WATCHES, with RetryInfo) when this
+        server already follows its limit of jobs. A dropped stream loses nothing: watch again.
+        gRPC only (no REST binding): a REST client polls GET .../status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -155,6 +174,11 @@ def add_JobServiceServicer_to_server(servicer, server):
             'CancelJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelJob,
                     request_deserializer=computepool_dot_v1_dot_job__service__pb2.CancelJobRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_job__pb2.Job.SerializeToString,
+            ),
+            'WatchJob': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchJob,
+                    request_deserializer=computepool_dot_v1_dot_job__service__pb2.WatchJobRequest.FromString,
                     response_serializer=computepool_dot_v1_dot_job__pb2.Job.SerializeToString,
             ),
     }
@@ -321,6 +345,33 @@ class JobService(object):
             target,
             '/computepool.v1.JobService/CancelJob',
             computepool_dot_v1_dot_job__service__pb2.CancelJobRequest.SerializeToString,
+            computepool_dot_v1_dot_job__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/computepool.v1.JobService/WatchJob',
+            computepool_dot_v1_dot_job__service__pb2.WatchJobRequest.SerializeToString,
             computepool_dot_v1_dot_job__pb2.Job.FromString,
             options,
             channel_credentials,
