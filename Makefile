@@ -49,7 +49,7 @@ $(BUF): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
-# Regenerates clients/gen/computepool/v1 and envoy/computepool.pb from proto/.
+# Regenerates clients/gen/computepool/v1, envoy/computepool.pb and envoy/openapi.json from proto/.
 gen: $(INSTALLED)
 	$(PY) scripts/gen_protos.py
 
@@ -57,6 +57,7 @@ gen: $(INSTALLED)
 check-gen: $(INSTALLED)
 	@scratch=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$scratch && \
 	  diff -r -x __pycache__ $$scratch/clients/gen/computepool/v1 clients/gen/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
+	  diff -u envoy/openapi.json $$scratch/envoy/openapi.json && \
 	  rm -rf $$scratch && echo "generated code matches the protos"
 
 lint: $(BUF)
