@@ -7,6 +7,7 @@ BUF := node_modules/.bin/buf
 INSTALLED := $(VENV)/.installed
 PROMETHEUS := /usr/bin/prometheus
 SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
+CHROMIUM := /usr/bin/chromium
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test bench deps gen check-gen lint postgres clean
@@ -14,7 +15,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 run: $(INSTALLED)
 	$(PY) -m devtools.supervisor
 
-test: deps lint check-gen postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE)
+test: deps lint check-gen postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE) $(CHROMIUM)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
 
 # The performance harness (bench/harness.py, run as a module so it imports tests.support): real
@@ -44,6 +45,11 @@ $(PROMETHEUS):
 $(SYSTEMD_ANALYZE):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd)
+
+# Debian's Chromium: tests/e2e/test_api_docs_browser.py opens the API reference in it (npm playwright-core).
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --silent
