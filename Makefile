@@ -12,7 +12,8 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test bench deps gen check-gen lint postgres clean
 
-run: $(INSTALLED)
+# npm's packages too ($(BUF) installs them): Envoy serves the API reference's Swagger UI and ReDoc from node_modules.
+run: $(INSTALLED) $(BUF)
 	$(PY) -m devtools.supervisor
 
 test: deps lint check-gen postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE) $(CHROMIUM)
