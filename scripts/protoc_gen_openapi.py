@@ -150,43 +150,37 @@ same protos (`scripts/protoc_gen_openapi.py`).
 
 
 class Proto:
-    """The messages, enums and comments of the request's files, by full name."""
+    """The messages and enums of the request's files by full name, and their comments."""
 
     def __init__(self, request: plugin_pb2.CodeGeneratorRequest):
         self.files = {f.name: f for f in request.proto_file}
         self.messages: dict[str, descriptor_pb2.DescriptorProto] = {}
         self.enums: dict[str, descriptor_pb2.EnumDescriptorProto] = {}
-        self.comments: dict[tuple, str] = {}  # (file, path...) -> leading comment
+        self.comments: dict[tuple, str] = {}  # (file, source path...) -> leading comment
+        self.located: dict[str, tuple] = {}  # full name -> (file, source path...)
         for file in request.proto_file:
             for location in file.source_code_info.location:
                 if location.leading_comments:
                     self.comments[(file.name, *location.path)] = clean(location.leading_comments)
             for index, message in enumerate(file.message_type):
-                self._add_message(file, f"{file.package}.{message.name}", message, (4, index))
+                self._add_message(f"{file.package}.{message.name}", message, (file.name, 4, index))
             for index, enum in enumerate(file.enum_type):
-                self.enums[f"{file.package}.{enum.name}"] = enum
-                self._locate(enum, file, (5, index))
+                self._add_enum(f"{file.package}.{enum.name}", enum, (file.name, 5, index))
 
-    def _add_message(self, file, name: str, message, path: tuple) -> None:
-        self.messages[name] = message
-        self._locate(message, file, path)
+    def _add_message(self, name: str, message, located: tuple) -> None:
+        self.messages[name], self.located[name] = message, located
         for index, nested in enumerate(message.nested_type):
-            self._add_message(file, f"{name}.{nested.name}", nested, (*path, 3, index))
+            self._add_message(f"{name}.{nested.name}", nested, (*located, 3, index))
         for index, enum in enumerate(message.enum_type):
-            self.enums[f"{name}.{enum.name}"] = enum
-            self._locate(enum, file, (*path, 4, index))
+            self._add_enum(f"{name}.{enum.name}", enum, (*located, 4, index))
 
-    def _locate(self, element, file, path: tuple) -> None:
-        self.comments[id(element)] = self.comments.get((file.name, *path), "")
-        if isinstance(element, descriptor_pb2.DescriptorProto):
-            for index, field in enumerate(element.field):
-                self.comments[id(field)] = self.comments.get((file.name, *path, 2, index), "")
-        else:
-            for index, value in enumerate(element.value):
-                self.comments[id(value)] = self.comments.get((file.name, *path, 2, index), "")
+    def _add_enum(self, name: str, enum, located: tuple) -> None:
+        self.enums[name], self.located[name] = enum, located
 
-    def comment(self, element) -> str:
-        return self.comments.get(id(element), "")
+    def comment(self, full_name: str, field_index: int | None = None) -> str:
+        """The comment of a message or enum, or of its field (value) at `field_index`."""
+        path = self.located.get(full_name, ())
+        return self.comments.get(path if field_index is None else (*path, 2, field_index), "")
 
 
 def clean(comment: str) -> str:
@@ -226,22 +220,24 @@ class Schemas:
     def enum(self, full_name: str, request: bool) -> dict:
         enum = self.proto.enums[full_name]
         names = [value.name for value in enum.value]
-        described = "; ".join(f"`{v.name}`: {self.proto.comment(v)}" for v in enum.value if self.proto.comment(v))
+        described = [f"`{value.name}`: {self.proto.comment(full_name, index)}" for index, value in enumerate(enum.value)
+                     if self.proto.comment(full_name, index)]
         schema = {"type": "string", "enum": names}
         if request:  # the parser takes the number too
             schema = {"enum": names + [value.number for value in enum.value]}
-        return {**schema, "description": " ".join(filter(None, [self.proto.comment(enum), described]))}
+        description = " ".join(filter(None, [self.proto.comment(full_name), "; ".join(described)]))
+        return {**schema, "description": description} if description else schema
 
     def message(self, full_name: str, request: bool, without: frozenset[str] = frozenset()) -> dict:
         message = self.proto.messages[full_name]
         properties, required = {}, []
-        for field in message.field:
+        for index, field in enumerate(message.field):
             if field.name in without:
                 continue
-            properties[field.name] = self.field(field, request)
+            properties[field.name] = self.field(field, request, self.proto.comment(full_name, index))
             if not request and not has_presence(field):
                 required.append(field.name)
-        schema = {"type": "object", "description": self.proto.comment(message), "properties": properties}
+        schema = {"type": "object", "description": self.proto.comment(full_name), "properties": properties}
         if required:
             schema["required"] = required
         if not request:
@@ -255,7 +251,7 @@ class Schemas:
             del schema["description"]
         return schema
 
-    def field(self, field, request: bool) -> dict:
+    def field(self, field, request: bool, comment: str = "") -> dict:
         if field.label == FIELD.LABEL_REPEATED and self.is_map(field):
             entry = self.proto.messages[field.type_name.lstrip(".")]
             schema = {"type": "object", "additionalProperties": self.single(entry.field[1], request)}
@@ -263,7 +259,6 @@ class Schemas:
             schema = {"type": "array", "items": self.single(field, request)}
         else:
             schema = self.single(field, request)
-        comment = self.proto.comment(field)
         return {**schema, "description": comment} if comment else schema
 
     def is_map(self, field) -> bool:
@@ -364,16 +359,16 @@ class Operations:
             tag: str, alias_of: str | None) -> None:
         request_name = method.input_type.lstrip(".")
         request = self.proto.messages[request_name]
-        fields = {field.name: field for field in request.field}
+        fields = [field.name for field in request.field]
         in_path = path_fields(template)
         description = comment
         if alias_of:
             description += f"\n\nThe same operation as `{alias_of}`."
         operation = {"operationId": operation_id, "tags": [tag], "summary": summary(comment),
                      "description": description.strip()}
-        parameters = [self.parameter(fields, name, "path") for name in in_path]
+        parameters = [self.parameter(request_name, name, "path") for name in in_path]
         if not body:
-            parameters += [self.parameter(fields, name, "query") for name in fields if name not in in_path]
+            parameters += [self.parameter(request_name, name, "query") for name in fields if name not in in_path]
         if parameters:
             operation["parameters"] = parameters
         if body:
@@ -386,21 +381,20 @@ class Operations:
                                                 security is not None)
         self.paths.setdefault(openapi_path(template), {})[verb] = operation
 
-    def parameter(self, fields: dict, name: str, where: str) -> dict:
-        field = fields[name.split(".")[0]]
+    def parameter(self, request_name: str, name: str, where: str) -> dict:
         if "." in name:
-            raise SystemExit(f"protoc-gen-openapi: nested path field {name} is not supported yet")
-        schema = self.schemas.field(field, request=True)
-        description = schema.pop("description", "")
-        parameter = {"name": name, "in": where, "schema": schema}
+            raise SystemExit(f"protoc-gen-openapi: nested field {name} as a parameter is not supported yet")
+        index, field = next((i, f) for i, f in enumerate(self.proto.messages[request_name].field) if f.name == name)
+        if field.type == FIELD.TYPE_MESSAGE and field.type_name.lstrip(".") not in WELL_KNOWN:
+            raise SystemExit(f"protoc-gen-openapi: {name} is a message; as a parameter it is not supported yet")
+        parameter = {"name": name, "in": where, "schema": self.schemas.field(field, request=True)}
         if where == "path":
             parameter["required"] = True
-        if field.type == FIELD.TYPE_MESSAGE and field.type_name.lstrip(".") not in WELL_KNOWN:
-            raise SystemExit(f"protoc-gen-openapi: {name} is a message; as a query parameter it is not supported yet")
         if field.label == FIELD.LABEL_REPEATED:
             parameter.update(style="form", explode=True)
-        if description:
-            parameter["description"] = description
+        comment = self.proto.comment(request_name, index)
+        if comment:
+            parameter["description"] = comment
         return parameter
 
     def request_body(self, request_name: str, body: str, in_path: frozenset[str]) -> dict:
