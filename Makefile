@@ -7,14 +7,16 @@ BUF := node_modules/.bin/buf
 INSTALLED := $(VENV)/.installed
 PROMETHEUS := /usr/bin/prometheus
 SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
+CHROMIUM := /usr/bin/chromium
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .PHONY: run test bench deps gen check-gen lint postgres clean
 
-run: $(INSTALLED)
+# npm's packages too ($(BUF) installs them): Envoy serves the API reference's Swagger UI and ReDoc from node_modules.
+run: $(INSTALLED) $(BUF)
 	$(PY) -m devtools.supervisor
 
-test: deps lint check-gen postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE)
+test: deps lint check-gen postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE) $(CHROMIUM)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
 
 # The performance harness (bench/harness.py, run as a module so it imports tests.support): real
@@ -45,11 +47,16 @@ $(SYSTEMD_ANALYZE):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd)
 
+# Debian's Chromium: tests/e2e/test_api_docs_browser.py opens the API reference in it (npm playwright-core).
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+
 $(BUF): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
-# Regenerates clients/gen/computepool/v1 and envoy/computepool.pb from proto/.
+# Regenerates clients/gen/computepool/v1, envoy/computepool.pb and envoy/openapi.json from proto/.
 gen: $(INSTALLED)
 	$(PY) scripts/gen_protos.py
 
@@ -57,6 +64,7 @@ gen: $(INSTALLED)
 check-gen: $(INSTALLED)
 	@scratch=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$scratch && \
 	  diff -r -x __pycache__ $$scratch/clients/gen/computepool/v1 clients/gen/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
+	  diff -u envoy/openapi.json $$scratch/envoy/openapi.json && \
 	  rm -rf $$scratch && echo "generated code matches the protos"
 
 lint: $(BUF)

@@ -26,6 +26,8 @@ from coordinator.telemetry.observability import otlp_endpoint as otlp_endpoint_f
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENVOY_DIR = ROOT / "envoy"
+# The API reference's Swagger UI and ReDoc assets (package.json; the image copies them to the same place)
+NODE_MODULES = ROOT / "node_modules"
 # Transcoded too: GET /health answers from the server's gRPC health service (proto/grpc/health).
 HEALTH_SERVICE = "grpc.health.v1.Health"
 
@@ -113,6 +115,7 @@ def render(*, listen_port: int, grpc_ports: list[int], metrics_port: int, rate_l
         "SERVICES": json.dumps([*(service.full_name for service in services()), HEALTH_SERVICE]),
         "DESCRIPTOR_PATH": str(ENVOY_DIR / "computepool.pb"),
         "LUA_PATH": str(ENVOY_DIR / "filter.lua"),
+        "ENVOY_DIR": str(ENVOY_DIR), "NODE_MODULES": str(NODE_MODULES),
         "RATE_LIMIT_DESCRIPTORS": json.dumps(descriptors), "RATE_LIMIT_ACTIONS": json.dumps(actions),
         "TRANSPORT_SOCKET": json.dumps(transport_socket(tls_cert_file, tls_key_file)),
         "TRACING": json.dumps(tracing(otlp_endpoint)),

@@ -1,6 +1,7 @@
-"""Generate the Python stubs and Envoy's descriptor set from proto/.
+"""Generate the Python stubs, Envoy's descriptor set and the OpenAPI document from proto/.
 
-Outputs are committed (clients/gen/computepool/v1/, envoy/computepool.pb); `make check-gen`
+Outputs are committed (clients/gen/computepool/v1/, envoy/computepool.pb, envoy/openapi.json,
+made by our protoc plugin scripts/protoc_gen_openapi.py); `make check-gen`
 regenerates them into a scratch folder and fails if anything differs, which is how CI proves
 the committed code matches the protos. Only computepool/v1 is generated: the package above it
 (computepool/__init__.py, computepool/encoding.py) is written by hand.
@@ -9,7 +10,9 @@ Usage: python scripts/gen_protos.py [OUTPUT_ROOT]   (default: the repository its
 """
 
 import pathlib
+import stat
 import sys
+import tempfile
 
 import grpc_tools
 from grpc_tools import protoc
@@ -36,6 +39,13 @@ def main() -> None:
     # details, or it silently fails to convert gRPC errors to JSON.
     run(include + ["--include_imports", "--include_source_info", f"--descriptor_set_out={descriptor_out}"]
         + ours + ["google/rpc/status.proto", "google/rpc/error_details.proto", HEALTH_PROTO])
+    with tempfile.TemporaryDirectory() as scratch:
+        # protoc runs a plugin as a program: a wrapper runs ours with this Python
+        plugin = pathlib.Path(scratch) / "protoc-gen-openapi"
+        plugin.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "scripts" / "protoc_gen_openapi.py"}"\n')
+        plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
+        run(include + [f"--plugin=protoc-gen-openapi={plugin}", f"--openapi_out={descriptor_out.parent}"]
+            + ours + [HEALTH_PROTO])
     (py_out / "computepool" / "v1" / "__init__.py").write_text("")
 
 

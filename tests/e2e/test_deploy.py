@@ -169,6 +169,30 @@ def test_every_command_is_a_program_of_the_project_that_the_image_ships(process)
         assert program.name in wheel["scripts"], f"{process.where}: {program.name} is no console script"
 
 
+def placed_in_image() -> set[pathlib.Path]:
+    """The files the runtime stage COPYs, as paths relative to /opt/computepool (the renderer's ROOT
+    there); from the build context or from another stage (the npm assets)."""
+    stages = [index for index, instruction in enumerate(DOCKERFILE.structure) if instruction["instruction"] == "FROM"]
+    placed = set()
+    for instruction in DOCKERFILE.structure[stages[-1]:]:
+        words = [word for word in instruction["value"].split() if not word.startswith("--")]
+        if instruction["instruction"] == "COPY":
+            sources, destination = words[:-1], pathlib.PurePosixPath(words[-1])
+            placed |= {(destination / pathlib.PurePosixPath(source).name).relative_to("/opt/computepool")
+                       for source in sources}
+    return placed
+
+
+def test_the_image_holds_every_file_a_rendered_envoy_config_reads():
+    """Descriptor, Lua filter, the API reference and its npm assets: each where the renderer names it."""
+    config = envoy_config.render(listen_port=8000, grpc_ports=[50051], metrics_port=9464, rate_limits={})
+    read = {pathlib.PurePosixPath(path).relative_to(ROOT)
+            for path in re.findall(rf'"({re.escape(str(ROOT))}/[^"]+)"', config)}
+    assert {pathlib.PurePosixPath(path) for path in (
+        "envoy/filter.lua", "envoy/openapi.json", "node_modules/redoc/bundles/redoc.standalone.js")} <= read
+    assert read <= placed_in_image(), read - placed_in_image()
+
+
 def test_the_image_gets_the_renderer_and_every_envoy_file():
     envoy_files = {f"envoy/{path.name}" for path in (ROOT / "envoy").iterdir()}
     assert envoy_files <= copied_into_image()

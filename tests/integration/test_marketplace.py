@@ -329,6 +329,16 @@ async def test_a_miner_cannot_complete_another_miners_job(jobs, channel):
     assert (await owner.complete(assignment)).job.status == "completed"
 
 
+async def test_a_miner_id_with_non_ascii_characters_is_another_miner_not_a_server_error(channel):
+    """Found by schemathesis (tests/e2e/test_openapi.py): GET /v1/miner/jobs?miner_id=Ö answered 500."""
+    miner = await new_miner(channel)
+    miner.id = "Öß-miner"
+    for call in (miner.fetch(), miner.heartbeat()):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await call
+        assert error_details(raised.value)[:2] == (grpc.StatusCode.PERMISSION_DENIED, "MINER_MISMATCH")
+
+
 async def test_a_bad_miner_signature_is_refused_and_changes_nothing(jobs, channel):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")

@@ -45,6 +45,13 @@ RULES: dict[str, frozenset[str]] = {
     **_service("ApiKeyService", CreateApiKey=ADMIN, ListApiKeys=ADMIN, RevokeApiKey=ADMIN),
 }
 
+# The rpcs that act as one registered miner: besides a MINERS credential they need that miner's
+# X-Miner-Token (metadata x-miner-token), which RegisterMiner issues. The servicer checks it
+# (market/work.MinerWork.identify); this declares it for the API reference (envoy/openapi.json),
+# and tests/e2e/test_openapi.py holds the two in step.
+MINER_TOKEN_RPCS = frozenset(f"/computepool.v1.MinerService/{method}" for method in
+                             ("SendHeartbeat", "StreamHeartbeats", "FetchJobs", "SubmitResults", "SubmitResult"))
+
 
 async def admit(authenticator: Authenticator, metadata, rpc: str) -> None:
     """Finds the caller, refuses it unless its kind may call this rpc, records it for the rpc."""

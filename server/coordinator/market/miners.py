@@ -216,7 +216,9 @@ async def authenticate(session: AsyncSession, token: str | None, miner_id: str) 
         .where(Miner.token_hash == hash_token(token)))).first()
     if row is None:
         raise Unauthenticated("invalid miner credential", reason=Reason.MINER_TOKEN_INVALID)
-    if miner_id and not hmac.compare_digest(miner_id, row.id):
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, an INTERNAL
+    # answer to a malformed miner_id).
+    if miner_id and not hmac.compare_digest(miner_id.encode(), row.id.encode()):
         raise PermissionDenied("a miner may act only as itself", reason=Reason.MINER_MISMATCH,
                                metadata={"miner_id": miner_id})
     return MinerIdentity(*row)

@@ -68,9 +68,9 @@ class ApiKeyServiceServicer(object):
 
     def CreateApiKey(self, request, context):
         """Creates a key with a role ("admin", "client" or "miner") and, for client and miner keys,
-        optionally the participant that owns it (what it may see and change). Returns
-        INVALID_ARGUMENT (VALIDATION_ERROR) for an unknown role or a client or miner key without a
-        participant, NOT_FOUND (PARTICIPANT_NOT_FOUND) for an unknown participant.
+        optionally the participant that owns it (what it may see and change). Through REST it
+        answers 201. Returns INVALID_ARGUMENT (VALIDATION_ERROR) for an unknown role or a client or
+        miner key without a participant, NOT_FOUND (PARTICIPANT_NOT_FOUND) for an unknown participant.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

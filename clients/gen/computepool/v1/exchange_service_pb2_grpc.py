@@ -58,9 +58,9 @@ class ExchangeServiceServicer(object):
 
     def CreatePayment(self, request, context):
         """Creates a payment request: the exact BTC amount, the address to pay, a BIP21 URI and the
-        credits it buys at BTC_TO_AITBC_RATE. Returns FAILED_PRECONDITION (EXCHANGE_DISABLED) when
-        neither BITCOIN_XPUB nor BITCOIN_ADDRESS is configured, INVALID_ARGUMENT (VALIDATION_ERROR)
-        for an amount outside 1,000 sat to 100 BTC.
+        credits it buys at BTC_TO_AITBC_RATE. Through REST it answers 201. Returns
+        FAILED_PRECONDITION (EXCHANGE_DISABLED) when neither BITCOIN_XPUB nor BITCOIN_ADDRESS is
+        configured, INVALID_ARGUMENT (VALIDATION_ERROR) for an amount outside 1,000 sat to 100 BTC.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

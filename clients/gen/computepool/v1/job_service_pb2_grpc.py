@@ -81,8 +81,9 @@ class JobServiceServicer(object):
 
     def SubmitJob(self, request, context):
         """Submits a job. The price is fixed now from the price table. With an idempotency key, the
-        same key returns the same job. Returns INVALID_ARGUMENT with reason INVALID_JOB_TYPE for an
-        unsupported job type, INVALID_ARGUMENT (REST 422) naming the field for other bad input.
+        same key returns the same job. Through REST a new job answers 201, the same key again 200.
+        Returns INVALID_ARGUMENT with reason INVALID_JOB_TYPE for an unsupported job type,
+        INVALID_ARGUMENT (REST 422) naming the field for other bad input.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -123,7 +124,8 @@ class JobServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def CancelJob(self, request, context):
-        """Cancels a job that is not yet terminal. Returns FAILED_PRECONDITION if it already is.
+        """Cancels a job that is not yet terminal. Returns NOT_FOUND (JOB_NOT_FOUND) if it does not exist
+        (or is not the caller's), FAILED_PRECONDITION (JOB_ALREADY_TERMINAL) if it already is terminal.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -79,7 +79,8 @@ class MinerServiceServicer(object):
 
     def RegisterMiner(self, request, context):
         """Registers a worker, or re-binds the same one (same owner wallet, name and instance), and
-        issues a fresh miner credential. Returns INVALID_ARGUMENT (REST 422) for bad input.
+        issues a fresh miner credential. Through REST it answers 201. Returns INVALID_ARGUMENT (REST
+        422) for bad input.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
