@@ -56,14 +56,14 @@ $(BUF): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
-# Regenerates clients/gen/computepool/v1, envoy/computepool.pb and envoy/openapi.json from proto/.
+# Regenerates clients/src/computepool/v1, envoy/computepool.pb and envoy/openapi.json from proto/.
 gen: $(INSTALLED)
 	$(PY) scripts/gen_protos.py
 
 # Fails if the committed generated code differs from what the protos generate.
 check-gen: $(INSTALLED)
 	@scratch=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$scratch && \
-	  diff -r -x __pycache__ $$scratch/clients/gen/computepool/v1 clients/gen/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
+	  diff -r -x __pycache__ $$scratch/clients/src/computepool/v1 clients/src/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
 	  diff -u envoy/openapi.json $$scratch/envoy/openapi.json && \
 	  rm -rf $$scratch && echo "generated code matches the protos"
 

@@ -1,6 +1,6 @@
 """Generate the Python stubs, Envoy's descriptor set and the OpenAPI document from proto/.
 
-Outputs are committed (clients/gen/computepool/v1/, envoy/computepool.pb, envoy/openapi.json,
+Outputs are committed (clients/src/computepool/v1/, envoy/computepool.pb, envoy/openapi.json,
 made by our protoc plugin scripts/protoc_gen_openapi.py); `make check-gen`
 regenerates them into a scratch folder and fails if anything differs, which is how CI proves
 the committed code matches the protos. Only computepool/v1 is generated: the package above it
@@ -27,7 +27,7 @@ HEALTH_PROTO = "grpc/health/v1/health.proto"
 
 def main() -> None:
     out_root = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT
-    py_out = out_root / "clients" / "gen"
+    py_out = out_root / "clients" / "src"
     descriptor_out = out_root / "envoy" / "computepool.pb"
     (py_out / "computepool" / "v1").mkdir(parents=True, exist_ok=True)
     descriptor_out.parent.mkdir(parents=True, exist_ok=True)
