@@ -65,9 +65,11 @@ check-gen: $(INSTALLED)
 	@scratch=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$scratch && \
 	  diff -r -x __pycache__ $$scratch/clients/src/computepool/v1 clients/src/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
 	  diff -u envoy/openapi.json $$scratch/envoy/openapi.json && \
+	  diff -u clients/src/computepool/_sync/client.py $$scratch/clients/src/computepool/_sync/client.py && \
 	  rm -rf $$scratch && echo "generated code matches the protos"
 
-lint: $(BUF)
+lint: $(BUF) $(INSTALLED)
+	cd clients && ../$(PY) -m mypy
 	$(BUF) lint
 	$(BUF) format --diff --exit-code --path proto/computepool
 	@if git cat-file -e main:proto/computepool 2>/dev/null; then \
