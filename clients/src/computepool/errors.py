@@ -43,22 +43,32 @@ class ValidationError(ComputepoolError):
 
 
 class NotFound(ComputepoolError):
+    """No such thing, or one the caller may not see (NOT_FOUND)."""
+
     code = grpc.StatusCode.NOT_FOUND
 
 
 class AlreadyExists(ComputepoolError):
+    """It exists already (ALREADY_EXISTS): e.g. the same worker name and instance."""
+
     code = grpc.StatusCode.ALREADY_EXISTS
 
 
 class FailedPrecondition(ComputepoolError):
+    """Not possible in the thing's present state (FAILED_PRECONDITION)."""
+
     code = grpc.StatusCode.FAILED_PRECONDITION
 
 
 class Unauthenticated(ComputepoolError):
+    """No credential, or one the coordinator does not know (UNAUTHENTICATED)."""
+
     code = grpc.StatusCode.UNAUTHENTICATED
 
 
 class PermissionDenied(ComputepoolError):
+    """This caller may not do this (PERMISSION_DENIED)."""
+
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -75,10 +85,14 @@ class Unavailable(ComputepoolError):
 
 
 class DeadlineExceeded(ComputepoolError):
+    """The call's deadline passed before an answer (DEADLINE_EXCEEDED)."""
+
     code = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 class Internal(ComputepoolError):
+    """A fault in the coordinator (INTERNAL); it logged the details."""
+
     code = grpc.StatusCode.INTERNAL
 
 

@@ -33,6 +33,7 @@ class JobSpec:
     idempotency_key: str = ""
 
     def to_request(self) -> job_pb.SubmitJobRequest:
+        """The SubmitJobRequest this spec sends (its idempotency key made now when none was given)."""
         parameters = struct_pb2.Struct()
         parameters.update(self.parameters)
         request = job_pb.SubmitJobRequest(

@@ -93,6 +93,7 @@ def receipt_from_facts(facts: dict[str, Any], *, payload: str, proof: str, key_i
 
 
 def verify_signature(public_key: bytes, payload: bytes, signature: bytes) -> bool:
+    """Whether `signature` is the Ed25519 signature of `payload` by `public_key` (raw bytes)."""
     try:
         nacl.signing.VerifyKey(public_key).verify(payload, signature)
         return True

@@ -71,6 +71,7 @@ class AsyncClient:
         return cls(target, **options)
 
     async def close(self) -> None:
+        """Closes the channel; calls in flight are cancelled."""
         await transport.close_channel(self.channel)
 
     async def __aenter__(self) -> AsyncClient:

@@ -72,6 +72,7 @@ class Client:
         return cls(target, **options)
 
     def close(self) -> None:
+        """Closes the channel; calls in flight are cancelled."""
         transport.close_channel(self.channel)
 
     def __enter__(self) -> Client:
