@@ -56,18 +56,20 @@ $(BUF): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
-# Regenerates clients/gen/computepool/v1, envoy/computepool.pb and envoy/openapi.json from proto/.
+# Regenerates clients/src/computepool/v1, envoy/computepool.pb and envoy/openapi.json from proto/.
 gen: $(INSTALLED)
 	$(PY) scripts/gen_protos.py
 
 # Fails if the committed generated code differs from what the protos generate.
 check-gen: $(INSTALLED)
 	@scratch=$$(mktemp -d) && $(PY) scripts/gen_protos.py $$scratch && \
-	  diff -r -x __pycache__ $$scratch/clients/gen/computepool/v1 clients/gen/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
+	  diff -r -x __pycache__ $$scratch/clients/src/computepool/v1 clients/src/computepool/v1 && cmp $$scratch/envoy/computepool.pb envoy/computepool.pb && \
 	  diff -u envoy/openapi.json $$scratch/envoy/openapi.json && \
+	  diff -u clients/src/computepool/_sync/client.py $$scratch/clients/src/computepool/_sync/client.py && \
 	  rm -rf $$scratch && echo "generated code matches the protos"
 
-lint: $(BUF)
+lint: $(BUF) $(INSTALLED)
+	cd clients && ../$(PY) -m mypy
 	$(BUF) lint
 	$(BUF) format --diff --exit-code --path proto/computepool
 	@if git cat-file -e main:proto/computepool 2>/dev/null; then \

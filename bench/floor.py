@@ -41,7 +41,8 @@ from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import miner_service_pb2_grpc
 from computepool.v1.job_pb2 import Job, Receipt
 from coordinator.app import SERVER_OPTIONS
-from coordinator.market.receipts import ReceiptSigner, verify_miner_signature
+from computepool.receipts import verify_miner_signature
+from coordinator.market.receipts import ReceiptSigner
 from google.protobuf import json_format, timestamp_pb2
 from sqlalchemy.engine import make_url
 

@@ -15,7 +15,7 @@ from devtools.envoy_config import ROOT
 def server_env(**overrides: str) -> dict[str, str]:
     """The environment of a test or benchmark server. Its receipts need not outlive it, so it may
     sign with a key of its own; pass SECRET_KEY when several processes must share one."""
-    python_path = os.pathsep.join([str(ROOT / "server"), str(ROOT / "clients/gen")])
+    python_path = os.pathsep.join([str(ROOT / "server"), str(ROOT / "clients/src")])
     return {**os.environ, "GRPC_PORT": "0", "METRICS_PORT": "0", "PYTHONPATH": python_path,
             "ALLOW_EPHEMERAL_SIGNING_KEY": "1", **overrides}
 

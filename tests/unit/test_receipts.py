@@ -5,15 +5,9 @@ import base64
 
 import nacl.signing
 import pytest
+from computepool.receipts import ENCODING, RECEIPT_KEYS, canonical, verify_signature
 from coordinator.errors import Malformed
-from coordinator.market.receipts import (
-    ENCODING,
-    RECEIPT_KEYS,
-    ReceiptSigner,
-    canonical,
-    read_receipt,
-    verify_signature,
-)
+from coordinator.market.receipts import ReceiptSigner, read_receipt
 
 
 def test_a_receipt_payload_is_sorted_compact_ascii_json():

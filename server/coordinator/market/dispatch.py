@@ -33,7 +33,8 @@ from coordinator.errors import (
 from coordinator.market.config import Market
 from coordinator.market.jobs import TERMINAL, release_lease
 from coordinator.market.miners import MinerIdentity
-from coordinator.market.receipts import ReceiptSigner, receipt_of, rfc3339, verify_miner_signature
+from computepool.receipts import verify_miner_signature
+from coordinator.market.receipts import ReceiptSigner, receipt_of, rfc3339
 from coordinator.storage.models import Job, JobStatus, Miner, MinerStatus, Receipt, Worker, WorkerStatus, utcnow
 
 log = logging.getLogger(__name__)

@@ -15,40 +15,28 @@ verifies a receipt with only the coordinator's public key: Ed25519-verify `proof
 base64-decoded `payload`, then read the facts from the payload itself.
 
 A result's hash (result_hash) is the SHA-256 of the result's own canonical JSON; the miner
-computes it the same way and signs it. That rule lives in the client distribution
-(computepool.encoding), so that clients and the server share one implementation of it.
+computes it the same way and signs it. That rule, the receipt encoding and the verification
+decision live in the client distribution (computepool.encoding, computepool.receipts), so that
+clients and the server share one implementation of them.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 
-import nacl.exceptions
 import nacl.signing
 
+from computepool.receipts import ENCODING, NotAReceipt, canonical, key_id_of
+from computepool.receipts import read_receipt as read_shown_receipt
 from coordinator.errors import Malformed, Reason, Validator
 from coordinator.settings import ConfigurationError, Settings
 from coordinator.storage.models import Receipt
 
-ENCODING = "computepool-receipt-v1"
-RECEIPT_KEYS = frozenset({
-    "v", "receipt_id", "job_id", "job_type", "client_id", "worker_id", "miner_id", "miner_public_key",
-    "owner_wallet", "result_hash", "units", "unit_price_nanoton", "price_coefficient_micros", "charge_nanoton",
-    "earning_nanoton", "fee_nanoton", "attempt", "submitted_at", "completed_at", "miner_signature"})
 log = logging.getLogger(__name__)
-
-
-def canonical(fields: dict) -> bytes:
-    for key, value in fields.items():
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            raise TypeError(f"receipt field {key} must be a string or an integer")
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 def rfc3339(value: dt.datetime) -> str:
@@ -79,7 +67,10 @@ class ReceiptSigner:
         Without either, a random key for this process only, and only when asked for: receipts
         signed with it stop verifying once the process ends."""
         if settings.coordinator_signing_key:
-            seed = _base64(settings.coordinator_signing_key) or b""
+            try:
+                seed = base64.b64decode(settings.coordinator_signing_key, validate=True)
+            except ValueError:  # binascii.Error, or a character outside ASCII
+                seed = b""
             if len(seed) != 32:
                 raise ConfigurationError("COORDINATOR_SIGNING_KEY must be the base64 of 32 bytes")
         elif settings.secret_key:
@@ -101,7 +92,7 @@ class ReceiptSigner:
 
     @property
     def key_id(self) -> str:
-        return self.public_key[:8].hex()
+        return key_id_of(self.public_key)
 
     def sign(self, fields: dict) -> tuple[str, str]:
         """Returns (payload, signature), both base64."""
@@ -114,50 +105,11 @@ def read_receipt(payload_b64: str, proof_b64: str) -> tuple[dict, bytes, bytes]:
     """(facts, payload, proof) of a shown receipt, whoever signed it. Malformed naming
     receipt.payload / receipt.proof when they cannot be a receipt's: a request that is not a
     receipt is the caller's mistake, not a receipt that failed to verify."""
-    check = Validator()
-    payload, facts = _base64(payload_b64), None
-    if check.check(bool(payload), "receipt.payload", "must be the base64 of a receipt's payload"):
-        facts = _facts(payload)
-        check.check(facts is not None, "receipt.payload",
-                    f"is not a {ENCODING} payload: the canonical JSON (sorted keys, no whitespace, ASCII escapes) "
-                    f"of exactly the keys {', '.join(sorted(RECEIPT_KEYS))}")
-    proof = _base64(proof_b64)
-    check.check(proof is not None and len(proof) == 64, "receipt.proof",
-                "must be the base64 of a 64-byte Ed25519 signature")
-    check.raise_if_any(Malformed, reason=Reason.NOT_A_RECEIPT)
-    return facts, payload, proof
-
-
-def _base64(text: str) -> bytes | None:
     try:
-        return base64.b64decode(text, validate=True)
-    except ValueError:  # binascii.Error, or a character outside ASCII
-        return None
-
-
-def _facts(payload: bytes) -> dict | None:
-    try:
-        facts = json.loads(payload)
-        if (isinstance(facts, dict) and facts.keys() == RECEIPT_KEYS and facts["v"] == ENCODING
-                and canonical(facts) == payload):
-            return facts
-    except (ValueError, TypeError):  # not JSON, not UTF-8, a value neither string nor integer
-        pass
-    return None
-
-
-def verify_signature(public_key: bytes, payload: bytes, signature: bytes) -> bool:
-    try:
-        nacl.signing.VerifyKey(public_key).verify(payload, signature)
-        return True
-    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
-        return False
-
-
-def verify_miner_signature(public_key_b64: str, result_hash_hex: str, signature_b64: str) -> bool:
-    try:
-        nacl.signing.VerifyKey(base64.b64decode(public_key_b64, validate=True)).verify(
-            bytes.fromhex(result_hash_hex), base64.b64decode(signature_b64, validate=True))
-        return True
-    except (binascii.Error, ValueError, nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError):
-        return False
+        return read_shown_receipt(payload_b64, proof_b64)
+    except NotAReceipt as error:
+        check = Validator()
+        for field, description in error.violations:
+            check.check(False, field, description)
+        check.raise_if_any(Malformed, reason=Reason.NOT_A_RECEIPT)
+        raise

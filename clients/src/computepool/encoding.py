@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 # Said to a miner whose hash or signature does not match; short enough that the refusal is not cut
 # (coordinator/api/interceptor.py bounds a violation to 200 characters).
 RESULT_HASH_RULE = "the SHA-256 of the result's canonical JSON (sorted keys, no spaces, \\uXXXX escapes, 1.0 as 1)"
 
 
-def canonical_result(result: dict) -> bytes:
+def canonical_result(result: dict[str, Any]) -> bytes:
     """The bytes a result's hash is taken over: Python's json.dumps with sorted keys, no whitespace
     and ASCII escapes, after whole numbers lose their fraction (a google.protobuf.Struct carries
     every number as a double, so the miner's 1 arrives as 1.0; both must hash the same)."""
@@ -26,12 +27,12 @@ def canonical_result(result: dict) -> bytes:
                       ensure_ascii=True).encode()
 
 
-def result_digest(result: dict) -> str:
+def result_digest(result: dict[str, Any]) -> str:
     """SHA-256 (hex) of the result's canonical JSON."""
     return hashlib.sha256(canonical_result(result)).hexdigest()
 
 
-def _whole_numbers_as_ints(value):
+def _whole_numbers_as_ints(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):

@@ -1,0 +1,1 @@
+"""The asyncio client, the one written by hand; computepool._sync is generated from it (unasync)."""
