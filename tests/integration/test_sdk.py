@@ -202,6 +202,29 @@ async def test_the_miner_layer(client, pool):
         assert outcome.job.status == "completed"
 
 
+async def test_the_heartbeat_stream_acks_and_hands_out_work(client, pool):
+    registered = await client.miners.register(Miner(client.channel, job_types=("echo",)).request)
+    job = await client.jobs.submit("echo", {"over": "the stream"})
+    took_work = asyncio.Event()
+
+    async def heartbeats():
+        yield miner_pb.StreamHeartbeatsRequest(miner_id=registered.miner.id, ready_for_jobs=1000,
+                                               heartbeat=miner_pb.Heartbeat(status="healthy"))
+        await took_work.wait()  # the stream stays open until the job arrived
+
+    events, assigned = [], set()
+    async with AsyncClient.connect(f"127.0.0.1:{pool.grpc_port}", api_key=API_KEY,
+                                   miner_token=registered.miner_token) as miner:
+        async for response in miner.miners.stream_heartbeats(heartbeats()):
+            events.append(response.WhichOneof("event"))
+            if response.HasField("assignment"):
+                assigned.add(response.assignment.job.id)
+            if job.id in assigned and "ack" in events:
+                took_work.set()
+                break
+    assert {"ack", "assignment"} <= set(events)
+
+
 @pytest.fixture
 def blocking_target(pool):
     return f"127.0.0.1:{pool.grpc_port}"

@@ -550,6 +550,20 @@ class AsyncMiners:
         return await self.client.call("/computepool.v1.MinerService/SubmitResult", request,
                                       miner_pb.SubmitResultResponse, idempotent=True, timeout=timeout)
 
+    async def stream_heartbeats(self, requests: AsyncIterator[miner_pb.StreamHeartbeatsRequest]
+                                ) -> AsyncIterator[miner_pb.StreamHeartbeatsResponse]:
+        """The heartbeat stream: each request a heartbeat (with `ready_for_jobs` when the miner
+        takes work over the stream); the replies acks, job assignments and directives (drain), as
+        they come. No deadline: it lasts as long as `requests` does."""
+        rpc = self.client.channel.stream_stream("/computepool.v1.MinerService/StreamHeartbeats",
+                                                request_serializer=_serialize,
+                                                response_deserializer=miner_pb.StreamHeartbeatsResponse.FromString)
+        try:
+            async for response in rpc(requests, metadata=self.client.metadata):
+                yield response
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
     async def submit_results(self, miner_id: str, results: Sequence[miner_pb.SubmitResultRequest], *,
                              timeout: float | None = None) -> list[miner_pb.ResultOutcome]:
         """Returns many results in one call, judged one by one (an outcome each)."""
