@@ -99,6 +99,19 @@ class AsyncClient:
             attempt += 1
             await transport.sleep(delay)
 
+    async def pages(self, method: str, request: Message, response_type: type[Response], items: str
+                    ) -> AsyncIterator[Any]:
+        """Every item (the repeated field `items`) of a paged list rpc: the request is sent again
+        with each reply's next_page_token until there is none."""
+        while True:
+            page = await self.call(method, request, response_type, idempotent=True)
+            for item in getattr(page, items):
+                yield item
+            token = getattr(page, "next_page_token")
+            if not token:
+                return
+            setattr(request, "page_token", token)
+
     async def stream(self, method: str, request: Message, response_type: type[Response], *,
                      timeout: float | None = None) -> AsyncIterator[Response]:
         """The messages of a server-streaming rpc, until it ends (no deadline unless `timeout`)."""
@@ -201,15 +214,9 @@ class AsyncJobs:
 
     async def list(self, status: str = "", *, page_size: int = PAGE_SIZE) -> AsyncIterator[job_pb2.Job]:
         """The caller's jobs, newest first (only `status` when given), every page."""
-        token = ""
-        while True:
-            page = await self.client.call("/computepool.v1.JobService/ListJobs", job_pb.ListJobsRequest(
-                status=status, limit=page_size, page_token=token), job_pb.ListJobsResponse, idempotent=True)
-            for job in page.jobs:
-                yield job
-            token = page.next_page_token
-            if not token:
-                return
+        async for job in self.client.pages("/computepool.v1.JobService/ListJobs", job_pb.ListJobsRequest(
+                status=status, limit=page_size), job_pb.ListJobsResponse, "jobs"):
+            yield job
 
     async def receipts(self, job_id: str, *, timeout: float | None = None) -> builtins.list[job_pb2.Receipt]:
         """The job's receipts (one once completed)."""
@@ -239,18 +246,11 @@ class AsyncWorkers:
     async def list(self, participant_id: int = 0, *, is_active: bool | None = None,
                    page_size: int = PAGE_SIZE) -> AsyncIterator[worker_pb.Worker]:
         """Workers (of one participant when given), every page."""
-        token = ""
-        while True:
-            request = worker_pb.ListWorkersRequest(participant_id=participant_id, limit=page_size, page_token=token)
-            if is_active is not None:
-                request.is_active = is_active
-            page = await self.client.call("/computepool.v1.WorkerService/ListWorkers", request,
-                                          worker_pb.ListWorkersResponse, idempotent=True)
-            for worker in page.workers:
-                yield worker
-            token = page.next_page_token
-            if not token:
-                return
+        request = worker_pb.ListWorkersRequest(participant_id=participant_id, limit=page_size)
+        _set_present(request, is_active=is_active)
+        async for worker in self.client.pages("/computepool.v1.WorkerService/ListWorkers", request,
+                                              worker_pb.ListWorkersResponse, "workers"):
+            yield worker
 
     async def get(self, worker_id: int, *, timeout: float | None = None) -> worker_pb.Worker:
         """One worker with its latest status and revenue; WorkerNotFound if there is none."""
@@ -301,16 +301,10 @@ class AsyncParticipants:
 
     async def list(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[participant_pb.Participant]:
         """Participants the caller may see, every page."""
-        token = ""
-        while True:
-            page = await self.client.call("/computepool.v1.ParticipantService/ListParticipants",
-                                          participant_pb.ListParticipantsRequest(limit=page_size, page_token=token),
-                                          participant_pb.ListParticipantsResponse, idempotent=True)
-            for participant in page.participants:
-                yield participant
-            token = page.next_page_token
-            if not token:
-                return
+        async for participant in self.client.pages("/computepool.v1.ParticipantService/ListParticipants",
+                                                   participant_pb.ListParticipantsRequest(limit=page_size),
+                                                   participant_pb.ListParticipantsResponse, "participants"):
+            yield participant
 
     async def get(self, participant_id: int, *, timeout: float | None = None) -> participant_pb.Participant:
         """One participant with its totals; ParticipantNotFound if there is none."""
@@ -343,16 +337,9 @@ class AsyncPayouts:
 
     async def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE) -> AsyncIterator[payout_pb.Payout]:
         """Payouts (of one participant when given), newest first, every page."""
-        token = ""
-        while True:
-            page = await self.client.call("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
-                participant_id=participant_id, limit=page_size, page_token=token), payout_pb.ListPayoutsResponse,
-                idempotent=True)
-            for payout in page.payouts:
-                yield payout
-            token = page.next_page_token
-            if not token:
-                return
+        async for payout in self.client.pages("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
+                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts"):
+            yield payout
 
     async def get(self, payout_id: int, *, timeout: float | None = None) -> payout_pb.Payout:
         """One payout; PayoutNotFound if there is none."""
@@ -428,16 +415,10 @@ class AsyncApiKeys:
 
     async def list(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[api_key_pb.ApiKey]:
         """Every key (never the secret), newest first, every page."""
-        token = ""
-        while True:
-            page = await self.client.call("/computepool.v1.ApiKeyService/ListApiKeys",
-                                          api_key_pb.ListApiKeysRequest(limit=page_size, page_token=token),
-                                          api_key_pb.ListApiKeysResponse, idempotent=True)
-            for key in page.api_keys:
-                yield key
-            token = page.next_page_token
-            if not token:
-                return
+        async for key in self.client.pages("/computepool.v1.ApiKeyService/ListApiKeys",
+                                           api_key_pb.ListApiKeysRequest(limit=page_size),
+                                           api_key_pb.ListApiKeysResponse, "api_keys"):
+            yield key
 
     async def revoke(self, api_key_id: int, *, timeout: float | None = None) -> api_key_pb.ApiKey:
         """Revokes a key at once."""
