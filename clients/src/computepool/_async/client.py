@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import time
 from typing import Any, AsyncIterator, Iterable, Sequence, TypeVar
 
 import grpc
@@ -18,7 +19,7 @@ from google.protobuf.message import Message
 
 from computepool._async import transport
 from computepool._retry import RetryPolicy
-from computepool.errors import ComputepoolError, from_rpc_error
+from computepool.errors import ComputepoolError, DeadlineExceeded, from_rpc_error
 from computepool.jobs import MAX_BATCH, TERMINAL, JobFailed, JobSpec
 from computepool.v1 import api_key_service_pb2 as api_key_pb
 from computepool.v1 import exchange_service_pb2 as exchange_pb
@@ -139,12 +140,17 @@ class AsyncJobHandle:
 
     async def wait(self, timeout: float | None = None) -> job_pb2.Job:
         """The job once it is terminal (completed, failed, cancelled, expired), following it with
-        WatchJob (no polling); DeadlineExceeded after `timeout` seconds. A dropped stream is
-        watched again."""
+        WatchJob (no polling); DeadlineExceeded (a TimeoutError) once `timeout` seconds have
+        passed, however often a dropped stream had to be watched again."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         attempt = 0
         while self.job.status not in TERMINAL:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise DeadlineExceeded(f"job {self.id} is still {self.job.status} after {timeout} s",
+                                       code=grpc.StatusCode.DEADLINE_EXCEEDED)
             try:
-                async for job in self.jobs.watch(self.id, timeout=timeout):
+                async for job in self.jobs.watch(self.id, timeout=remaining):
                     self.job = job
             except ComputepoolError as failure:
                 delay = self.jobs.client.retry.delay(attempt, failure)
