@@ -11,7 +11,7 @@ from computepool.v1 import job_service_pb2_grpc
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as payout_pb
 
-from tests.support.miner import Miner
+from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.ports import free_port
 from tests.support.server import API_KEY, AUTH
 from tests.support.wallets import forms, new_wallet, tx_hash
@@ -67,6 +67,7 @@ async def test_exit_codes_say_what_went_wrong(pool):
 
 
 async def test_a_job_submitted_followed_verified_from_the_command_line(pool, channel, tmp_path):
+    await cancel_open_jobs(pool.database)  # the test miner is offered only this test's job
     code, out, _ = await cli(pool, "--json", "jobs", "submit", "echo", "--param", "text=hi", "--param", "n=3")
     assert code == 0
     job = json.loads(out)

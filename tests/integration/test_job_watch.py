@@ -12,7 +12,7 @@ from coordinator.market.jobs import JobChanges
 from coordinator.storage.models import Job, JobStatus
 from sqlalchemy import update
 
-from tests.support.miner import Miner
+from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.rpc_errors import error_details
 from tests.support.server import AUTH, make_settings
 
@@ -24,6 +24,12 @@ async def pool(database_url):
     yield server
     await server.stop(0)
 
+
+
+@pytest.fixture(autouse=True)
+async def empty_queue(pool):
+    """Each test starts with no claimable job left over from another test."""
+    await cancel_open_jobs(pool.database)
 
 @pytest.fixture(scope="module")
 async def channel(pool):

@@ -25,7 +25,7 @@ from coordinator.storage.models import Job, LedgerEntry, Receipt
 from google.protobuf import duration_pb2
 from sqlalchemy import func, select
 
-from tests.support.miner import Miner, digest
+from tests.support.miner import Miner, cancel_open_jobs, digest
 from tests.support.rpc_errors import error_details, error_metadata
 from tests.support.server import AUTH, make_settings
 
@@ -77,9 +77,7 @@ async def fetch_job(miner: Miner, job_id: str, attempts=20):
 @pytest.fixture(autouse=True)
 async def empty_queue(market):
     """Each test starts with no claimable job left over from another test."""
-    async with market.database.transaction() as session:
-        await session.execute(Job.__table__.update().where(Job.status.in_(("pending", "running")))
-                              .values(status="cancelled", lease_token=None, lease_worker_id=None))
+    await cancel_open_jobs(market.database)
 
 
 async def test_submit_and_status_with_only_the_documented_fields(jobs):

@@ -16,7 +16,7 @@ from coordinator.errors import Reason
 from google.protobuf import json_format
 from scripts.ton_proof import Wallet
 
-from tests.support.miner import Miner
+from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.ports import free_port
 from tests.support.server import API_KEY, make_settings
 from tests.support.wallets import forms, new_wallet, tx_hash
@@ -38,6 +38,12 @@ async def client(pool):
     async with AsyncClient.connect(f"127.0.0.1:{pool.grpc_port}", api_key=API_KEY) as client:
         yield client
 
+
+
+@pytest.fixture(autouse=True)
+async def empty_queue(pool):
+    """Each test starts with no claimable job left over from another test."""
+    await cancel_open_jobs(pool.database)
 
 @pytest.fixture(scope="module")
 async def channel(pool):
@@ -111,6 +117,19 @@ async def test_the_same_idempotency_key_returns_the_same_job(client):
     first = await client.jobs.submit("echo", idempotency_key="sdk-once")
     again = await client.jobs.submit("echo", idempotency_key="sdk-once")
     assert again.id == first.id
+
+
+async def test_the_same_specs_sent_again_make_no_new_jobs(client):
+    specs = [JobSpec("echo", {"n": n}) for n in range(3)]
+    first = [handle.id for handle in await client.jobs.submit_many(specs)]
+    assert [handle.id for handle in await client.jobs.submit_many(specs)] == first  # a retried batch
+
+
+async def test_wait_gives_up_at_its_timeout_as_a_timeout_error(client):
+    job = await client.jobs.submit("echo")
+    with pytest.raises(TimeoutError) as waited:
+        await job.wait(timeout=0.5)
+    assert isinstance(waited.value, sdk_errors.DeadlineExceeded) and job.job.status == "pending"
 
 
 async def test_submit_many_and_list_follow_every_page(client):
@@ -200,6 +219,29 @@ async def test_the_miner_layer(client, pool):
         assert job.id in [lease.job_id for lease in beat.extended_leases]
         (outcome,) = await miner.miners.submit_results(registered.miner.id, [helper.result(assignments[0])])
         assert outcome.job.status == "completed"
+
+
+async def test_the_heartbeat_stream_acks_and_hands_out_work(client, pool):
+    registered = await client.miners.register(Miner(client.channel, job_types=("echo",)).request)
+    job = await client.jobs.submit("echo", {"over": "the stream"})
+    took_work = asyncio.Event()
+
+    async def heartbeats():
+        yield miner_pb.StreamHeartbeatsRequest(miner_id=registered.miner.id, ready_for_jobs=1000,
+                                               heartbeat=miner_pb.Heartbeat(status="healthy"))
+        await took_work.wait()  # the stream stays open until the job arrived
+
+    events, assigned = [], set()
+    async with AsyncClient.connect(f"127.0.0.1:{pool.grpc_port}", api_key=API_KEY,
+                                   miner_token=registered.miner_token) as miner:
+        async for response in miner.miners.stream_heartbeats(heartbeats()):
+            events.append(response.WhichOneof("event"))
+            if response.HasField("assignment"):
+                assigned.add(response.assignment.job.id)
+            if job.id in assigned and "ack" in events:
+                took_work.set()
+                break
+    assert {"ack", "assignment"} <= set(events)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import grpc
 import nacl.signing
 from computepool.v1 import miner_service_pb2 as pb
 from computepool.v1 import miner_service_pb2_grpc
+from coordinator.storage.models import Job
 from google.protobuf import duration_pb2, json_format, struct_pb2
 
 from tests.support.server import AUTH
@@ -92,3 +93,10 @@ class Miner:
         return await self.stub.SendHeartbeat(pb.SendHeartbeatRequest(miner_id=self.id, heartbeat=pb.Heartbeat(
             status=status, gpu_utilization=gpu, gpu_memory_used_gb=40.5, gpu_temperature_celsius=64,
             requests_total=10, errors_total=1, running_job_ids=list(running))), metadata=self.metadata)
+
+
+async def cancel_open_jobs(database) -> None:
+    """No claimable job left over from another test: a test miner is offered only its test's jobs."""
+    async with database.transaction() as session:
+        await session.execute(Job.__table__.update().where(Job.status.in_(("pending", "running")))
+                              .values(status="cancelled", lease_token=None, lease_worker_id=None))

@@ -84,7 +84,7 @@ class Unavailable(ComputepoolError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
-class DeadlineExceeded(ComputepoolError):
+class DeadlineExceeded(ComputepoolError, TimeoutError):
     """The call's deadline passed before an answer (DEADLINE_EXCEEDED)."""
 
     code = grpc.StatusCode.DEADLINE_EXCEEDED

@@ -18,7 +18,7 @@ MAX_BATCH = 1000  # jobs per BatchSubmitJobs call
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job to submit. Without an `idempotency_key` the SDK makes one (a UUID), so a submission
+    """One job to submit. Without an `idempotency_key` the spec makes one (a UUID), so a submission
     retried after a lost reply returns the same job instead of a second one."""
 
     job_type: str
@@ -30,15 +30,17 @@ class JobSpec:
     priority: int = 0
     ttl: dt.timedelta | float | None = None  # seconds when a number
     max_price_nanoton: int = 0
-    idempotency_key: str = ""
+    # Made when the spec is: sending the same spec again (a batch retried after a failure) returns
+    # the jobs it stored instead of new ones.
+    idempotency_key: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def to_request(self) -> job_pb.SubmitJobRequest:
-        """The SubmitJobRequest this spec sends (its idempotency key made now when none was given)."""
+        """The SubmitJobRequest this spec sends."""
         parameters = struct_pb2.Struct()
         parameters.update(self.parameters)
         request = job_pb.SubmitJobRequest(
             job_type=self.job_type, parameters=parameters, priority=self.priority,
-            max_price_nanoton=self.max_price_nanoton, idempotency_key=self.idempotency_key or str(uuid.uuid4()),
+            max_price_nanoton=self.max_price_nanoton, idempotency_key=self.idempotency_key,
             requirements=job_pb2.JobRequirements(model=self.model, min_vram_gb=self.min_vram_gb,
                                                  gpu_model=self.gpu_model))
         if self.max_price_coefficient is not None:

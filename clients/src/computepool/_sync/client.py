@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import time
 from typing import Any, Iterator, Iterable, Sequence, TypeVar
 
 import grpc
@@ -19,7 +20,7 @@ from google.protobuf.message import Message
 
 from computepool._sync import transport
 from computepool._retry import RetryPolicy
-from computepool.errors import ComputepoolError, from_rpc_error
+from computepool.errors import ComputepoolError, DeadlineExceeded, from_rpc_error
 from computepool.jobs import MAX_BATCH, TERMINAL, JobFailed, JobSpec
 from computepool.v1 import api_key_service_pb2 as api_key_pb
 from computepool.v1 import exchange_service_pb2 as exchange_pb
@@ -100,6 +101,19 @@ class Client:
             attempt += 1
             transport.sleep(delay)
 
+    def pages(self, method: str, request: Message, response_type: type[Response], items: str
+                    ) -> Iterator[Any]:
+        """Every item (the repeated field `items`) of a paged list rpc: the request is sent again
+        with each reply's next_page_token until there is none."""
+        while True:
+            page = self.call(method, request, response_type, idempotent=True)
+            for item in getattr(page, items):
+                yield item
+            token = getattr(page, "next_page_token")
+            if not token:
+                return
+            setattr(request, "page_token", token)
+
     def stream(self, method: str, request: Message, response_type: type[Response], *,
                      timeout: float | None = None) -> Iterator[Response]:
         """The messages of a server-streaming rpc, until it ends (no deadline unless `timeout`)."""
@@ -127,12 +141,17 @@ class JobHandle:
 
     def wait(self, timeout: float | None = None) -> job_pb2.Job:
         """The job once it is terminal (completed, failed, cancelled, expired), following it with
-        WatchJob (no polling); DeadlineExceeded after `timeout` seconds. A dropped stream is
-        watched again."""
+        WatchJob (no polling); DeadlineExceeded (a TimeoutError) once `timeout` seconds have
+        passed, however often a dropped stream had to be watched again."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         attempt = 0
         while self.job.status not in TERMINAL:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise DeadlineExceeded(f"job {self.id} is still {self.job.status} after {timeout} s",
+                                       code=grpc.StatusCode.DEADLINE_EXCEEDED)
             try:
-                for job in self.jobs.watch(self.id, timeout=timeout):
+                for job in self.jobs.watch(self.id, timeout=remaining):
                     self.job = job
             except ComputepoolError as failure:
                 delay = self.jobs.client.retry.delay(attempt, failure)
@@ -202,15 +221,9 @@ class Jobs:
 
     def list(self, status: str = "", *, page_size: int = PAGE_SIZE) -> Iterator[job_pb2.Job]:
         """The caller's jobs, newest first (only `status` when given), every page."""
-        token = ""
-        while True:
-            page = self.client.call("/computepool.v1.JobService/ListJobs", job_pb.ListJobsRequest(
-                status=status, limit=page_size, page_token=token), job_pb.ListJobsResponse, idempotent=True)
-            for job in page.jobs:
-                yield job
-            token = page.next_page_token
-            if not token:
-                return
+        for job in self.client.pages("/computepool.v1.JobService/ListJobs", job_pb.ListJobsRequest(
+                status=status, limit=page_size), job_pb.ListJobsResponse, "jobs"):
+            yield job
 
     def receipts(self, job_id: str, *, timeout: float | None = None) -> builtins.list[job_pb2.Receipt]:
         """The job's receipts (one once completed)."""
@@ -240,18 +253,11 @@ class Workers:
     def list(self, participant_id: int = 0, *, is_active: bool | None = None,
                    page_size: int = PAGE_SIZE) -> Iterator[worker_pb.Worker]:
         """Workers (of one participant when given), every page."""
-        token = ""
-        while True:
-            request = worker_pb.ListWorkersRequest(participant_id=participant_id, limit=page_size, page_token=token)
-            if is_active is not None:
-                request.is_active = is_active
-            page = self.client.call("/computepool.v1.WorkerService/ListWorkers", request,
-                                          worker_pb.ListWorkersResponse, idempotent=True)
-            for worker in page.workers:
-                yield worker
-            token = page.next_page_token
-            if not token:
-                return
+        request = worker_pb.ListWorkersRequest(participant_id=participant_id, limit=page_size)
+        _set_present(request, is_active=is_active)
+        for worker in self.client.pages("/computepool.v1.WorkerService/ListWorkers", request,
+                                              worker_pb.ListWorkersResponse, "workers"):
+            yield worker
 
     def get(self, worker_id: int, *, timeout: float | None = None) -> worker_pb.Worker:
         """One worker with its latest status and revenue; WorkerNotFound if there is none."""
@@ -302,16 +308,10 @@ class Participants:
 
     def list(self, *, page_size: int = PAGE_SIZE) -> Iterator[participant_pb.Participant]:
         """Participants the caller may see, every page."""
-        token = ""
-        while True:
-            page = self.client.call("/computepool.v1.ParticipantService/ListParticipants",
-                                          participant_pb.ListParticipantsRequest(limit=page_size, page_token=token),
-                                          participant_pb.ListParticipantsResponse, idempotent=True)
-            for participant in page.participants:
-                yield participant
-            token = page.next_page_token
-            if not token:
-                return
+        for participant in self.client.pages("/computepool.v1.ParticipantService/ListParticipants",
+                                                   participant_pb.ListParticipantsRequest(limit=page_size),
+                                                   participant_pb.ListParticipantsResponse, "participants"):
+            yield participant
 
     def get(self, participant_id: int, *, timeout: float | None = None) -> participant_pb.Participant:
         """One participant with its totals; ParticipantNotFound if there is none."""
@@ -344,16 +344,9 @@ class Payouts:
 
     def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE) -> Iterator[payout_pb.Payout]:
         """Payouts (of one participant when given), newest first, every page."""
-        token = ""
-        while True:
-            page = self.client.call("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
-                participant_id=participant_id, limit=page_size, page_token=token), payout_pb.ListPayoutsResponse,
-                idempotent=True)
-            for payout in page.payouts:
-                yield payout
-            token = page.next_page_token
-            if not token:
-                return
+        for payout in self.client.pages("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
+                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts"):
+            yield payout
 
     def get(self, payout_id: int, *, timeout: float | None = None) -> payout_pb.Payout:
         """One payout; PayoutNotFound if there is none."""
@@ -429,16 +422,10 @@ class ApiKeys:
 
     def list(self, *, page_size: int = PAGE_SIZE) -> Iterator[api_key_pb.ApiKey]:
         """Every key (never the secret), newest first, every page."""
-        token = ""
-        while True:
-            page = self.client.call("/computepool.v1.ApiKeyService/ListApiKeys",
-                                          api_key_pb.ListApiKeysRequest(limit=page_size, page_token=token),
-                                          api_key_pb.ListApiKeysResponse, idempotent=True)
-            for key in page.api_keys:
-                yield key
-            token = page.next_page_token
-            if not token:
-                return
+        for key in self.client.pages("/computepool.v1.ApiKeyService/ListApiKeys",
+                                           api_key_pb.ListApiKeysRequest(limit=page_size),
+                                           api_key_pb.ListApiKeysResponse, "api_keys"):
+            yield key
 
     def revoke(self, api_key_id: int, *, timeout: float | None = None) -> api_key_pb.ApiKey:
         """Revokes a key at once."""
@@ -550,6 +537,20 @@ class Miners:
         LeaseLost when the lease is no longer this miner's: drop the result."""
         return self.client.call("/computepool.v1.MinerService/SubmitResult", request,
                                       miner_pb.SubmitResultResponse, idempotent=True, timeout=timeout)
+
+    def stream_heartbeats(self, requests: Iterator[miner_pb.StreamHeartbeatsRequest]
+                                ) -> Iterator[miner_pb.StreamHeartbeatsResponse]:
+        """The heartbeat stream: each request a heartbeat (with `ready_for_jobs` when the miner
+        takes work over the stream); the replies acks, job assignments and directives (drain), as
+        they come. No deadline: it lasts as long as `requests` does."""
+        rpc = self.client.channel.stream_stream("/computepool.v1.MinerService/StreamHeartbeats",
+                                                request_serializer=_serialize,
+                                                response_deserializer=miner_pb.StreamHeartbeatsResponse.FromString)
+        try:
+            for response in rpc(requests, metadata=self.client.metadata):
+                yield response
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
 
     def submit_results(self, miner_id: str, results: Sequence[miner_pb.SubmitResultRequest], *,
                              timeout: float | None = None) -> list[miner_pb.ResultOutcome]:
