@@ -141,7 +141,9 @@ class AsyncJobHandle:
     async def wait(self, timeout: float | None = None) -> job_pb2.Job:
         """The job once it is terminal (completed, failed, cancelled, expired), following it with
         WatchJob (no polling); DeadlineExceeded (a TimeoutError) once `timeout` seconds have
-        passed, however often a dropped stream had to be watched again."""
+        passed, however often a dropped stream had to be watched again. A stream dropped while
+        the coordinator is UNAVAILABLE is watched again as the client's RetryPolicy says,
+        counting afresh after each message, so a long wait outlives any number of restarts."""
         deadline = None if timeout is None else time.monotonic() + timeout
         attempt = 0
         while self.job.status not in TERMINAL:
@@ -152,12 +154,13 @@ class AsyncJobHandle:
             try:
                 async for job in self.jobs.watch(self.id, timeout=remaining):
                     self.job = job
+                    attempt = 0
             except ComputepoolError as failure:
                 delay = self.jobs.client.retry.delay(attempt, failure)
                 if delay is None:
                     raise
                 attempt += 1
-                await transport.sleep(delay)
+                await transport.sleep(delay if remaining is None else min(delay, remaining))
         return self.job
 
     async def result(self, timeout: float | None = None) -> dict[str, Any]:
