@@ -214,6 +214,7 @@ async def proxied_database():
     try:
         yield proxy, direct.set(port=proxy.port).render_as_string(hide_password=False)
     finally:
+        proxy.resume()
         await proxy.cut()
         drop_database(name)
 
@@ -246,4 +247,27 @@ async def test_retries_wait_as_long_as_the_servers_retry_info_asks(proxied_datab
             assert (await asyncio.wait_for(resubmitting, 10)).id == job.id
             assert [j.id async for j in client.jobs.list()] == [job.id]
     finally:
+        await server.stop(0)
+
+
+async def test_a_stalled_database_meets_the_clients_deadline_and_each_pages(proxied_database):
+    """The database answers nothing (PostgreSQL only, as above): a call ends at the client's
+    default deadline, a list call at the deadline given for its pages; neither is retried."""
+    proxy, url = proxied_database
+    server = build_server(make_settings(url, secret_key="test-secret"), background_duties=False)
+    await server.start()
+    try:
+        async with AsyncClient.connect(f"127.0.0.1:{server.grpc_port}", api_key=API_KEY, timeout=1.5) as client:
+            job = await client.jobs.submit("echo")
+            proxy.stall()
+            for call, limit in ((client.jobs.get(job.id), 1.5),
+                                (anext(aiter(client.jobs.list(timeout=0.2, page_size=1))), 0.2)):
+                started = time.monotonic()
+                with pytest.raises(sdk_errors.DeadlineExceeded):
+                    await call
+                assert limit <= time.monotonic() - started < limit + 1
+            proxy.resume()
+            assert [j.id async for j in client.jobs.list(timeout=5)] == [job.id]
+    finally:
+        proxy.resume()
         await server.stop(0)
