@@ -1,16 +1,16 @@
-"""The Python SDK when things go wrong, against real servers: every reason the coordinator has
-reaches the caller as an exception of its status (and of its own class where the SDK has one);
-each kind of refusal a real server sends; deadlines per client and per call; a wait that
-outlives a server restart; retries that wait as long as the server's RetryInfo asks, through a
-real database outage. On SQLite and PostgreSQL, but the outage: PostgreSQL only (SQLite has no
-connection to lose; see the test)."""
+"""The Python SDK at its limits and when things go wrong, against real servers: every reason the
+coordinator has reaches the caller as an exception of its status (and of its own class where the
+SDK has one); each kind of refusal a real server sends; a batch over the rpc's limit; deadlines
+per client, per call and per page; a wait that outlives a server restart; retries that wait as
+long as the server's RetryInfo asks, through a real database outage. On SQLite and PostgreSQL,
+but the database faults: PostgreSQL only (an SQLite file has no connection to lose or stall)."""
 
 import asyncio
 import time
 
 import grpc
 import pytest
-from computepool import AsyncClient, RetryPolicy
+from computepool import AsyncClient, JobSpec, RetryPolicy
 from computepool import errors as sdk_errors
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import miner_service_pb2 as miner_pb
@@ -21,7 +21,7 @@ from coordinator.storage import migrate
 from google.protobuf import duration_pb2, wrappers_pb2
 from sqlalchemy.engine import make_url
 
-from tests.support.miner import Miner
+from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.ports import free_port
 from tests.support.postgres import create_database, drop_database
 from tests.support.server import API_KEY, make_settings
@@ -138,6 +138,16 @@ async def test_each_kind_of_refusal_a_real_server_sends(admin, pool):
         pool.job_changes.limit = 10_000
     assert busy.value.reason == Reason.TOO_MANY_WATCHES and busy.value.retry_after_s >= 1
     await job.cancel()
+
+
+async def test_a_batch_over_the_rpcs_limit_is_sent_in_chunks_and_again_stores_nothing_twice(admin, pool):
+    """1,001 jobs: two BatchSubmitJobs calls (the rpc takes 1,000); the same specs sent again (a
+    retry after a failure) return the same jobs, since each spec made its idempotency key."""
+    specs = [JobSpec("echo", {"n": n}) for n in range(1001)]
+    handles = await admin.jobs.submit_many(specs)
+    assert [h.job.parameters["n"] for h in handles] == list(range(1001)) and len({h.id for h in handles}) == 1001
+    assert [h.id for h in await admin.jobs.submit_many(specs)] == [h.id for h in handles]
+    await cancel_open_jobs(pool.database)
 
 
 async def test_every_call_has_a_deadline_per_client_and_per_call(admin, pool):
