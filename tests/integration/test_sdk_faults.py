@@ -34,14 +34,6 @@ FAST_RECONNECT = (("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconne
 NO_JOB = "00000000-0000-0000-0000-000000000000"
 
 
-@pytest.fixture(scope="module")
-async def pool(database_url):
-    server = build_server(make_settings(database_url, secret_key="test-secret", stats_poll_interval_s=3600.0))
-    await server.start()
-    yield server
-    await server.stop(0)
-
-
 @pytest.fixture
 async def admin(pool):
     async with AsyncClient.connect(f"127.0.0.1:{pool.grpc_port}", api_key=API_KEY) as client:
