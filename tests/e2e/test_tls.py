@@ -7,6 +7,8 @@ import subprocess
 import aiohttp
 import grpc
 import pytest
+from computepool import NO_RETRIES, AsyncClient
+from computepool import errors as sdk_errors
 from computepool.v1 import receipt_service_pb2 as receipt_pb
 from computepool.v1 import receipt_service_pb2_grpc
 
@@ -53,3 +55,17 @@ async def test_grpc_over_tls(tls_envoy, certificate):
         answer = await receipt_service_pb2_grpc.ReceiptServiceStub(channel).GetCoordinatorKey(
             receipt_pb.GetCoordinatorKeyRequest())
     assert answer.public_key
+
+
+async def test_the_sdk_over_tls(tls_envoy, certificate):
+    """tls=ChannelCredentials (here trusting the self-signed certificate) through Envoy; tls=True
+    (the system's roots) refuses the certificate, and plaintext is not spoken on the port."""
+    target = f"127.0.0.1:{tls_envoy.port}"
+    trusted = grpc.ssl_channel_credentials(root_certificates=certificate[0].read_bytes())
+    async with AsyncClient.connect(target, api_key=API_KEY, tls=trusted) as client:
+        job = await client.jobs.submit("echo")
+        assert (await client.jobs.cancel(job.id)).status == "cancelled"
+    for tls in (True, False):
+        async with AsyncClient.connect(target, api_key=API_KEY, tls=tls, retry=NO_RETRIES, timeout=5) as client:
+            with pytest.raises(sdk_errors.Unavailable):
+                await client.receipts.public_key()

@@ -100,12 +100,12 @@ class AsyncClient:
             attempt += 1
             await transport.sleep(delay)
 
-    async def pages(self, method: str, request: Message, response_type: type[Response], items: str
-                    ) -> AsyncIterator[Any]:
+    async def pages(self, method: str, request: Message, response_type: type[Response], items: str, *,
+                    timeout: float | None = None) -> AsyncIterator[Any]:
         """Every item (the repeated field `items`) of a paged list rpc: the request is sent again
-        with each reply's next_page_token until there is none."""
+        with each reply's next_page_token until there is none. `timeout` is each page's deadline."""
         while True:
-            page = await self.call(method, request, response_type, idempotent=True)
+            page = await self.call(method, request, response_type, idempotent=True, timeout=timeout)
             for item in getattr(page, items):
                 yield item
             token = getattr(page, "next_page_token")
@@ -141,7 +141,9 @@ class AsyncJobHandle:
     async def wait(self, timeout: float | None = None) -> job_pb2.Job:
         """The job once it is terminal (completed, failed, cancelled, expired), following it with
         WatchJob (no polling); DeadlineExceeded (a TimeoutError) once `timeout` seconds have
-        passed, however often a dropped stream had to be watched again."""
+        passed, however often a dropped stream had to be watched again. A stream dropped while
+        the coordinator is UNAVAILABLE is watched again as the client's RetryPolicy says,
+        counting afresh after each message, so a long wait outlives any number of restarts."""
         deadline = None if timeout is None else time.monotonic() + timeout
         attempt = 0
         while self.job.status not in TERMINAL:
@@ -152,12 +154,13 @@ class AsyncJobHandle:
             try:
                 async for job in self.jobs.watch(self.id, timeout=remaining):
                     self.job = job
+                    attempt = 0
             except ComputepoolError as failure:
                 delay = self.jobs.client.retry.delay(attempt, failure)
                 if delay is None:
                     raise
                 attempt += 1
-                await transport.sleep(delay)
+                await transport.sleep(delay if remaining is None else min(delay, remaining))
         return self.job
 
     async def result(self, timeout: float | None = None) -> dict[str, Any]:
@@ -218,10 +221,11 @@ class AsyncJobs:
                                       job_pb.GetJobStatusRequest(job_id=job_id), job_pb2.Job, idempotent=True,
                                       timeout=timeout)
 
-    async def list(self, status: str = "", *, page_size: int = PAGE_SIZE) -> AsyncIterator[job_pb2.Job]:
-        """The caller's jobs, newest first (only `status` when given), every page."""
+    async def list(self, status: str = "", *, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> AsyncIterator[job_pb2.Job]:
+        """The caller's jobs, newest first (only `status` when given), every page (`timeout`: each page's)."""
         async for job in self.client.pages("/computepool.v1.JobService/ListJobs", job_pb.ListJobsRequest(
-                status=status, limit=page_size), job_pb.ListJobsResponse, "jobs"):
+                status=status, limit=page_size), job_pb.ListJobsResponse, "jobs", timeout=timeout):
             yield job
 
     async def receipts(self, job_id: str, *, timeout: float | None = None) -> builtins.list[job_pb2.Receipt]:
@@ -249,13 +253,13 @@ class AsyncWorkers:
     def __init__(self, client: AsyncClient):
         self.client = client
 
-    async def list(self, participant_id: int = 0, *, is_active: bool | None = None,
-                   page_size: int = PAGE_SIZE) -> AsyncIterator[worker_pb.Worker]:
-        """Workers (of one participant when given), every page."""
+    async def list(self, participant_id: int = 0, *, is_active: bool | None = None, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> AsyncIterator[worker_pb.Worker]:
+        """Workers (of one participant when given), every page (`timeout`: each page's)."""
         request = worker_pb.ListWorkersRequest(participant_id=participant_id, limit=page_size)
         _set_present(request, is_active=is_active)
         async for worker in self.client.pages("/computepool.v1.WorkerService/ListWorkers", request,
-                                              worker_pb.ListWorkersResponse, "workers"):
+                                              worker_pb.ListWorkersResponse, "workers", timeout=timeout):
             yield worker
 
     async def get(self, worker_id: int, *, timeout: float | None = None) -> worker_pb.Worker:
@@ -305,11 +309,13 @@ class AsyncParticipants:
     def __init__(self, client: AsyncClient):
         self.client = client
 
-    async def list(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[participant_pb.Participant]:
-        """Participants the caller may see, every page."""
+    async def list(self, *, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> AsyncIterator[participant_pb.Participant]:
+        """Participants the caller may see, every page (`timeout`: each page's)."""
         async for participant in self.client.pages("/computepool.v1.ParticipantService/ListParticipants",
                                                    participant_pb.ListParticipantsRequest(limit=page_size),
-                                                   participant_pb.ListParticipantsResponse, "participants"):
+                                                   participant_pb.ListParticipantsResponse, "participants",
+                                                   timeout=timeout):
             yield participant
 
     async def get(self, participant_id: int, *, timeout: float | None = None) -> participant_pb.Participant:
@@ -341,10 +347,12 @@ class AsyncPayouts:
     def __init__(self, client: AsyncClient):
         self.client = client
 
-    async def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE) -> AsyncIterator[payout_pb.Payout]:
-        """Payouts (of one participant when given), newest first, every page."""
+    async def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> AsyncIterator[payout_pb.Payout]:
+        """Payouts (of one participant when given), newest first, every page (`timeout`: each page's)."""
         async for payout in self.client.pages("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
-                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts"):
+                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts",
+                timeout=timeout):
             yield payout
 
     async def get(self, payout_id: int, *, timeout: float | None = None) -> payout_pb.Payout:
@@ -419,11 +427,12 @@ class AsyncApiKeys:
         return await self.client.call("/computepool.v1.ApiKeyService/CreateApiKey", request,
                                       api_key_pb.CreateApiKeyResponse, idempotent=False, timeout=timeout)
 
-    async def list(self, *, page_size: int = PAGE_SIZE) -> AsyncIterator[api_key_pb.ApiKey]:
-        """Every key (never the secret), newest first, every page."""
+    async def list(self, *, page_size: int = PAGE_SIZE, timeout: float | None = None
+                   ) -> AsyncIterator[api_key_pb.ApiKey]:
+        """Every key (never the secret), newest first, every page (`timeout`: each page's)."""
         async for key in self.client.pages("/computepool.v1.ApiKeyService/ListApiKeys",
                                            api_key_pb.ListApiKeysRequest(limit=page_size),
-                                           api_key_pb.ListApiKeysResponse, "api_keys"):
+                                           api_key_pb.ListApiKeysResponse, "api_keys", timeout=timeout):
             yield key
 
     async def revoke(self, api_key_id: int, *, timeout: float | None = None) -> api_key_pb.ApiKey:

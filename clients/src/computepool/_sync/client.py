@@ -101,12 +101,12 @@ class Client:
             attempt += 1
             transport.sleep(delay)
 
-    def pages(self, method: str, request: Message, response_type: type[Response], items: str
-                    ) -> Iterator[Any]:
+    def pages(self, method: str, request: Message, response_type: type[Response], items: str, *,
+                    timeout: float | None = None) -> Iterator[Any]:
         """Every item (the repeated field `items`) of a paged list rpc: the request is sent again
-        with each reply's next_page_token until there is none."""
+        with each reply's next_page_token until there is none. `timeout` is each page's deadline."""
         while True:
-            page = self.call(method, request, response_type, idempotent=True)
+            page = self.call(method, request, response_type, idempotent=True, timeout=timeout)
             for item in getattr(page, items):
                 yield item
             token = getattr(page, "next_page_token")
@@ -142,7 +142,9 @@ class JobHandle:
     def wait(self, timeout: float | None = None) -> job_pb2.Job:
         """The job once it is terminal (completed, failed, cancelled, expired), following it with
         WatchJob (no polling); DeadlineExceeded (a TimeoutError) once `timeout` seconds have
-        passed, however often a dropped stream had to be watched again."""
+        passed, however often a dropped stream had to be watched again. A stream dropped while
+        the coordinator is UNAVAILABLE is watched again as the client's RetryPolicy says,
+        counting afresh after each message, so a long wait outlives any number of restarts."""
         deadline = None if timeout is None else time.monotonic() + timeout
         attempt = 0
         while self.job.status not in TERMINAL:
@@ -153,12 +155,13 @@ class JobHandle:
             try:
                 for job in self.jobs.watch(self.id, timeout=remaining):
                     self.job = job
+                    attempt = 0
             except ComputepoolError as failure:
                 delay = self.jobs.client.retry.delay(attempt, failure)
                 if delay is None:
                     raise
                 attempt += 1
-                transport.sleep(delay)
+                transport.sleep(delay if remaining is None else min(delay, remaining))
         return self.job
 
     def result(self, timeout: float | None = None) -> dict[str, Any]:
@@ -219,10 +222,11 @@ class Jobs:
                                       job_pb.GetJobStatusRequest(job_id=job_id), job_pb2.Job, idempotent=True,
                                       timeout=timeout)
 
-    def list(self, status: str = "", *, page_size: int = PAGE_SIZE) -> Iterator[job_pb2.Job]:
-        """The caller's jobs, newest first (only `status` when given), every page."""
+    def list(self, status: str = "", *, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> Iterator[job_pb2.Job]:
+        """The caller's jobs, newest first (only `status` when given), every page (`timeout`: each page's)."""
         for job in self.client.pages("/computepool.v1.JobService/ListJobs", job_pb.ListJobsRequest(
-                status=status, limit=page_size), job_pb.ListJobsResponse, "jobs"):
+                status=status, limit=page_size), job_pb.ListJobsResponse, "jobs", timeout=timeout):
             yield job
 
     def receipts(self, job_id: str, *, timeout: float | None = None) -> builtins.list[job_pb2.Receipt]:
@@ -250,13 +254,13 @@ class Workers:
     def __init__(self, client: Client):
         self.client = client
 
-    def list(self, participant_id: int = 0, *, is_active: bool | None = None,
-                   page_size: int = PAGE_SIZE) -> Iterator[worker_pb.Worker]:
-        """Workers (of one participant when given), every page."""
+    def list(self, participant_id: int = 0, *, is_active: bool | None = None, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> Iterator[worker_pb.Worker]:
+        """Workers (of one participant when given), every page (`timeout`: each page's)."""
         request = worker_pb.ListWorkersRequest(participant_id=participant_id, limit=page_size)
         _set_present(request, is_active=is_active)
         for worker in self.client.pages("/computepool.v1.WorkerService/ListWorkers", request,
-                                              worker_pb.ListWorkersResponse, "workers"):
+                                              worker_pb.ListWorkersResponse, "workers", timeout=timeout):
             yield worker
 
     def get(self, worker_id: int, *, timeout: float | None = None) -> worker_pb.Worker:
@@ -306,11 +310,13 @@ class Participants:
     def __init__(self, client: Client):
         self.client = client
 
-    def list(self, *, page_size: int = PAGE_SIZE) -> Iterator[participant_pb.Participant]:
-        """Participants the caller may see, every page."""
+    def list(self, *, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> Iterator[participant_pb.Participant]:
+        """Participants the caller may see, every page (`timeout`: each page's)."""
         for participant in self.client.pages("/computepool.v1.ParticipantService/ListParticipants",
                                                    participant_pb.ListParticipantsRequest(limit=page_size),
-                                                   participant_pb.ListParticipantsResponse, "participants"):
+                                                   participant_pb.ListParticipantsResponse, "participants",
+                                                   timeout=timeout):
             yield participant
 
     def get(self, participant_id: int, *, timeout: float | None = None) -> participant_pb.Participant:
@@ -342,10 +348,12 @@ class Payouts:
     def __init__(self, client: Client):
         self.client = client
 
-    def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE) -> Iterator[payout_pb.Payout]:
-        """Payouts (of one participant when given), newest first, every page."""
+    def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE,
+                   timeout: float | None = None) -> Iterator[payout_pb.Payout]:
+        """Payouts (of one participant when given), newest first, every page (`timeout`: each page's)."""
         for payout in self.client.pages("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
-                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts"):
+                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts",
+                timeout=timeout):
             yield payout
 
     def get(self, payout_id: int, *, timeout: float | None = None) -> payout_pb.Payout:
@@ -420,11 +428,12 @@ class ApiKeys:
         return self.client.call("/computepool.v1.ApiKeyService/CreateApiKey", request,
                                       api_key_pb.CreateApiKeyResponse, idempotent=False, timeout=timeout)
 
-    def list(self, *, page_size: int = PAGE_SIZE) -> Iterator[api_key_pb.ApiKey]:
-        """Every key (never the secret), newest first, every page."""
+    def list(self, *, page_size: int = PAGE_SIZE, timeout: float | None = None
+                   ) -> Iterator[api_key_pb.ApiKey]:
+        """Every key (never the secret), newest first, every page (`timeout`: each page's)."""
         for key in self.client.pages("/computepool.v1.ApiKeyService/ListApiKeys",
                                            api_key_pb.ListApiKeysRequest(limit=page_size),
-                                           api_key_pb.ListApiKeysResponse, "api_keys"):
+                                           api_key_pb.ListApiKeysResponse, "api_keys", timeout=timeout):
             yield key
 
     def revoke(self, api_key_id: int, *, timeout: float | None = None) -> api_key_pb.ApiKey:
