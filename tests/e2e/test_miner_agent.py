@@ -1,0 +1,112 @@
+"""computepool-miner as real processes against a real coordinator process (PostgreSQL): doctor
+and registration, three agents draining jobs of two types through the echo and openai
+executors, SIGTERM and the drain directive with jobs running, a failing executor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import stat
+import sys
+import time
+from collections import Counter
+
+import grpc
+import pytest
+from computepool import AsyncClient, verify_receipt
+from computepool.v1 import job_service_pb2 as job_pb
+from coordinator.storage import migrate
+from devtools.launch import server_env, start_server_process
+
+from tests.support.miner_agent import OpenAIStandIn, log_lines, miner_process, run_miner, write_config
+from tests.support.postgres import create_database, drop_database
+from tests.support.ports import free_port
+from tests.support.server import API_KEY
+
+@pytest.fixture
+async def coordinator():
+    """A coordinator process on a PostgreSQL database of its own; yields its gRPC target."""
+    name, url = create_database()
+    migrate.upgrade(url)
+    process, port = await start_server_process(server_env(DATABASE_URL=url, API_KEYS=API_KEY, LEASE_SECONDS="20",
+                                                          STATS_POLL_INTERVAL_S="3600"))
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        await process.wait()
+        drop_database(name)
+
+
+@pytest.fixture
+async def openai_server():
+    server = await OpenAIStandIn().start()
+    yield server
+    await server.stop()
+
+
+async def submit(target: str, job_type: str, count: int, parameters=None) -> list[str]:
+    async with AsyncClient(target, api_key=API_KEY) as client:
+        specs = [job_pb.SubmitJobRequest(job_type=job_type) for _ in range(count)]
+        ids = []
+        for i, spec in enumerate(specs):
+            spec.parameters.update(parameters(i) if parameters else {"n": i})
+        for start in range(0, count, 1000):
+            response = await client.channel.unary_unary(
+                "/computepool.v1.JobService/BatchSubmitJobs",
+                request_serializer=job_pb.BatchSubmitJobsRequest.SerializeToString,
+                response_deserializer=job_pb.BatchSubmitJobsResponse.FromString)(
+                job_pb.BatchSubmitJobsRequest(jobs=specs[start:start + 1000]), metadata=client.metadata)
+            ids += [job.id for job in response.jobs]
+        return ids
+
+
+async def until_terminal(target: str, ids: list[str], timeout_s: float) -> dict[str, job_pb.Job]:
+    async with AsyncClient(target, api_key=API_KEY) as client:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            jobs = {job_id: await client.jobs.get(job_id) for job_id in ids}
+            if all(job.status in ("completed", "failed") for job in jobs.values()) or time.monotonic() > deadline:
+                return jobs
+            await asyncio.sleep(0.5)
+
+
+async def test_doctor_registers_once_keeps_its_state_private_and_names_what_is_wrong(coordinator, openai_server,
+                                                                                     tmp_path):
+    config = write_config(tmp_path / "a", coordinator, jobs={
+        "echo": {"executor": "echo"},
+        "llm_inference": {"executor": "openai", "base_url": openai_server.url, "model": "stand-in"}})
+    code, out, err = await run_miner(config)
+    assert code == 0, err
+    assert "ok    coordinator" in out and "ok    executor openai for llm_inference" in out
+    assert "note  GPU" in out  # no GPU here: said so, not faked
+    state = tmp_path / "a/state"
+    for file in ("ed25519.key", "identity.json"):
+        assert stat.S_IMODE((state / file).stat().st_mode) == 0o600
+    first = json.loads((state / "identity.json").read_text())
+    key = (state / "ed25519.key").read_bytes()
+    assert [line["message"] for line in log_lines(err)] == ["registered"]
+
+    code, _, err = await run_miner(config)  # the second start reuses what the first kept
+    assert code == 0 and json.loads((state / "identity.json").read_text()) == first
+    assert (state / "ed25519.key").read_bytes() == key and "registered" not in err
+
+    broken = write_config(tmp_path / "b", coordinator, jobs={
+        "llm_inference": {"executor": "openai", "base_url": f"http://127.0.0.1:{free_port()}"},
+        "embedding": {"executor": "command", "argv": ["/no/such/program"]}})
+    code, out, _ = await run_miner(broken)
+    assert code == 1
+    assert "FAIL  executor openai for llm_inference: http://127.0.0.1:" in out and "unreachable" in out
+    assert "FAIL  executor command for embedding: /no/such/program: not found" in out
+
+    code, _, err = await run_miner(write_config(tmp_path / "c", coordinator, api_key="not-a-key"))
+    assert code == 1 and "registration refused" in err and "API_KEY_INVALID" in err
+    code, _, err = await run_miner(write_config(tmp_path / "d", coordinator, max_concurrent_jobs=0))
+    assert code == 2 and "max_concurrent_jobs: must be at least 1" in err
+
+    # the credential revoked or the server's database reset: doctor says how to register again
+    identity = json.loads((state / "identity.json").read_text())
+    (state / "identity.json").write_text(json.dumps({**identity, "miner_token": "forged"}))
+    code, out, _ = await run_miner(config)
+    assert code == 1 and "FAIL  coordinator" in out and "MINER_TOKEN_INVALID" in out and "to register again" in out
