@@ -10,6 +10,7 @@ import signal
 import stat
 import sys
 import time
+import tomllib
 from collections import Counter
 
 import grpc
@@ -110,3 +111,56 @@ async def test_doctor_registers_once_keeps_its_state_private_and_names_what_is_w
     (state / "identity.json").write_text(json.dumps({**identity, "miner_token": "forged"}))
     code, out, _ = await run_miner(config)
     assert code == 1 and "FAIL  coordinator" in out and "MINER_TOKEN_INVALID" in out and "to register again" in out
+
+
+async def metrics_of(port: int) -> str:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    page = (await reader.read()).decode()
+    writer.close()
+    return page
+
+
+def completed_count(page: str) -> int:
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in page.splitlines()
+               if line.startswith("computepool_miner_jobs_total{") and 'outcome="completed"' in line)
+
+
+async def test_three_agents_drain_two_job_types_each_job_once_with_a_receipt_that_verifies(coordinator, openai_server,
+                                                                                          tmp_path):
+    echo_ids = await submit(coordinator, "echo", 150)
+    llm_ids = await submit(coordinator, "llm_inference", 150,
+                           lambda i: {"messages": [{"role": "user", "content": f"question {i}"}]})
+    configs = [write_config(tmp_path / f"agent{i}", coordinator, name=f"rig{i}", max_concurrent_jobs=8, jobs={
+        "echo": {"executor": "echo"},
+        "llm_inference": {"executor": "openai", "base_url": openai_server.url, "model": "stand-in"}})
+        for i in range(3)]
+    agents = [await miner_process(config) for config in configs]
+    try:
+        jobs = await until_terminal(coordinator, echo_ids + llm_ids, 120)
+        assert Counter(job.status for job in jobs.values()) == {"completed": 300}
+        assert all(job.attempts == 1 for job in jobs.values())  # no lease ran out, none was run twice
+        pages = [await metrics_of(tomllib.loads(c.read_text())["metrics_port"]) for c in configs]
+    finally:
+        for agent in agents:
+            agent.send_signal(signal.SIGTERM)
+        outputs = [await asyncio.wait_for(agent.communicate(), 30) for agent in agents]
+    assert [agent.returncode for agent in agents] == [0, 0, 0], [err.decode()[-2000:] for _, err in outputs]
+    per_agent = [completed_count(page) for page in pages]
+    assert sum(per_agent) == 300 and all(count > 0 for count in per_agent), per_agent
+    # the work came over the heartbeat stream: none of them lost it and fell back to FetchJobs
+    assert all("computepool_miner_reconnects_total 0" in page for page in pages)
+
+    async with AsyncClient(coordinator, api_key=API_KEY) as client:
+        key = (await client.receipts.public_key()).public_key
+        by_miner = Counter()
+        for job_id in echo_ids + llm_ids:
+            receipts = await client.jobs.receipts(job_id)
+            assert len(receipts) == 1
+            assert verify_receipt(receipts[0], key).valid, job_id
+            by_miner[receipts[0].miner_id] += 1
+    identities = [json.loads((c.parent / "state/identity.json").read_text())["miner_id"] for c in configs]
+    assert sorted(by_miner.values()) == sorted(per_agent) and set(by_miner) == set(identities)
+    llm_receipt = receipts[0]  # the last one is an llm_inference job: its units are the stand-in's tokens
+    assert llm_receipt.units == llm_receipt.result["usage"]["total_tokens"] > 0
+    assert len(openai_server.requests) == 150 and openai_server.requests[0][1]["model"] == "stand-in"
