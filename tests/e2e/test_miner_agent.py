@@ -164,3 +164,50 @@ async def test_three_agents_drain_two_job_types_each_job_once_with_a_receipt_tha
     llm_receipt = receipts[0]  # the last one is an llm_inference job: its units are the stand-in's tokens
     assert llm_receipt.units == llm_receipt.result["usage"]["total_tokens"] > 0
     assert len(openai_server.requests) == 150 and openai_server.requests[0][1]["model"] == "stand-in"
+
+
+SLOW_JOB = "import json, sys, time; p = json.load(sys.stdin); time.sleep(p['sleep']); print(json.dumps({'slept': p['sleep']}))"
+
+
+async def until_running(target: str, ids: list[str]) -> None:
+    async with AsyncClient(target, api_key=API_KEY) as client:
+        while [(await client.jobs.get(job_id)).status for job_id in ids] != ["running"] * len(ids):
+            await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "drain directive"])
+async def test_a_stopped_agent_claims_nothing_more_finishes_its_running_jobs_and_exits_0(coordinator, tmp_path, stop):
+    config = write_config(tmp_path, coordinator, max_concurrent_jobs=2, jobs={
+        "embedding": {"executor": "command", "argv": [sys.executable, "-c", SLOW_JOB]}})
+    running = await submit(coordinator, "embedding", 2, lambda i: {"sleep": 3})
+    agent = await miner_process(config)
+    await asyncio.wait_for(until_running(coordinator, running), 30)
+    waiting = await submit(coordinator, "embedding", 2, lambda i: {"sleep": 0})
+    started = time.monotonic()
+    if stop == "SIGTERM":
+        agent.send_signal(signal.SIGTERM)
+    else:  # the operator takes the worker out of the pool: its heartbeat acks say "drain"
+        worker_id = json.loads((tmp_path / "state/identity.json").read_text())["worker_id"]
+        async with AsyncClient(coordinator, api_key=API_KEY) as client:
+            await client.workers.update(worker_id, is_active=False)
+    _, err = await asyncio.wait_for(agent.communicate(), 30)
+    assert agent.returncode == 0, err.decode()[-2000:]
+    assert time.monotonic() - started < 10  # it did not wait out drain_grace_s
+    jobs = await until_terminal(coordinator, running + waiting, 0)
+    assert [jobs[job_id].status for job_id in running] == ["completed", "completed"], err.decode()[-3000:]
+    assert [jobs[job_id].status for job_id in waiting] == ["pending", "pending"]  # never claimed
+    messages = [line["message"] for line in log_lines(err.decode())]
+    assert "draining" in messages and "drained: every running job returned" in messages
+
+
+async def test_a_failing_executor_fails_the_job_with_its_message(coordinator, openai_server, tmp_path):
+    config = write_config(tmp_path, coordinator, jobs={
+        "llm_inference": {"executor": "openai", "base_url": openai_server.url, "model": "stand-in"}})
+    [job_id] = await submit(coordinator, "llm_inference", 1, lambda i: {"prompt": "explode"})
+    agent = await miner_process(config)
+    try:
+        job = (await until_terminal(coordinator, [job_id], 60))[job_id]
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        await agent.communicate()
+    assert job.status == "failed" and "HTTP 500" in job.error_message and "the model exploded" in job.error_message

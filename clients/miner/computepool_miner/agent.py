@@ -74,7 +74,7 @@ class Agent:
         self.draining = asyncio.Event()
         self.wake_sender = asyncio.Event()
         self.wake_submitter = asyncio.Event()
-        self.idle = asyncio.Event()  # set whenever nothing runs and nothing waits to be sent
+        self.idle = asyncio.Event()  # set whenever nothing runs and no claim may still deliver a job
 
     # --- the whole run ---
 
@@ -110,7 +110,7 @@ class Agent:
 
     async def _stream_forever(self) -> None:
         attempt = 0
-        while not self.draining.is_set() or self.running:
+        while not (self.draining.is_set() and self.idle.is_set()):
             started = time.monotonic()
             try:
                 await self._stream_once()
@@ -143,21 +143,26 @@ class Agent:
             sender.cancel()
             call.cancel()
             self.claims = {}  # jobs the lost stream had leased but not delivered expire by themselves
+            self._update_idle()
 
     async def _send(self, call: grpc.aio.StreamStreamCall) -> None:
         while True:
-            interval = self.config.claim_interval_s if self._free() else self.config.heartbeat_interval_s
+            # draining: acks come sooner, so the claims still open are closed sooner
+            quick = self._free() or self.draining.is_set()
+            interval = self.config.claim_interval_s if quick else self.config.heartbeat_interval_s
             try:
                 await asyncio.wait_for(self.wake_sender.wait(), interval)
             except TimeoutError:
                 pass
             self.wake_sender.clear()
-            if self.draining.is_set() and not self.running:
+            if self.draining.is_set() and self.idle.is_set():
                 await call.done_writing()
                 return
             ready = 0 if self.draining.is_set() else self._free()
             beat = self._heartbeat()
             self.claims[self.sent] = Claim(ready, tuple(beat.running_job_ids))
+            if ready:
+                self.idle.clear()
             self.sent += 1
             await call.write(pb.StreamHeartbeatsRequest(miner_id=self.miner_id, heartbeat=beat,
                                                         ready_for_jobs=ready))
@@ -173,6 +178,7 @@ class Agent:
                 del self.claims[earlier]
             if claim is not None:
                 self._check_leases(claim.listed, message.ack)
+            self._update_idle()
         elif kind == "assignment":
             open_claims = [c for _, c in sorted(self.claims.items()) if c.remaining > 0]
             if open_claims:
@@ -230,8 +236,11 @@ class Agent:
         return beat
 
     def _free(self) -> int:
-        outstanding = sum(claim.remaining for claim in self.claims.values())
-        return max(0, self.config.max_concurrent_jobs - len(self.running) - outstanding)
+        return max(0, self.config.max_concurrent_jobs - len(self.running) - self._outstanding())
+
+    def _outstanding(self) -> int:
+        """Jobs asked for on the stream whose claim is still open (they may yet arrive)."""
+        return sum(claim.remaining for claim in self.claims.values())
 
     # --- jobs ---
 
@@ -323,5 +332,5 @@ class Agent:
         self._update_idle()
 
     def _update_idle(self) -> None:
-        if not self.running:
+        if not self.running and not self._outstanding():
             self.idle.set()
