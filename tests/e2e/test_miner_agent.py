@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import stat
 import sys
@@ -25,19 +26,43 @@ from tests.support.postgres import create_database, drop_database
 from tests.support.ports import free_port
 from tests.support.server import API_KEY
 
+class Coordinator:
+    """A coordinator process on a PostgreSQL database of its own, on a fixed port so that it can be
+    killed and started again where the agents expect it."""
+
+    def __init__(self, database_url: str):
+        self.env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, SECRET_KEY="miner-agent-tests",
+                              LEASE_SECONDS="5", STATS_POLL_INTERVAL_S="3600", GRPC_PORT=str(free_port()))
+        self.target = f"127.0.0.1:{self.env['GRPC_PORT']}"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process, _ = await start_server_process(self.env)
+
+    async def kill(self) -> None:
+        self.process.kill()
+        await self.process.wait()
+
+
 @pytest.fixture
-async def coordinator():
-    """A coordinator process on a PostgreSQL database of its own; yields its gRPC target."""
+async def server():
     name, url = create_database()
     migrate.upgrade(url)
-    process, port = await start_server_process(server_env(DATABASE_URL=url, API_KEYS=API_KEY, LEASE_SECONDS="20",
-                                                          STATS_POLL_INTERVAL_S="3600"))
+    coordinator = Coordinator(url)
+    await coordinator.start()
     try:
-        yield f"127.0.0.1:{port}"
+        yield coordinator
     finally:
-        process.terminate()
-        await process.wait()
+        if coordinator.process.returncode is None:
+            coordinator.process.terminate()
+            await coordinator.process.wait()
         drop_database(name)
+
+
+@pytest.fixture
+def coordinator(server) -> str:
+    """The gRPC target of the coordinator process."""
+    return server.target
 
 
 @pytest.fixture
@@ -211,3 +236,58 @@ async def test_a_failing_executor_fails_the_job_with_its_message(coordinator, op
         agent.send_signal(signal.SIGTERM)
         await agent.communicate()
     assert job.status == "failed" and "HTTP 500" in job.error_message and "the model exploded" in job.error_message
+
+
+async def receipts_of(target: str, ids: list[str]) -> dict[str, list]:
+    """Each job's receipts, after checking that every one verifies with the coordinator's key."""
+    async with AsyncClient(target, api_key=API_KEY) as client:
+        key = (await client.receipts.public_key()).public_key
+        receipts = {job_id: await client.jobs.receipts(job_id) for job_id in ids}
+    assert all(verify_receipt(r, key).valid for found in receipts.values() for r in found)
+    return receipts
+
+
+async def test_the_jobs_of_an_agent_killed_holding_leases_are_completed_by_another(coordinator, tmp_path):
+    ids = await submit(coordinator, "embedding", 3, lambda i: {"sleep": 0})
+    stuck = write_config(tmp_path / "stuck", coordinator, max_concurrent_jobs=3, jobs={
+        "embedding": {"executor": "command", "argv": [sys.executable, "-c", "import time; time.sleep(60)"]}})
+    healthy = write_config(tmp_path / "healthy", coordinator, jobs={
+        "embedding": {"executor": "command", "argv": [sys.executable, "-c", SLOW_JOB]}})
+    killed = await miner_process(stuck)
+    await asyncio.wait_for(until_running(coordinator, ids), 30)
+    os.killpg(killed.pid, signal.SIGKILL)  # the agent and the executors it started
+    await killed.wait()
+    agent = await miner_process(healthy)
+    try:
+        jobs = await until_terminal(coordinator, ids, 60)  # after the 5 s leases ran out
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        await agent.communicate()
+    assert [(job.status, job.attempts) for job in jobs.values()] == [("completed", 2)] * 3
+    survivor = json.loads((tmp_path / "healthy/state/identity.json").read_text())["miner_id"]
+    assert [[r.miner_id for r in found] for found in (await receipts_of(coordinator, ids)).values()] == [[survivor]] * 3
+
+
+async def test_agents_reconnect_when_the_coordinator_restarts_and_finish_the_work(server, tmp_path):
+    ids = await submit(server.target, "embedding", 60, lambda i: {"sleep": 0.2})
+    configs = [write_config(tmp_path / f"agent{i}", server.target, name=f"rig{i}", jobs={
+        "embedding": {"executor": "command", "argv": [sys.executable, "-c", SLOW_JOB]}}) for i in range(2)]
+    agents = [await miner_process(config) for config in configs]
+    try:
+        async with AsyncClient(server.target, api_key=API_KEY) as client:
+            while sum([(await client.jobs.get(job_id)).status == "completed" for job_id in ids]) < 10:
+                await asyncio.sleep(0.2)
+        await server.kill()
+        await asyncio.sleep(2)
+        await server.start()
+        jobs = await until_terminal(server.target, ids, 90)
+        assert Counter(job.status for job in jobs.values()) == {"completed": 60}
+        assert all(agent.returncode is None for agent in agents)  # they lived through it
+        pages = [await metrics_of(tomllib.loads(c.read_text())["metrics_port"]) for c in configs]
+    finally:
+        for agent in agents:
+            agent.send_signal(signal.SIGTERM)
+        outputs = [await asyncio.wait_for(agent.communicate(), 30) for agent in agents]
+    assert [agent.returncode for agent in agents] == [0, 0], [err.decode()[-2000:] for _, err in outputs]
+    assert all("computepool_miner_reconnects_total 0" not in page for page in pages)
+    assert all(len(found) == 1 for found in (await receipts_of(server.target, ids)).values())

@@ -35,10 +35,12 @@ def write_config(folder: pathlib.Path, server: str, *, jobs: dict[str, dict[str,
 
 async def miner_process(config: pathlib.Path, command: str = "run", env: dict[str, str] | None = None
                         ) -> asyncio.subprocess.Process:
-    """`computepool-miner COMMAND --config CONFIG`, its stdout and stderr piped."""
+    """`computepool-miner COMMAND --config CONFIG`, its stdout and stderr piped; in a session of its
+    own, so that killing its group (os.killpg) ends the executors' subprocesses with it."""
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "computepool_miner", command, "--config", str(config),
-        env={**os.environ, **(env or {})}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        env={**os.environ, **(env or {})}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True)
 
 
 async def run_miner(config: pathlib.Path, command: str = "doctor", env: dict[str, str] | None = None
