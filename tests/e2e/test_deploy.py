@@ -387,7 +387,7 @@ async def test_every_dashboard_query_names_metrics_the_server_exports_and_shows_
 
 def test_the_readme_names_every_deploy_file_and_only_files_that_exist():
     readme = (ROOT / "README.md").read_text()
-    named = set(re.findall(r"`(deploy/[\w./-]+)`", readme))
+    named = set(re.findall(r"`(deploy/[\w./@-]+)`", readme))  # @: systemd templates
     files = {str(path.relative_to(ROOT)) for path in DEPLOY.rglob("*") if path.is_file() and path.name != ".env"}
     assert named - files == set(), "the README names files that do not exist"
     assert files - named == set(), "deploy/ files the README does not name"
