@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import nacl.signing
@@ -136,6 +137,7 @@ class Agent:
                 message = await call.read()
                 if message is grpc.aio.EOF:
                     return
+                assert isinstance(message, pb.StreamHeartbeatsResponse)
                 self._received(message)
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
@@ -145,7 +147,7 @@ class Agent:
             self.claims = {}  # jobs the lost stream had leased but not delivered expire by themselves
             self._update_idle()
 
-    async def _send(self, call: grpc.aio.StreamStreamCall) -> None:
+    async def _send(self, call: grpc.aio.StreamStreamCall[Any, pb.StreamHeartbeatsResponse]) -> None:
         while True:
             # draining: acks come sooner, so the claims still open are closed sooner
             quick = self._free() or self.draining.is_set()
@@ -191,7 +193,9 @@ class Agent:
         """A job the heartbeat listed that the server did not extend is no longer this miner's."""
         extended = {lease.job_id for lease in ack.extended_leases}
         for job_id in listed:
-            if job_id not in extended and job_id in self.running:
+            entry = self.running.get(job_id)
+            # a finished job may have been returned meanwhile; if its lease was lost, the server refuses it
+            if job_id not in extended and entry is not None and entry.result is None:
                 log.warning("lease lost: dropping the job", extra={"fields": {"job_id": job_id}})
                 self._forget(job_id)
                 self.metrics.dropped += 1
@@ -240,7 +244,7 @@ class Agent:
 
     def _outstanding(self) -> int:
         """Jobs asked for on the stream whose claim is still open (they may yet arrive)."""
-        return sum(claim.remaining for claim in self.claims.values())
+        return sum((claim.remaining for claim in self.claims.values()), 0)
 
     # --- jobs ---
 
@@ -296,7 +300,9 @@ class Agent:
                     continue
                 try:
                     await self._submit(requests)
-                except Unavailable as error:  # after the SDK's retries: keep them, try again shortly
+                except (Unauthenticated, PermissionDenied) as error:
+                    raise Fatal(f"the coordinator refuses this miner: {error}") from None
+                except ComputepoolError as error:  # unavailable after the SDK's retries: try again shortly
                     log.warning("results not returned yet", extra={"fields": {"error": str(error)}})
                     self.unsent[:0] = [r.job_id for r in requests]
                     await asyncio.sleep(random.uniform(1.0, 2.0))

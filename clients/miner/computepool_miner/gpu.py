@@ -56,7 +56,8 @@ class Gpus:
 def _import_nvml() -> ModuleType:
     import pynvml  # the module nvidia-ml-py installs
 
-    return pynvml
+    module: ModuleType = pynvml
+    return module
 
 
 def _text(name: str | bytes) -> str:
