@@ -21,6 +21,7 @@ from computepool.v1 import job_service_pb2 as job_pb
 from coordinator.storage import migrate
 from devtools.launch import server_env, start_server_process
 
+from tests.support.envoy import Envoy
 from tests.support.miner_agent import OpenAIStandIn, log_lines, miner_process, run_miner, write_config
 from tests.support.postgres import create_database, drop_database
 from tests.support.ports import free_port
@@ -30,9 +31,10 @@ class Coordinator:
     """A coordinator process on a PostgreSQL database of its own, on a fixed port so that it can be
     killed and started again where the agents expect it."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, **settings: str):
         self.env = server_env(DATABASE_URL=database_url, API_KEYS=API_KEY, SECRET_KEY="miner-agent-tests",
-                              LEASE_SECONDS="5", STATS_POLL_INTERVAL_S="3600", GRPC_PORT=str(free_port()))
+                              LEASE_SECONDS="5", STATS_POLL_INTERVAL_S="3600", GRPC_PORT=str(free_port()),
+                              METRICS_PORT=str(free_port()), **settings)
         self.target = f"127.0.0.1:{self.env['GRPC_PORT']}"
         self.process: asyncio.subprocess.Process | None = None
 
@@ -45,10 +47,12 @@ class Coordinator:
 
 
 @pytest.fixture
-async def server():
+async def server(request):
+    """The coordinator process; a test marked `coordinator_settings(NAME="value")` gets those settings."""
     name, url = create_database()
     migrate.upgrade(url)
-    coordinator = Coordinator(url)
+    marker = request.node.get_closest_marker("coordinator_settings")
+    coordinator = Coordinator(url, **(marker.kwargs if marker else {}))
     await coordinator.start()
     try:
         yield coordinator
@@ -151,28 +155,35 @@ def completed_count(page: str) -> int:
                if line.startswith("computepool_miner_jobs_total{") and 'outcome="completed"' in line)
 
 
-async def test_three_agents_drain_two_job_types_each_job_once_with_a_receipt_that_verifies(coordinator, openai_server,
+@pytest.mark.envoy
+async def test_three_agents_drain_two_job_types_each_job_once_with_a_receipt_that_verifies(server, openai_server,
                                                                                           tmp_path):
-    echo_ids = await submit(coordinator, "echo", 150)
-    llm_ids = await submit(coordinator, "llm_inference", 150,
+    coordinator = server.target
+    (tmp_path / "envoy").mkdir()
+    envoy = Envoy(tmp_path / "envoy", [int(server.env["GRPC_PORT"])], int(server.env["METRICS_PORT"]))
+    echo_ids = await submit(coordinator, "echo", 250)
+    llm_ids = await submit(coordinator, "llm_inference", 250,
                            lambda i: {"messages": [{"role": "user", "content": f"question {i}"}]})
-    configs = [write_config(tmp_path / f"agent{i}", coordinator, name=f"rig{i}", max_concurrent_jobs=8, jobs={
+    # one agent reaches the coordinator through Envoy (its stream too), the others directly
+    targets = [f"127.0.0.1:{envoy.port}", coordinator, coordinator]
+    configs = [write_config(tmp_path / f"agent{i}", target, name=f"rig{i}", max_concurrent_jobs=8, jobs={
         "echo": {"executor": "echo"},
         "llm_inference": {"executor": "openai", "base_url": openai_server.url, "model": "stand-in"}})
-        for i in range(3)]
+        for i, target in enumerate(targets)]
     agents = [await miner_process(config) for config in configs]
     try:
         jobs = await until_terminal(coordinator, echo_ids + llm_ids, 120)
-        assert Counter(job.status for job in jobs.values()) == {"completed": 300}
+        assert Counter(job.status for job in jobs.values()) == {"completed": 500}
         assert all(job.attempts == 1 for job in jobs.values())  # no lease ran out, none was run twice
         pages = [await metrics_of(tomllib.loads(c.read_text())["metrics_port"]) for c in configs]
     finally:
         for agent in agents:
             agent.send_signal(signal.SIGTERM)
         outputs = [await asyncio.wait_for(agent.communicate(), 30) for agent in agents]
+        envoy.stop()
     assert [agent.returncode for agent in agents] == [0, 0, 0], [err.decode()[-2000:] for _, err in outputs]
     per_agent = [completed_count(page) for page in pages]
-    assert sum(per_agent) == 300 and all(count > 0 for count in per_agent), per_agent
+    assert sum(per_agent) == 500 and all(count > 0 for count in per_agent), per_agent
     # the work came over the heartbeat stream: none of them lost it and fell back to FetchJobs
     assert all("computepool_miner_reconnects_total 0" in page for page in pages)
 
@@ -188,7 +199,7 @@ async def test_three_agents_drain_two_job_types_each_job_once_with_a_receipt_tha
     assert sorted(by_miner.values()) == sorted(per_agent) and set(by_miner) == set(identities)
     llm_receipt = receipts[0]  # the last one is an llm_inference job: its units are the stand-in's tokens
     assert llm_receipt.units == llm_receipt.result["usage"]["total_tokens"] > 0
-    assert len(openai_server.requests) == 150 and openai_server.requests[0][1]["model"] == "stand-in"
+    assert len(openai_server.requests) == 250 and openai_server.requests[0][1]["model"] == "stand-in"
 
 
 SLOW_JOB = "import json, sys, time; p = json.load(sys.stdin); time.sleep(p['sleep']); print(json.dumps({'slept': p['sleep']}))"
@@ -291,3 +302,24 @@ async def test_agents_reconnect_when_the_coordinator_restarts_and_finish_the_wor
     assert [agent.returncode for agent in agents] == [0, 0], [err.decode()[-2000:] for _, err in outputs]
     assert all("computepool_miner_reconnects_total 0" not in page for page in pages)
     assert all(len(found) == 1 for found in (await receipts_of(server.target, ids)).values())
+
+
+@pytest.mark.coordinator_settings(STREAM_MESSAGES_PER_MINUTE="4")
+async def test_when_the_stream_is_refused_the_agent_takes_work_through_fetch_jobs(coordinator, tmp_path):
+    """A stream past its message budget ends (RESOURCE_EXHAUSTED): between streams the agent
+    heartbeats and long-polls FetchJobs, so the work still gets done."""
+    ids = await submit(coordinator, "echo", 40)
+    config = write_config(tmp_path, coordinator, max_concurrent_jobs=2)
+    agent = await miner_process(config)
+    try:
+        jobs = await until_terminal(coordinator, ids, 90)
+        page = await metrics_of(tomllib.loads(config.read_text())["metrics_port"])
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _, err = await agent.communicate()
+    assert Counter(job.status for job in jobs.values()) == {"completed": 40}
+    assert agent.returncode == 0, err.decode()[-2000:]
+    received = {via: int(page.split(f'computepool_miner_jobs_received_total{{via="{via}"}} ')[1].split()[0])
+                for via in ("stream", "fetch")}
+    assert received["fetch"] > 0 and sum(received.values()) == 40, received
+    assert "RATE_LIMITED" in err.decode()

@@ -185,7 +185,7 @@ class Agent:
             open_claims = [c for _, c in sorted(self.claims.items()) if c.remaining > 0]
             if open_claims:
                 open_claims[0].remaining -= 1
-            self._start(message.assignment)
+            self._start(message.assignment, "stream")
         elif kind == "directive":
             self._directive(message.directive)
 
@@ -220,7 +220,7 @@ class Agent:
                 if free:
                     for assignment in await miners.fetch(self.miner_id, max_jobs=min(free, 100),
                                                          wait_s=min(remaining, 10.0), timeout=15):
-                        self._start(assignment)
+                        self._start(assignment, "fetch")
                 else:
                     await asyncio.sleep(min(remaining, self.config.claim_interval_s))
         except (Unauthenticated, PermissionDenied) as error:
@@ -248,7 +248,8 @@ class Agent:
 
     # --- jobs ---
 
-    def _start(self, assignment: pb.JobAssignment) -> None:
+    def _start(self, assignment: pb.JobAssignment, via: str) -> None:
+        self.metrics.received[via] += 1
         job_id = assignment.job.id
         if job_id in self.running:  # a lease renewed by a second delivery: the job already runs
             return

@@ -37,6 +37,7 @@ class Metrics:
         self.executor_seconds: dict[str, float] = defaultdict(float)
         self.executor_runs: dict[str, int] = defaultdict(int)
         self.reconnects = 0
+        self.received: dict[str, int] = defaultdict(int)  # jobs leased to this agent, by the way they came
 
     def observe(self, job_type: str, seconds: float, ok: bool) -> None:
         (self.completed if ok else self.failed)[job_type] += 1
@@ -59,7 +60,11 @@ class Metrics:
         lines += ["# HELP computepool_miner_results_dropped_total Results the coordinator refused (lease lost).",
                   "# TYPE computepool_miner_results_dropped_total counter",
                   f"computepool_miner_results_dropped_total {self.dropped}",
-                  "# HELP computepool_miner_reconnects_total Heartbeat streams opened again after a failure.",
+                  "# HELP computepool_miner_jobs_received_total Jobs leased to the agent: over the stream or FetchJobs.",
+                 "# TYPE computepool_miner_jobs_received_total counter",
+                 *(f'computepool_miner_jobs_received_total{{via="{via}"}} {self.received[via]}'
+                   for via in ("stream", "fetch")),
+                 "# HELP computepool_miner_reconnects_total Heartbeat streams opened again after a failure.",
                   "# TYPE computepool_miner_reconnects_total counter",
                   f"computepool_miner_reconnects_total {self.reconnects}"]
         return "\n".join(lines) + "\n"
