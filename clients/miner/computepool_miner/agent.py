@@ -22,13 +22,12 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import AsyncIterator
 
-import grpc
 import nacl.signing
 from computepool import AsyncClient
 from computepool.encoding import canonical_result, result_digest
-from computepool.errors import ComputepoolError, PermissionDenied, Unauthenticated, Unavailable, from_rpc_error
+from computepool.errors import ComputepoolError, PermissionDenied, Unauthenticated, Unavailable
 from computepool.v1 import miner_service_pb2 as pb
 from google.protobuf import json_format, struct_pb2
 
@@ -38,7 +37,6 @@ from computepool_miner.gpu import Gpus
 from computepool_miner.telemetry import Metrics
 
 log = logging.getLogger("computepool_miner")
-STREAM_METHOD = "/computepool.v1.MinerService/StreamHeartbeats"
 MIN_MESSAGE_GAP_S = 0.2  # keeps a busy agent well under the server's 1,000 stream messages a minute
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 15.0
 MAX_RESULTS_PER_CALL = 1000
@@ -71,6 +69,7 @@ class Agent:
         self.unsent: list[str] = []  # job ids whose result waits for the submitter
         self.claims: dict[int, Claim] = {}
         self.sent = self.acked = 0  # stream messages written / acks read, on the current stream
+        self.streams = 0  # which stream is current: the messages of an older one stop
         self.requests_total = self.errors_total = 0
         self.draining = asyncio.Event()
         self.wake_sender = asyncio.Event()
@@ -127,28 +126,20 @@ class Agent:
             await self._work_without_stream(delay)
 
     async def _stream_once(self) -> None:
-        call = self.client.channel.stream_stream(
-            STREAM_METHOD, request_serializer=pb.StreamHeartbeatsRequest.SerializeToString,
-            response_deserializer=pb.StreamHeartbeatsResponse.FromString)(metadata=self.client.metadata)
         self.claims, self.sent, self.acked = {}, 0, 0
-        sender = asyncio.create_task(self._send(call))
+        self.streams += 1
         try:
-            while True:
-                message = await call.read()
-                if message is grpc.aio.EOF:
-                    return
-                assert isinstance(message, pb.StreamHeartbeatsResponse)
+            async for message in self.client.miners.stream_heartbeats(self._messages(self.streams)):
                 self._received(message)
-        except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
         finally:
-            sender.cancel()
-            call.cancel()
+            self.streams += 1  # grpc may still pull on the ended stream's messages: they stop now
             self.claims = {}  # jobs the lost stream had leased but not delivered expire by themselves
             self._update_idle()
 
-    async def _send(self, call: grpc.aio.StreamStreamCall[Any, pb.StreamHeartbeatsResponse]) -> None:
-        while True:
+    async def _messages(self, stream: int) -> AsyncIterator[pb.StreamHeartbeatsRequest]:
+        """What the agent writes on stream number `stream`; it ends (closing the stream) once
+        drained, or once that stream is over."""
+        while stream == self.streams:
             # draining: acks come sooner, so the claims still open are closed sooner
             quick = self._free() or self.draining.is_set()
             interval = self.config.claim_interval_s if quick else self.config.heartbeat_interval_s
@@ -157,8 +148,7 @@ class Agent:
             except TimeoutError:
                 pass
             self.wake_sender.clear()
-            if self.draining.is_set() and self.idle.is_set():
-                await call.done_writing()
+            if stream != self.streams or (self.draining.is_set() and self.idle.is_set()):
                 return
             ready = 0 if self.draining.is_set() else self._free()
             beat = self._heartbeat()
@@ -166,8 +156,7 @@ class Agent:
             if ready:
                 self.idle.clear()
             self.sent += 1
-            await call.write(pb.StreamHeartbeatsRequest(miner_id=self.miner_id, heartbeat=beat,
-                                                        ready_for_jobs=ready))
+            yield pb.StreamHeartbeatsRequest(miner_id=self.miner_id, heartbeat=beat, ready_for_jobs=ready)
             await asyncio.sleep(MIN_MESSAGE_GAP_S)
 
     def _received(self, message: pb.StreamHeartbeatsResponse) -> None:
@@ -225,7 +214,8 @@ class Agent:
                     await asyncio.sleep(min(remaining, self.config.claim_interval_s))
         except (Unauthenticated, PermissionDenied) as error:
             raise Fatal(f"the coordinator refuses this miner: {error}") from None
-        except ComputepoolError:
+        except ComputepoolError as error:
+            log.warning("coordinator unreachable", extra={"fields": {"error": str(error)}})
             await asyncio.sleep(max(0.0, deadline - time.monotonic()))
 
     def _heartbeat(self) -> pb.Heartbeat:
