@@ -118,6 +118,8 @@ class Agent:
                 if isinstance(error, (Unauthenticated, PermissionDenied)):
                     raise Fatal(f"the coordinator refuses this miner: {error}") from None
                 log.warning("heartbeat stream ended", extra={"fields": {"error": str(error)}})
+            if self.draining.is_set() and self.idle.is_set():
+                return  # the agent closed the stream itself, drained
             if time.monotonic() - started > 30:  # the stream worked for a while: start backing off afresh
                 attempt = 0
             delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** attempt) * random.uniform(0.5, 1.0)
