@@ -323,3 +323,27 @@ async def test_when_the_stream_is_refused_the_agent_takes_work_through_fetch_job
                 for via in ("stream", "fetch")}
     assert received["fetch"] > 0 and sum(received.values()) == 40, (received, [line for line in log_lines(err.decode()) if line["message"] != "job returned"])
     assert "RATE_LIMITED" in err.decode()
+
+
+async def test_a_job_whose_lease_is_lost_is_stopped_and_never_submitted(coordinator, tmp_path):
+    config = write_config(tmp_path, coordinator, jobs={
+        "embedding": {"executor": "command", "argv": [sys.executable, "-c", SLOW_JOB]}})
+    [job_id] = await submit(coordinator, "embedding", 1, lambda i: {"sleep": 30})
+    agent = await miner_process(config)
+    try:
+        await asyncio.wait_for(until_running(coordinator, [job_id]), 30)
+        async with AsyncClient(coordinator, api_key=API_KEY) as client:
+            await client.jobs.cancel(job_id)  # the lease ends with the job: the next heartbeat does not extend it
+        port = tomllib.loads(config.read_text())["metrics_port"]
+        deadline = time.monotonic() + 10
+        while "computepool_miner_results_dropped_total 1" not in (page := await metrics_of(port)):
+            assert time.monotonic() < deadline, page
+            await asyncio.sleep(0.2)
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(agent.communicate(), 30)
+    assert agent.returncode == 0
+    lines = log_lines(err.decode())
+    assert [line["job_id"] for line in lines if line["message"] == "lease lost: dropping the job"] == [job_id]
+    assert not [line for line in lines if line["message"] in ("job returned", "result refused: dropped")]
+    assert "computepool_miner_jobs_total{" not in page  # the executor was stopped before it finished
