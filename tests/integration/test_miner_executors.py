@@ -26,7 +26,8 @@ async def openai_server():
 
 
 async def test_command_gets_the_parameters_on_stdin_and_returns_the_json_it_prints():
-    executor = command("import json, sys; p = json.load(sys.stdin); print(json.dumps({'twice': p['n'] * 2, 'units': 7}))")
+    executor = command("import json, sys; p = json.load(sys.stdin); "
+                       "print(json.dumps({'twice': p['n'] * 2, 'units': 7}))")
     assert await executor.check() is None
     output = await executor.run({"n": 21})
     assert output.result == {"twice": 42, "units": 7} and output.units == 7

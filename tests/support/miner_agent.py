@@ -22,7 +22,8 @@ def write_config(folder: pathlib.Path, server: str, *, jobs: dict[str, dict[str,
     """A miner config in `folder` (its state dir beside it), for the coordinator at `server`."""
     values = {"server": server, "api_key": API_KEY, "owner_wallet": forms(new_wallet())["non_bounceable"],
               "worker_name": name, "state_dir": str(folder / "state"), "max_concurrent_jobs": 4,
-              "heartbeat_interval_s": 1.0, "metrics_port": free_port(), "claim_interval_s": 0.3, "drain_grace_s": 10.0, **settings}
+              "heartbeat_interval_s": 1.0, "metrics_port": free_port(), "claim_interval_s": 0.3,
+              "drain_grace_s": 10.0, **settings}
     lines = [f"{key} = {json.dumps(value)}" for key, value in values.items()]
     lines += ["[hardware]", 'gpu_model = "H100"', "gpu_count = 1", "vram_gb = 80"]
     for job_type, table in (jobs or {"echo": {"executor": "echo"}}).items():

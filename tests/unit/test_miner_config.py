@@ -27,11 +27,13 @@ def config_file(tmp_path, text: str):
 
 def test_defaults_and_the_environment_over_the_file(tmp_path):
     config = load(config_file(tmp_path, MINIMAL), environ={})
-    assert (config.max_concurrent_jobs, config.instance, config.metrics_port, config.price_coefficient) == (1, 0, 9400, 1.0)
+    assert (config.max_concurrent_jobs, config.instance, config.metrics_port, config.price_coefficient) == (
+        1, 0, 9400, 1.0)
     config = load(config_file(tmp_path, MINIMAL), environ={
         "COMPUTEPOOL_MINER_INSTANCE": "3", "COMPUTEPOOL_MINER_STATE_DIR": "/var/lib/computepool-miner/3",
         "COMPUTEPOOL_MINER_MAX_CONCURRENT_JOBS": "8"})
-    assert (config.instance, str(config.state_dir), config.max_concurrent_jobs) == (3, "/var/lib/computepool-miner/3", 8)
+    assert (config.instance, str(config.state_dir), config.max_concurrent_jobs) == (
+        3, "/var/lib/computepool-miner/3", 8)
     assert config.metrics_port == 9403  # one per GPU instance unless set
 
 

@@ -37,7 +37,9 @@ DEFAULT_CONFIG = "/etc/computepool-miner/miner.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="computepool-miner", description="A computepool miner: registers this worker, checks it (doctor), works (run).")
+    parser = argparse.ArgumentParser(
+        prog="computepool-miner",
+        description="A computepool miner: registers this worker, checks it (doctor), works (run).")
     parser.add_argument("command", choices=("run", "doctor"))
     parser.add_argument("--config", type=Path,
                         default=Path(os.environ.get("COMPUTEPOOL_MINER_CONFIG", DEFAULT_CONFIG)))
@@ -107,7 +109,7 @@ async def register(config: Config, key: nacl.signing.SigningKey) -> state.Identi
         try:
             response = await client.miners.register(request, timeout=15)
         except ComputepoolError as error:
-            print(f"computepool-miner: registration refused: {error}", file=sys.stderr)
+            print(f"computepool-miner: could not register: {error}", file=sys.stderr)
             raise SystemExit(1) from None
     log.info("registered", extra={"fields": {"miner_id": response.miner.id, "worker_id": response.miner.worker_id}})
     return state.Identity(response.miner.id, response.miner_token, response.miner.worker_id, config.server)

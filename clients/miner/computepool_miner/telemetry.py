@@ -60,7 +60,8 @@ class Metrics:
         lines += ["# HELP computepool_miner_results_dropped_total Results the coordinator refused (lease lost).",
                   "# TYPE computepool_miner_results_dropped_total counter",
                   f"computepool_miner_results_dropped_total {self.dropped}",
-                  "# HELP computepool_miner_jobs_received_total Jobs leased to the agent: over the stream or FetchJobs.",
+                  "# HELP computepool_miner_jobs_received_total Jobs leased to the agent, over the stream or "
+                 "FetchJobs.",
                  "# TYPE computepool_miner_jobs_received_total counter",
                  *(f'computepool_miner_jobs_received_total{{via="{via}"}} {self.received[via]}'
                    for via in ("stream", "fetch")),
