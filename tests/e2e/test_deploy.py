@@ -154,7 +154,9 @@ def test_the_deploy_files_start_the_server_migrations_and_envoy():
 
 @pytest.mark.parametrize("process", PROCESSES, ids=lambda p: p.where)
 def test_every_command_is_a_program_of_the_project_that_the_image_ships(process):
-    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # the server's wheel and the client wheel it depends on (computepool-miner is the client's)
+    scripts = {name for pyproject in (ROOT / "pyproject.toml", ROOT / "clients/pyproject.toml")
+               for name in tomllib.loads(pyproject.read_text())["project"]["scripts"]}
     program = pathlib.Path(process.argv[0])
     if process.where.startswith("systemd"):
         assert program.parent == pathlib.Path("/opt/computepool/venv/bin"), process.argv
@@ -166,7 +168,7 @@ def test_every_command_is_a_program_of_the_project_that_the_image_ships(process)
         in_wheel = origin.parts[0] in ("server", "clients")
         assert in_wheel or str(origin) in copied_into_image(), f"{process.where}: the image lacks {origin}"
     else:
-        assert program.name in wheel["scripts"], f"{process.where}: {program.name} is no console script"
+        assert program.name in scripts, f"{process.where}: {program.name} is no console script"
 
 
 def placed_in_image() -> set[pathlib.Path]:
@@ -385,7 +387,7 @@ async def test_every_dashboard_query_names_metrics_the_server_exports_and_shows_
 
 def test_the_readme_names_every_deploy_file_and_only_files_that_exist():
     readme = (ROOT / "README.md").read_text()
-    named = set(re.findall(r"`(deploy/[\w./-]+)`", readme))
+    named = set(re.findall(r"`(deploy/[\w./@-]+)`", readme))  # @: systemd templates
     files = {str(path.relative_to(ROOT)) for path in DEPLOY.rglob("*") if path.is_file() and path.name != ".env"}
     assert named - files == set(), "the README names files that do not exist"
     assert files - named == set(), "deploy/ files the README does not name"

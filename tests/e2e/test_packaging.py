@@ -86,6 +86,10 @@ def test_the_client_wheel_installs_alone_without_the_server_or_its_dependencies(
 
     usage = run_in(new_venv, "computepool", "--help", cwd=tmp_path)
     assert usage.returncode == 0 and "api-keys" in usage.stdout, usage.stderr
+    # the miner agent ships in the same wheel, without nvidia-ml-py (its optional extra [gpu])
+    usage = run_in(new_venv, "computepool-miner", "--help", cwd=tmp_path)
+    assert usage.returncode == 0 and "doctor" in usage.stdout, usage.stderr
+    assert "nvidia-ml-py" not in installed
 
     sdk = run_in(new_venv, "python", "-c", "import computepool, importlib.resources as r; "
                  "print(computepool.Client.__name__, r.files('computepool').joinpath('py.typed').is_file())",

@@ -15,12 +15,15 @@ from tests.support.pool_api import new_participant, new_worker
 from tests.support.ports import free_port
 from tests.support.server import AUTH
 
-NOW = dt.datetime.now(dt.timezone.utc)
+def now() -> dt.datetime:
+    """Read at each use: jsonstats() stamps its sync time with the clock when it is called, and
+    make test reaches these tests minutes after importing the module."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def test_parse_reads_totals_errors_and_revenue():
     parsed = parse_cocoon_stats(jsonstats(queries=1000, failed=10, earned_tokens=(1_000, 2_000), fee_per_token=16),
-                                NOW)
+                                now())
     assert parsed.status == "healthy"
     assert (parsed.requests_total, parsed.errors_total) == (1000, 5)  # each failure is counted twice
     assert parsed.revenue_nanoton == 48_000
@@ -30,13 +33,13 @@ def test_parse_reads_totals_errors_and_revenue():
 @pytest.mark.parametrize("problem", [dict(image_ok=False), dict(model_ok=False), dict(synced_ago_s=4000),
                                      dict(proxies_inited=False), dict(earned_tokens=())])
 def test_parse_flags_an_unhealthy_worker(problem):
-    assert parse_cocoon_stats(jsonstats(**problem), NOW).status == "unhealthy"
+    assert parse_cocoon_stats(jsonstats(**problem), now()).status == "unhealthy"
 
 
 @pytest.mark.parametrize("document", [{}, {"stats": []}, [], "text"])
 def test_parse_refuses_what_is_not_a_jsonstats_document(document):
     with pytest.raises(ValueError):
-        parse_cocoon_stats(document, NOW)
+        parse_cocoon_stats(document, now())
 
 
 @pytest.fixture
