@@ -8,7 +8,7 @@ from computepool.receipts import ENCODING, verify_receipt
 from computepool.v1 import job_pb2
 from computepool.v1 import receipt_service_pb2 as pb
 from computepool.v1 import receipt_service_pb2_grpc as pb_grpc
-from coordinator.market.receipts import ReceiptSigner, read_receipt
+from coordinator.market.receipts import ReceiptSigner, refusing_non_receipts
 
 
 class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
@@ -27,5 +27,5 @@ class ReceiptServicer(pb_grpc.ReceiptServiceServicer):
 def check(receipt: job_pb2.Receipt, signer: ReceiptSigner) -> tuple[bool, str]:
     """(valid, why not), decided as computepool.verify_receipt decides offline. Raises
     InvalidArgument (NOT_A_RECEIPT) when the request holds no receipt at all."""
-    read_receipt(receipt.payload, receipt.proof)
-    return verify_receipt(receipt, signer.public_key)
+    with refusing_non_receipts():
+        return verify_receipt(receipt, signer.public_key)

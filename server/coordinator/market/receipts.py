@@ -23,10 +23,12 @@ clients and the server share one implementation of them.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
+from typing import Iterator
 
 import nacl.signing
 
@@ -101,15 +103,22 @@ class ReceiptSigner:
         return base64.b64encode(payload).decode(), base64.b64encode(signature).decode()
 
 
-def read_receipt(payload_b64: str, proof_b64: str) -> tuple[dict, bytes, bytes]:
-    """(facts, payload, proof) of a shown receipt, whoever signed it. Malformed naming
-    receipt.payload / receipt.proof when they cannot be a receipt's: a request that is not a
-    receipt is the caller's mistake, not a receipt that failed to verify."""
+@contextlib.contextmanager
+def refusing_non_receipts() -> Iterator[None]:
+    """NotAReceipt becomes Malformed (NOT_A_RECEIPT) naming receipt.payload / receipt.proof: a
+    request that is not a receipt is the caller's mistake, not a receipt that failed to verify."""
     try:
-        return read_shown_receipt(payload_b64, proof_b64)
+        yield
     except NotAReceipt as error:
         check = Validator()
         for field, description in error.violations:
-            check.check(False, field, description)
+            check.fail(field, description)
         check.raise_if_any(Malformed, reason=Reason.NOT_A_RECEIPT)
         raise
+
+
+def read_receipt(payload_b64: str, proof_b64: str) -> tuple[dict, bytes, bytes]:
+    """(facts, payload, proof) of a shown receipt, whoever signed it; Malformed when the payload
+    or proof cannot be a receipt's."""
+    with refusing_non_receipts():
+        return read_shown_receipt(payload_b64, proof_b64)
