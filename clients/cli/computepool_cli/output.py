@@ -57,9 +57,10 @@ class Progress:
         if percent == self.shown:
             return
         self.shown = percent
-        bar = "#" * (percent // 5)
-        end = "\r" if self.out.isatty() and done < self.total else "\n"
-        if end == "\n" and not self.out.isatty() and done < self.total and percent % 25:
+        terminal, finished = self.out.isatty(), done >= self.total
+        if not terminal and not finished and percent % 25:
             return  # in a log: a line per quarter is enough
+        bar = "#" * (percent // 5)
+        end = "\r" if terminal and not finished else "\n"
         self.out.write(f"{self.label} [{bar:<20}] {done}/{self.total}{end}")
         self.out.flush()

@@ -389,7 +389,7 @@ class Payouts:
         """The year's tax report as CSV bytes."""
         body: Any = self.client.call("/computepool.v1.PayoutService/ExportTaxReport",
                                       payout_pb.ExportTaxReportRequest(participant_id=participant_id, year=year),
-                                      _http_body(), idempotent=True, timeout=timeout)
+                                      httpbody_pb2.HttpBody, idempotent=True, timeout=timeout)
         data: bytes = body.data
         return data
 
@@ -579,8 +579,3 @@ def _set_present(message: Message, **fields: Any) -> None:
     for name, value in fields.items():
         if value is not None:
             setattr(message, name, value)
-
-
-def _http_body() -> type[Message]:
-    body: type[Message] = httpbody_pb2.HttpBody
-    return body
