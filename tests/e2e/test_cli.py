@@ -75,11 +75,7 @@ async def test_a_job_submitted_followed_verified_from_the_command_line(pool, cha
 
     watching = asyncio.create_task(cli(pool, "jobs", "watch", job["id"]))
     miner = await Miner(channel, job_types=("echo",)).register()
-    for _ in range(50):
-        leased = [a for a in await miner.fetch(max_jobs=50, wait_s=0.2) if a.job.id == job["id"]]
-        if leased:
-            await miner.complete(leased[0], {"text": "hi back"})
-            break
+    await miner.complete(await miner.lease(job["id"], attempts=50), {"text": "hi back"})
     code, out, _ = await asyncio.wait_for(watching, 30)
     assert code == 0 and out.split()[-3:] == ["completed", "attempt", "1"]
 

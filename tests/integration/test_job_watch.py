@@ -6,7 +6,6 @@ import grpc
 import pytest
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
-from coordinator.app import build_server
 from coordinator.errors import Reason, ResourceExhausted
 from coordinator.market.jobs import JobChanges
 from coordinator.storage.models import Job, JobStatus
@@ -14,27 +13,13 @@ from sqlalchemy import update
 
 from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.rpc_errors import error_details
-from tests.support.server import AUTH, make_settings
-
-
-@pytest.fixture(scope="module")
-async def pool(database_url):
-    server = build_server(make_settings(database_url, secret_key="test-secret", stats_poll_interval_s=3600.0))
-    await server.start()
-    yield server
-    await server.stop(0)
-
+from tests.support.server import AUTH
 
 
 @pytest.fixture(autouse=True)
 async def empty_queue(pool):
     """Each test starts with no claimable job left over from another test."""
     await cancel_open_jobs(pool.database)
-
-@pytest.fixture(scope="module")
-async def channel(pool):
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{pool.grpc_port}") as channel:
-        yield channel
 
 
 @pytest.fixture(scope="module")
@@ -46,22 +31,13 @@ def watch(jobs, job_id: str):
     return jobs.WatchJob(job_pb.WatchJobRequest(job_id=job_id), metadata=AUTH)
 
 
-async def leased(miner: Miner, job_id: str):
-    """Fetches until this job is leased to the miner (another test's job may come first)."""
-    for _ in range(20):
-        for assignment in await miner.fetch(max_jobs=50, wait_s=0.2):
-            if assignment.job.id == job_id:
-                return assignment
-    raise AssertionError(f"job {job_id} was never offered")
-
-
 async def test_a_watch_sends_each_change_in_order_and_ends_when_the_job_is_terminal(jobs, channel, pool):
     job = await jobs.SubmitJob(job_pb.SubmitJobRequest(job_type="echo"), metadata=AUTH)
     stream = watch(jobs, job.id)
     first = await stream.read()
     assert (first.id, first.status, first.attempts) == (job.id, "pending", 0)
     miner = await Miner(channel, job_types=("echo",)).register()
-    assignment = await leased(miner, job.id)
+    assignment = await miner.lease(job.id)
     second = await stream.read()
     assert (second.status, second.attempts) == ("running", 1)
     await miner.heartbeat(running=[job.id])  # extends the lease: no message for that

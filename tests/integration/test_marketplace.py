@@ -65,15 +65,6 @@ async def new_miner(channel, **options) -> Miner:
     return await Miner(channel, **options).register()
 
 
-async def fetch_job(miner: Miner, job_id: str, attempts=20):
-    """Fetches until this job is leased to the miner (other tests' jobs may come first)."""
-    for _ in range(attempts):
-        for assignment in await miner.fetch(max_jobs=50, wait_s=0.2):
-            if assignment.job.id == job_id:
-                return assignment
-    raise AssertionError(f"job {job_id} was never offered")
-
-
 @pytest.fixture(autouse=True)
 async def empty_queue(market):
     """Each test starts with no claimable job left over from another test."""
@@ -122,7 +113,7 @@ async def test_a_batch_is_validated_as_a_whole(jobs, market):
 async def test_a_completed_job_has_a_verifiable_receipt_and_balanced_ledger(jobs, channel, market):
     miner = await new_miner(channel, price_coefficient=1.5)
     job = await submit(jobs, job_type="llm_inference")
-    assignment = await fetch_job(miner, job.id)
+    assignment = await miner.lease(job.id)
     assert assignment.attempt == 1 and assignment.lease_token
     done = await miner.complete(assignment, {"text": "hello"}, units=1000)
     receipt = done.receipt
@@ -144,7 +135,7 @@ async def test_a_completed_job_has_a_verifiable_receipt_and_balanced_ledger(jobs
 async def test_a_third_party_verifies_a_receipt_with_only_the_public_key(jobs, channel, market):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    receipt = (await miner.complete(await fetch_job(miner, job.id), {"echo": 1}, units=3)).receipt
+    receipt = (await miner.complete(await miner.lease(job.id), {"echo": 1}, units=3)).receipt
     async with grpc.aio.insecure_channel(f"127.0.0.1:{market.grpc_port}") as anonymous:  # no API key
         key = await receipt_service_pb2_grpc.ReceiptServiceStub(anonymous).GetCoordinatorKey(
             receipt_pb.GetCoordinatorKeyRequest())
@@ -159,7 +150,7 @@ async def test_a_third_party_verifies_a_receipt_with_only_the_public_key(jobs, c
 async def test_a_tampered_receipt_fails_to_verify(jobs, channel, tamper):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    receipt = (await miner.complete(await fetch_job(miner, job.id), units=10)).receipt
+    receipt = (await miner.complete(await miner.lease(job.id), units=10)).receipt
     if tamper == "units":
         receipt.units += 1
     elif tamper == "charge":
@@ -181,7 +172,7 @@ async def test_a_tampered_receipt_fails_to_verify(jobs, channel, tamper):
 async def completed_receipt(jobs, channel, result: dict | None = None) -> job_pb2.Receipt:
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    return (await miner.complete(await fetch_job(miner, job.id), result, units=10)).receipt
+    return (await miner.complete(await miner.lease(job.id), result, units=10)).receipt
 
 
 async def verify(channel, receipt: job_pb2.Receipt) -> receipt_pb.VerifyReceiptResponse:
@@ -215,7 +206,7 @@ async def test_every_field_shown_beside_the_payload_must_match_it(jobs, channel,
 async def test_a_receipt_for_a_result_sent_by_hash_only_verifies(jobs, channel):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    request = miner.result(await fetch_job(miner, job.id), {"text": "kept by the miner"})
+    request = miner.result(await miner.lease(job.id), {"text": "kept by the miner"})
     request.ClearField("result")
     request.result_hash = digest({"text": "kept by the miner"})
     receipt = (await miner.stub.SubmitResult(request, metadata=miner.metadata)).receipt
@@ -260,7 +251,7 @@ async def test_a_miner_hashing_non_ascii_raw_is_told_the_hash_the_server_compute
     computed = digest(result)
     # What JavaScript's JSON.stringify hashes: non-ASCII written raw.
     raw = hashlib.sha256(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
-    request = miner.result(await fetch_job(miner, job.id), result)
+    request = miner.result(await miner.lease(job.id), result)
     request.result_hash, request.miner_signature = raw, miner.sign(raw)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await miner.stub.SubmitResult(request, metadata=miner.metadata)
@@ -311,7 +302,7 @@ async def test_a_job_is_leased_once_however_many_miners_ask(jobs, channel):
 async def test_a_miner_cannot_complete_another_miners_job(jobs, channel):
     owner, intruder = await new_miner(channel), await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    assignment = await fetch_job(owner, job.id)
+    assignment = await owner.lease(job.id)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await intruder.complete(assignment)
     assert error_details(raised.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "LEASE_LOST")
@@ -340,7 +331,7 @@ async def test_a_miner_id_with_non_ascii_characters_is_another_miner_not_a_serve
 async def test_a_bad_miner_signature_is_refused_and_changes_nothing(jobs, channel):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    assignment = await fetch_job(miner, job.id)
+    assignment = await miner.lease(job.id)
     miner.key = nacl.signing.SigningKey.generate()  # not the registered key
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await miner.complete(assignment)
@@ -351,10 +342,10 @@ async def test_a_bad_miner_signature_is_refused_and_changes_nothing(jobs, channe
 async def test_lease_expiry_requeues_and_the_stale_result_is_refused(jobs, channel):
     slow, fast = await new_miner(channel), await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    stale = await fetch_job(slow, job.id)
+    stale = await slow.lease(job.id)
     await asyncio.sleep(1.0)  # past the 0.6 s lease; the reaper re-queues it
     assert (await status(jobs, job.id)).status == "pending"
-    fresh = await fetch_job(fast, job.id)
+    fresh = await fast.lease(job.id)
     assert fresh.attempt == 2 and fresh.lease_token != stale.lease_token
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await slow.complete(stale)
@@ -366,7 +357,7 @@ async def test_lease_expiry_requeues_and_the_stale_result_is_refused(jobs, chann
 async def test_heartbeats_extend_the_lease(jobs, channel):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    assignment = await fetch_job(miner, job.id)
+    assignment = await miner.lease(job.id)
     for _ in range(6):  # 1.2 s: twice the lease
         beat = await miner.heartbeat(running=[job.id])
         assert [e.job_id for e in beat.extended_leases] == [job.id]
@@ -378,7 +369,7 @@ async def test_a_miner_that_vanishes_loses_its_lease_and_goes_offline(jobs, chan
     miner = await new_miner(channel)
     await miner.heartbeat()
     job = await submit(jobs, job_type="echo")
-    await fetch_job(miner, job.id)
+    await miner.lease(job.id)
     await asyncio.sleep(2.0)  # past the 1.5 s heartbeat timeout
     workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
     worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
@@ -386,14 +377,14 @@ async def test_a_miner_that_vanishes_loses_its_lease_and_goes_offline(jobs, chan
     assert (await status(jobs, job.id)).status == "pending"
     assert await miner.fetch() == []  # an offline worker is offered nothing until it heartbeats again
     await miner.heartbeat()
-    assert (await fetch_job(miner, job.id)).attempt == 2
+    assert (await miner.lease(job.id)).attempt == 2
 
 
 async def test_failures_are_retried_then_the_job_fails(jobs, channel):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
     for attempt in (1, 2, 3):
-        assignment = await fetch_job(miner, job.id)
+        assignment = await miner.lease(job.id)
         assert assignment.attempt == attempt
         after = (await miner.fail(assignment, why=f"crash {attempt}")).job
     assert after.status == "failed" and after.attempts == 3 and after.error_message == "crash 3"
@@ -403,7 +394,7 @@ async def test_failures_are_retried_then_the_job_fails(jobs, channel):
 async def test_terminal_states_are_final(jobs, channel):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    assignment = await fetch_job(miner, job.id)
+    assignment = await miner.lease(job.id)
     await miner.complete(assignment)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await miner.complete(assignment, {"text": "a second opinion"})
@@ -420,7 +411,7 @@ async def test_the_lease_holder_resending_its_result_gets_the_stored_receipt(job
     re-sends it and learns its work counted; nothing is written twice, and nobody else may."""
     miner, other = await new_miner(channel), await new_miner(channel)
     job = await submit(jobs, job_type="echo")
-    assignment = await fetch_job(miner, job.id)
+    assignment = await miner.lease(job.id)
     first = await miner.complete(assignment, {"text": "same"}, units=5)
     again = await miner.complete(assignment, {"text": "same"}, units=5)
     assert again.job.status == "completed" and again.receipt == first.receipt
@@ -446,7 +437,7 @@ async def test_the_lease_holder_resending_its_final_failure_gets_the_failed_job(
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="echo")
     for _ in range(3):
-        assignment = await fetch_job(miner, job.id)
+        assignment = await miner.lease(job.id)
         await miner.fail(assignment, why="out of memory")
     again = await miner.fail(assignment, why="out of memory")
     assert again.job.status == "failed" and not again.HasField("receipt")
@@ -552,7 +543,7 @@ async def test_the_ledger_sums_to_the_receipts(market):
 async def test_revenue_and_metrics_come_from_the_ledger(jobs, channel, market):
     miner = await new_miner(channel)
     job = await submit(jobs, job_type="llm_inference")
-    assignment = await fetch_job(miner, job.id)
+    assignment = await miner.lease(job.id)
     await market.refresh_metrics()
     assert market.collector.active_jobs.get("llm_inference", 0) >= 1
     await miner.complete(assignment, units=500_000_000)  # 500M units x 20 nanoTON = 10 TON, 5 % fee

@@ -24,20 +24,10 @@ from tests.support.wallets import forms, new_wallet, tx_hash
 FAST_RETRY = RetryPolicy(attempts=40, initial_backoff_s=0.05, max_backoff_s=0.2)
 
 
-@pytest.fixture(scope="module")
-async def pool(database_url):
-    server = build_server(make_settings(database_url, secret_key="test-secret", stats_poll_interval_s=3600.0,
-                                        bitcoin_xpub="", bitcoin_address="tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"))
-    await server.start()
-    yield server
-    await server.stop(0)
-
-
 @pytest.fixture
 async def client(pool):
     async with AsyncClient.connect(f"127.0.0.1:{pool.grpc_port}", api_key=API_KEY) as client:
         yield client
-
 
 
 @pytest.fixture(autouse=True)
@@ -45,21 +35,11 @@ async def empty_queue(pool):
     """Each test starts with no claimable job left over from another test."""
     await cancel_open_jobs(pool.database)
 
-@pytest.fixture(scope="module")
-async def channel(pool):
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{pool.grpc_port}") as channel:
-        yield channel
-
 
 async def run_miner(channel, job_id: str, result: dict) -> None:
     """A miner that leases this job and completes it with `result`."""
     miner = await Miner(channel, job_types=("echo",)).register()
-    for _ in range(50):
-        for assignment in await miner.fetch(max_jobs=50, wait_s=0.2):
-            if assignment.job.id == job_id:
-                await miner.complete(assignment, result)
-                return
-    raise AssertionError(f"job {job_id} was never offered")
+    await miner.complete(await miner.lease(job_id, attempts=50), result)
 
 
 async def test_submit_wait_result_and_a_receipt_that_verifies_offline(client, channel):

@@ -64,6 +64,14 @@ class Miner:
                                              metadata=self.metadata)
         return list(response.assignments)
 
+    async def lease(self, job_id: str, attempts: int = 20) -> pb.JobAssignment:
+        """Fetches until this job is leased to this miner (another test's job may come first)."""
+        for _ in range(attempts):
+            for assignment in await self.fetch(max_jobs=50, wait_s=0.2):
+                if assignment.job.id == job_id:
+                    return assignment
+        raise AssertionError(f"job {job_id} was never offered")
+
     def sign(self, result_hash: str) -> str:
         return base64.b64encode(self.key.sign(bytes.fromhex(result_hash)).signature).decode()
 
