@@ -150,6 +150,19 @@ async def metrics_of(port: int) -> str:
     return page
 
 
+async def until_metric(port: int, line: str, timeout_s: float) -> str:
+    """The agent's /metrics page once it shows `line` (the agent may not serve it yet at first)."""
+    deadline, page = time.monotonic() + timeout_s, ""
+    while line not in page:
+        assert time.monotonic() < deadline, page
+        await asyncio.sleep(0.1)
+        try:
+            page = await metrics_of(port)
+        except ConnectionRefusedError:
+            pass
+    return page
+
+
 def completed_count(page: str) -> int:
     return sum(int(float(line.rsplit(" ", 1)[1])) for line in page.splitlines()
                if line.startswith("computepool_miner_jobs_total{") and 'outcome="completed"' in line)
@@ -305,6 +318,65 @@ async def test_agents_reconnect_when_the_coordinator_restarts_and_finish_the_wor
     assert all(len(found) == 1 for found in (await receipts_of(server.target, ids)).values())
 
 
+async def test_a_job_running_while_the_coordinator_restarts_is_kept_and_returned_once(server, tmp_path):
+    """The stream breaks under a running job: the agent keeps the job (its unary heartbeats, then the
+    new stream, extend the lease), returns it once, and the pool never hands it to anyone again."""
+    config = write_config(tmp_path, server.target, jobs={
+        "embedding": {"executor": "command", "argv": [sys.executable, "-c", SLOW_JOB]}})
+    [job_id] = await submit(server.target, "embedding", 1, lambda i: {"sleep": 6})
+    agent = await miner_process(config, env={"CUDA_VISIBLE_DEVICES": ""})  # no GPU, whatever the host has
+    port = tomllib.loads(config.read_text())["metrics_port"]
+    try:
+        # the agent holds the job (leased is not enough: a restart may lose an assignment on its way)
+        await until_metric(port, 'computepool_miner_jobs_received_total{via="stream"} 1', 30)
+        await server.kill()
+        await server.start()
+        jobs = await until_terminal(server.target, [job_id], 60)
+        page = await metrics_of(port)
+        async with AsyncClient(server.target, api_key=API_KEY) as client:
+            worker_id = json.loads((tmp_path / "state/identity.json").read_text())["worker_id"]
+            worker = await client.workers.get(worker_id)
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(agent.communicate(), 30)
+    assert agent.returncode == 0, err.decode()[-2000:]
+    assert (jobs[job_id].status, jobs[job_id].attempts) == ("completed", 1)  # the first lease, never re-leased
+    assert "computepool_miner_reconnects_total 0" not in page
+    lines = log_lines(err.decode())
+    assert [line["job_id"] for line in lines if line["message"] == "job returned"] == [job_id]
+    assert not [line for line in lines if line["message"] == "lease lost: dropping the job"]
+    assert len((await receipts_of(server.target, [job_id]))[job_id]) == 1
+    # an agent that cannot read a GPU sends no GPU figures: the worker's are unknown, not 0
+    assert worker.latest_status == "healthy" and not worker.HasField("latest_gpu_utilization")
+    assert not worker.HasField("latest_gpu_power_watts") and "computepool_miner_gpu_" not in page
+
+
+GATED_JOB = ("import json, os, sys, time; p = json.load(sys.stdin)\n"
+             "while not os.path.exists(p['gate']): time.sleep(0.01)\n"
+             "print(json.dumps({'n': p['n']}))")
+
+
+async def test_results_finishing_together_go_back_in_one_submit_results_call(coordinator, tmp_path):
+    gate = tmp_path / "gate"
+    ids = await submit(coordinator, "embedding", 6, lambda i: {"gate": str(gate), "n": i})
+    config = write_config(tmp_path, coordinator, max_concurrent_jobs=6, jobs={
+        "embedding": {"executor": "command", "argv": [sys.executable, "-c", GATED_JOB]}})
+    agent = await miner_process(config)
+    try:
+        await asyncio.wait_for(until_running(coordinator, ids), 30)
+        gate.touch()  # all six finish within a few milliseconds
+        jobs = await until_terminal(coordinator, ids, 30)
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(agent.communicate(), 30)
+    assert [job.status for job in jobs.values()] == ["completed"] * 6
+    returned = [line for line in log_lines(err.decode()) if line["message"] == "job returned"]
+    assert sorted(line["job_id"] for line in returned) == sorted(ids)
+    assert max(line["returned_with"] for line in returned) > 1, returned  # a SubmitResults call carried several
+    receipts = await receipts_of(coordinator, ids)
+    assert sorted(found[0].result["n"] for found in receipts.values()) == list(range(6))
+
+
 @pytest.mark.coordinator_settings(STREAM_MESSAGES_PER_MINUTE="4")
 async def test_when_the_stream_is_refused_the_agent_takes_work_through_fetch_jobs(coordinator, tmp_path):
     """A stream past its message budget ends (RESOURCE_EXHAUSTED): between streams the agent
@@ -335,11 +407,8 @@ async def test_a_job_whose_lease_is_lost_is_stopped_and_never_submitted(coordina
         await asyncio.wait_for(until_running(coordinator, [job_id]), 30)
         async with AsyncClient(coordinator, api_key=API_KEY) as client:
             await client.jobs.cancel(job_id)  # the lease ends with the job: the next heartbeat does not extend it
-        port = tomllib.loads(config.read_text())["metrics_port"]
-        deadline = time.monotonic() + 10
-        while "computepool_miner_results_dropped_total 1" not in (page := await metrics_of(port)):
-            assert time.monotonic() < deadline, page
-            await asyncio.sleep(0.2)
+        page = await until_metric(tomllib.loads(config.read_text())["metrics_port"],
+                                  "computepool_miner_results_dropped_total 1", 10)
     finally:
         agent.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(agent.communicate(), 30)

@@ -461,6 +461,33 @@ async def test_a_heartbeat_is_visible_on_the_worker_at_once(channel):
     worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
     assert worker.latest_status == "healthy" and worker.latest_gpu_utilization == 42.5
     assert worker.latest_gpu_memory_used_gb == 40.5 and worker.HasField("latest_seen_at")
+    assert worker.latest_gpu_power_watts == 310.5
+
+
+async def test_a_heartbeat_without_gpu_figures_leaves_them_absent_not_zero(channel):
+    miner = await new_miner(channel)
+    await miner.heartbeat(gpu=None)
+    workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
+    worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
+    assert worker.latest_status == "healthy" and worker.HasField("latest_seen_at")
+    gpu_fields = ("latest_gpu_utilization", "latest_gpu_memory_used_gb", "latest_gpu_temperature_celsius",
+                  "latest_gpu_power_watts")
+    assert not any(worker.HasField(name) for name in gpu_fields)
+    metrics = await workers.GetWorkerMetrics(worker_pb.GetWorkerMetricsRequest(worker_id=miner.worker_id),
+                                             metadata=AUTH)
+    assert not metrics.samples[0].HasField("gpu_utilization") and not metrics.samples[0].HasField("gpu_power_watts")
+    await miner.heartbeat(gpu=0.0)  # a GPU at rest reports 0, and 0 is kept as a figure
+    worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
+    assert worker.HasField("latest_gpu_utilization") and worker.latest_gpu_utilization == 0.0
+
+
+async def test_a_gpu_figure_out_of_range_is_refused_by_name(channel):
+    miner = await new_miner(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await miner.stub.SendHeartbeat(miner_pb.SendHeartbeatRequest(miner_id=miner.id, heartbeat=miner_pb.Heartbeat(
+            status="healthy", gpu_power_watts=-1)), metadata=miner.metadata)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "heartbeat.gpu_power_watts" in refused.value.details()
 
 
 async def test_concurrent_heartbeats_are_written_in_few_batches(channel, market):

@@ -97,10 +97,13 @@ class Miner:
             miner_id=self.id, job_id=assignment.job.id, lease_token=assignment.lease_token, outcome="failed",
             error_message=why), metadata=self.metadata)
 
-    async def heartbeat(self, running=(), status="healthy", gpu=87.5) -> pb.SendHeartbeatResponse:
+    async def heartbeat(self, running=(), status="healthy", gpu: float | None = 87.5) -> pb.SendHeartbeatResponse:
+        """A heartbeat; gpu=None sends no GPU figures at all, as a miner without a GPU does."""
+        figures = {} if gpu is None else {"gpu_utilization": gpu, "gpu_memory_used_gb": 40.5,
+                                          "gpu_temperature_celsius": 64, "gpu_power_watts": 310.5}
         return await self.stub.SendHeartbeat(pb.SendHeartbeatRequest(miner_id=self.id, heartbeat=pb.Heartbeat(
-            status=status, gpu_utilization=gpu, gpu_memory_used_gb=40.5, gpu_temperature_celsius=64,
-            requests_total=10, errors_total=1, running_job_ids=list(running))), metadata=self.metadata)
+            status=status, requests_total=10, errors_total=1, running_job_ids=list(running), **figures)),
+            metadata=self.metadata)
 
 
 async def cancel_open_jobs(database) -> None:

@@ -40,6 +40,9 @@ log = logging.getLogger("computepool_miner")
 MIN_MESSAGE_GAP_S = 0.2  # keeps a busy agent well under the server's 1,000 stream messages a minute
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 15.0
 MAX_RESULTS_PER_CALL = 1000
+# While other jobs still run, a finished result waits this long for them, so that results finishing
+# together go back in one SubmitResults call; a job alone returns at once.
+RESULT_LINGER_S = 0.05
 
 
 class Fatal(Exception):
@@ -221,14 +224,16 @@ class Agent:
             await asyncio.sleep(max(0.0, deadline - time.monotonic()))
 
     def _heartbeat(self) -> pb.Heartbeat:
-        sample = self.gpus.sample()
+        sample = self.metrics.gpus = self.gpus.sample()
         status = "draining" if self.draining.is_set() else "busy" if not self._free() else "healthy"
         beat = pb.Heartbeat(status=status, requests_total=self.requests_total, errors_total=self.errors_total,
                             running_job_ids=sorted(self.running))
-        if sample is not None:
+        if sample is not None:  # without one the GPU fields stay absent: unknown, not 0
             beat.gpu_utilization = sample.utilization_percent
             beat.gpu_memory_used_gb = sample.memory_used_gb
             beat.gpu_temperature_celsius = sample.temperature_celsius
+            if sample.power_watts is not None:
+                beat.gpu_power_watts = sample.power_watts
         return beat
 
     def _free(self) -> int:
@@ -285,6 +290,8 @@ class Agent:
         """Returns finished results: one SubmitResult, or SubmitResults when several are ready."""
         while True:
             await self.wake_submitter.wait()
+            if len(self.running) > len(self.unsent):
+                await asyncio.sleep(RESULT_LINGER_S)
             self.wake_submitter.clear()
             while self.unsent:
                 batch, self.unsent = self.unsent[:MAX_RESULTS_PER_CALL], self.unsent[MAX_RESULTS_PER_CALL:]
@@ -318,7 +325,8 @@ class Agent:
                             extra={"fields": {"job_id": request.job_id, "why": refused[request.job_id]}})
                 self.metrics.dropped += 1
             else:
-                log.info("job returned", extra={"fields": {"job_id": request.job_id, "outcome": request.outcome}})
+                log.info("job returned", extra={"fields": {"job_id": request.job_id, "outcome": request.outcome,
+                                                           "returned_with": len(requests)}})
             self._forget(request.job_id)
 
     def _forget(self, job_id: str) -> None:

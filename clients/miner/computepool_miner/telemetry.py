@@ -8,6 +8,15 @@ import logging
 import time
 from collections import defaultdict
 
+from computepool_miner.gpu import Sample
+
+# The per-GPU gauges of /metrics: name, help, the Reading attribute.
+GPU_GAUGES = (("utilization_percent", "GPU utilisation in percent.", "utilization_percent"),
+              ("memory_used_gb", "GPU memory in use, GB.", "memory_used_gb"),
+              ("memory_total_gb", "GPU memory in all, GB.", "memory_total_gb"),
+              ("temperature_celsius", "GPU temperature, degrees Celsius.", "temperature_celsius"),
+              ("power_watts", "GPU power draw, watts.", "power_watts"))
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, message, and the record's `fields` extra."""
@@ -38,6 +47,7 @@ class Metrics:
         self.executor_runs: dict[str, int] = defaultdict(int)
         self.reconnects = 0
         self.received: dict[str, int] = defaultdict(int)  # jobs leased to this agent, by the way they came
+        self.gpus: Sample | None = None  # the GPUs as the latest heartbeat read them
 
     def observe(self, job_type: str, seconds: float, ok: bool) -> None:
         (self.completed if ok else self.failed)[job_type] += 1
@@ -68,7 +78,17 @@ class Metrics:
                  "# HELP computepool_miner_reconnects_total Heartbeat streams opened again after a failure.",
                   "# TYPE computepool_miner_reconnects_total counter",
                   f"computepool_miner_reconnects_total {self.reconnects}"]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._gpu_lines()) + "\n"
+
+    def _gpu_lines(self) -> list[str]:
+        """Each GPU's figures from the latest heartbeat; none at all without a GPU."""
+        lines: list[str] = []
+        readings = self.gpus.readings if self.gpus else ()
+        for name, help_text, attribute in GPU_GAUGES if readings else ():
+            lines += [f"# HELP computepool_miner_gpu_{name} {help_text}", f"# TYPE computepool_miner_gpu_{name} gauge"]
+            lines += [f'computepool_miner_gpu_{name}{{gpu="{r.index}",name="{_label(r.name)}"}} {value}'
+                      for r in readings if (value := getattr(r, attribute)) is not None]
+        return lines
 
     async def serve(self, port: int) -> asyncio.Server:
         """A minimal HTTP server on 127.0.0.1:`port` answering GET /metrics (anything else: 404)."""
@@ -84,3 +104,8 @@ class Metrics:
             writer.close()
 
         return await asyncio.start_server(answer, "127.0.0.1", port)
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

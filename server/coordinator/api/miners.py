@@ -25,8 +25,9 @@ def miner_token(context) -> str | None:
 
 
 def beat_of(message: pb.Heartbeat) -> Beat:
-    return Beat(message.status, message.gpu_utilization, message.gpu_memory_used_gb, message.gpu_temperature_celsius,
-                message.requests_total, message.errors_total, tuple(message.running_job_ids)).checked()
+    gpu = (convert.optional(message, name) for name in Beat.GPU_FIELDS)  # absent stays None: unknown, not 0
+    return Beat(message.status, *gpu, message.requests_total, message.errors_total,
+                tuple(message.running_job_ids)).checked()
 
 
 class MinerServicer(pb_grpc.MinerServiceServicer):

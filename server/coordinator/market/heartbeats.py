@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from opentelemetry import trace
 from sqlalchemy import bindparam, func, select, text, update
@@ -36,10 +37,17 @@ MINER_STATUSES = tuple(WORKER_STATUS)
 
 @dataclass(frozen=True)
 class Beat:
+    """One heartbeat. A GPU figure is None when the miner did not send it (it cannot read its GPUs)."""
+    GPU_FIELDS: ClassVar = ("gpu_utilization", "gpu_memory_used_gb", "gpu_temperature_celsius", "gpu_power_watts")
+    # The range each GPU figure must lie in when present.
+    GPU_RANGES: ClassVar = {"gpu_utilization": (0, 100), "gpu_memory_used_gb": (0, 4096),
+                            "gpu_temperature_celsius": (-50, 150), "gpu_power_watts": (0, 100_000)}
+
     status: str
-    gpu_utilization: float
-    gpu_memory_used_gb: float
-    gpu_temperature_celsius: float
+    gpu_utilization: float | None
+    gpu_memory_used_gb: float | None
+    gpu_temperature_celsius: float | None
+    gpu_power_watts: float | None
     requests_total: int
     errors_total: int
     running_job_ids: tuple[str, ...]
@@ -48,11 +56,9 @@ class Beat:
         """This beat, or InvalidArgument naming every value out of range."""
         check = Validator()
         check.check(self.status in MINER_STATUSES, "heartbeat.status", f"must be one of {', '.join(MINER_STATUSES)}")
-        check.check(0 <= self.gpu_utilization <= 100, "heartbeat.gpu_utilization", "must be between 0 and 100")
-        check.check(0 <= self.gpu_memory_used_gb <= 4096, "heartbeat.gpu_memory_used_gb",
-                    "must be between 0 and 4096")
-        check.check(-50 <= self.gpu_temperature_celsius <= 150, "heartbeat.gpu_temperature_celsius",
-                    "must be between -50 and 150")
+        for name, (low, high) in self.GPU_RANGES.items():
+            value = getattr(self, name)
+            check.check(value is None or low <= value <= high, f"heartbeat.{name}", f"must be between {low} and {high}")
         check.check(self.requests_total >= 0, "heartbeat.requests_total", "must not be negative")
         check.check(self.errors_total >= 0, "heartbeat.errors_total", "must not be negative")
         check.check(len(self.running_job_ids) <= 1024, "heartbeat.running_job_ids", "must list at most 1024 jobs")
@@ -178,7 +184,8 @@ class HeartbeatBuffer:
             session.add(WorkerSample(
                 worker_id=pending.worker_id, sampled_at=now, status=WORKER_STATUS[beat.status],
                 gpu_utilization=beat.gpu_utilization, gpu_memory_used_gb=beat.gpu_memory_used_gb,
-                gpu_temperature_celsius=beat.gpu_temperature_celsius, requests_total=beat.requests_total,
+                gpu_temperature_celsius=beat.gpu_temperature_celsius, gpu_power_watts=beat.gpu_power_watts,
+                requests_total=beat.requests_total,
                 errors_total=beat.errors_total))
             self._last_sample[pending.worker_id] = now
 
@@ -189,10 +196,10 @@ class HeartbeatBuffer:
 _WORKERS_SEEN_POSTGRES = text("""
     UPDATE workers SET latest_status = beat.status, latest_gpu_utilization = beat.utilization,
                        latest_gpu_memory_used_gb = beat.memory, latest_gpu_temperature_celsius = beat.temperature,
-                       latest_seen_at = :now
+                       latest_gpu_power_watts = beat.power, latest_seen_at = :now
     FROM unnest(CAST(:worker_ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:utilizations AS float8[]),
-                CAST(:memories AS float8[]), CAST(:temperatures AS float8[]))
-         AS beat(worker_id, status, utilization, memory, temperature)
+                CAST(:memories AS float8[]), CAST(:temperatures AS float8[]), CAST(:powers AS float8[]))
+         AS beat(worker_id, status, utilization, memory, temperature, power)
     WHERE workers.id = beat.worker_id
     RETURNING workers.id, workers.is_active""")
 _MINERS_SEEN_POSTGRES = text("UPDATE miners SET last_heartbeat = :now WHERE id = ANY(CAST(:miner_ids AS varchar[]))")
@@ -207,7 +214,8 @@ async def _write_latest_postgres(session, batch: dict[str, _Pending], now: dt.da
         "statuses": [WORKER_STATUS[p.beat.status] for p in beats],
         "utilizations": [p.beat.gpu_utilization for p in beats],
         "memories": [p.beat.gpu_memory_used_gb for p in beats],
-        "temperatures": [p.beat.gpu_temperature_celsius for p in beats]})
+        "temperatures": [p.beat.gpu_temperature_celsius for p in beats],
+        "powers": [p.beat.gpu_power_watts for p in beats]})
     return {worker_id for worker_id, is_active in rows if not is_active}
 
 
@@ -215,7 +223,7 @@ _workers = Worker.__table__
 _WORKER_SEEN = update(_workers).where(_workers.c.id == bindparam("worker_id")).values(
     latest_status=bindparam("status"), latest_gpu_utilization=bindparam("utilization"),
     latest_gpu_memory_used_gb=bindparam("memory"), latest_gpu_temperature_celsius=bindparam("temperature"),
-    latest_seen_at=bindparam("now"))
+    latest_gpu_power_watts=bindparam("power"), latest_seen_at=bindparam("now"))
 
 
 async def _write_latest(session, batch: dict[str, _Pending], now: dt.datetime) -> set[int]:
@@ -223,7 +231,8 @@ async def _write_latest(session, batch: dict[str, _Pending], now: dt.datetime) -
     await session.execute(update(Miner).where(Miner.id.in_(list(batch))).values(last_heartbeat=now))
     await session.execute(_WORKER_SEEN, [
         {"worker_id": p.worker_id, "status": WORKER_STATUS[p.beat.status], "utilization": p.beat.gpu_utilization,
-         "memory": p.beat.gpu_memory_used_gb, "temperature": p.beat.gpu_temperature_celsius, "now": now}
+         "memory": p.beat.gpu_memory_used_gb, "temperature": p.beat.gpu_temperature_celsius,
+         "power": p.beat.gpu_power_watts, "now": now}
         for p in batch.values()])
     worker_ids = [p.worker_id for p in batch.values()]
     return set(await session.scalars(select(Worker.id).where(Worker.id.in_(worker_ids), Worker.is_active.is_(False))))

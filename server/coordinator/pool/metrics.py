@@ -42,6 +42,7 @@ class WorkerFigures:
     gpu_utilization: float | None
     gpu_memory_used_gb: float | None
     gpu_temperature_celsius: float | None
+    gpu_power_watts: float | None
     revenue_nanoton: int
     requests_total: int | None
     errors_total: int | None
@@ -60,7 +61,7 @@ class PoolCollector:
                       .where(WorkerSample.requests_total.is_not(None)).group_by(WorkerSample.worker_id).subquery())
             rows = await session.execute(
                 select(Worker.id, Worker.latest_status, Worker.latest_gpu_utilization,
-                       Worker.latest_gpu_memory_used_gb, Worker.latest_gpu_temperature_celsius,
+                       Worker.latest_gpu_memory_used_gb, Worker.latest_gpu_temperature_celsius, Worker.latest_gpu_power_watts,
                        Worker.latest_revenue_nanoton, WorkerSample.requests_total, WorkerSample.errors_total)
                 .outerjoin(latest, latest.c.worker_id == Worker.id)
                 .outerjoin(WorkerSample, WorkerSample.id == latest.c.sample_id)
@@ -71,10 +72,10 @@ class PoolCollector:
                 select(Receipt.worker_id, func.count(Receipt.id)).group_by(Receipt.worker_id))).all())
             self.workers = [
                 WorkerFigures(worker_id=worker_id, status=status, gpu_utilization=gpu, gpu_memory_used_gb=memory,
-                              gpu_temperature_celsius=temperature,
+                              gpu_temperature_celsius=temperature, gpu_power_watts=power,
                               revenue_nanoton=reported_revenue + earned.get(worker_id, 0),
                               requests_total=_plus(requests, completed.get(worker_id)), errors_total=errors)
-                for worker_id, status, gpu, memory, temperature, reported_revenue, requests, errors in rows]
+                for worker_id, status, gpu, memory, temperature, power, reported_revenue, requests, errors in rows]
             self.active_jobs = dict((await session.execute(
                 select(Job.job_type, func.count(Job.id)).where(Job.status == JobStatus.RUNNING).group_by(Job.job_type))).all())
             self.registered_miners = await session.scalar(select(func.count(Miner.id)).where(Miner.status == MinerStatus.ACTIVE))
@@ -87,6 +88,7 @@ class PoolCollector:
             "memory": GaugeMetricFamily("cocoon_gpu_memory_used_gb", "GPU memory usage in GB", labels=["worker_id"]),
             "temperature": GaugeMetricFamily("cocoon_gpu_temperature_celsius", "GPU temperature in Celsius",
                                              labels=["worker_id"]),
+            "power": GaugeMetricFamily("cocoon_gpu_power_watts", "GPU power draw in watts", labels=["worker_id"]),
             "revenue": GaugeMetricFamily("cocoon_revenue_ton", "Revenue in TON", labels=["worker_id"]),
             "requests": CounterMetricFamily("cocoon_inference_requests", "Total inference requests",
                                             labels=["worker_id"]),
@@ -96,7 +98,7 @@ class PoolCollector:
             label = [str(w.worker_id)]
             families["status"].add_metric(label, 1.0 if w.status == WorkerStatus.HEALTHY else 0.0)
             for key, value in (("gpu", w.gpu_utilization), ("memory", w.gpu_memory_used_gb),
-                               ("temperature", w.gpu_temperature_celsius)):
+                               ("temperature", w.gpu_temperature_celsius), ("power", w.gpu_power_watts)):
                 if value is not None:
                     families[key].add_metric(label, value)
             families["revenue"].add_metric(label, nanoton_to_ton(w.revenue_nanoton))

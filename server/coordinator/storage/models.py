@@ -121,6 +121,7 @@ class Worker(Base):
     latest_gpu_utilization: Mapped[float | None] = mapped_column(Float)
     latest_gpu_memory_used_gb: Mapped[float | None] = mapped_column(Float)
     latest_gpu_temperature_celsius: Mapped[float | None] = mapped_column(Float)
+    latest_gpu_power_watts: Mapped[float | None] = mapped_column(Float)
     latest_revenue_nanoton: Mapped[int] = mapped_column(BigInteger, default=0)
     latest_seen_at: Mapped[dt.datetime | None] = mapped_column()
     # Claimed by the poller replica that polls this worker next (see stats_poller.py).
@@ -140,6 +141,7 @@ class WorkerSample(Base):
     gpu_utilization: Mapped[float | None] = mapped_column(Float)
     gpu_memory_used_gb: Mapped[float | None] = mapped_column(Float)
     gpu_temperature_celsius: Mapped[float | None] = mapped_column(Float)
+    gpu_power_watts: Mapped[float | None] = mapped_column(Float)
     # Counters as the worker reports them (they reset when the worker restarts).
     requests_total: Mapped[int | None] = mapped_column(BigInteger)
     errors_total: Mapped[int | None] = mapped_column(BigInteger)

@@ -88,7 +88,7 @@ class RegisterMinerResponse(_message.Message):
     def __init__(self, miner: _Optional[_Union[Miner, _Mapping]] = ..., miner_token: _Optional[str] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
-    __slots__ = ("status", "gpu_utilization", "gpu_memory_used_gb", "gpu_temperature_celsius", "requests_total", "errors_total", "running_job_ids")
+    __slots__ = ("status", "gpu_utilization", "gpu_memory_used_gb", "gpu_temperature_celsius", "requests_total", "errors_total", "running_job_ids", "gpu_power_watts")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     GPU_UTILIZATION_FIELD_NUMBER: _ClassVar[int]
     GPU_MEMORY_USED_GB_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +96,7 @@ class Heartbeat(_message.Message):
     REQUESTS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     ERRORS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     RUNNING_JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    GPU_POWER_WATTS_FIELD_NUMBER: _ClassVar[int]
     status: str
     gpu_utilization: float
     gpu_memory_used_gb: float
@@ -103,7 +104,8 @@ class Heartbeat(_message.Message):
     requests_total: int
     errors_total: int
     running_job_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, status: _Optional[str] = ..., gpu_utilization: _Optional[float] = ..., gpu_memory_used_gb: _Optional[float] = ..., gpu_temperature_celsius: _Optional[float] = ..., requests_total: _Optional[int] = ..., errors_total: _Optional[int] = ..., running_job_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    gpu_power_watts: float
+    def __init__(self, status: _Optional[str] = ..., gpu_utilization: _Optional[float] = ..., gpu_memory_used_gb: _Optional[float] = ..., gpu_temperature_celsius: _Optional[float] = ..., requests_total: _Optional[int] = ..., errors_total: _Optional[int] = ..., running_job_ids: _Optional[_Iterable[str]] = ..., gpu_power_watts: _Optional[float] = ...) -> None: ...
 
 class SendHeartbeatRequest(_message.Message):
     __slots__ = ("miner_id", "heartbeat")

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Worker(_message.Message):
-    __slots__ = ("id", "participant_id", "worker_name", "instance_number", "host", "stats_port", "price_coefficient", "is_active", "latest_status", "latest_gpu_utilization", "latest_gpu_memory_used_gb", "latest_gpu_temperature_celsius", "latest_revenue_ton", "latest_revenue_nanoton", "latest_seen_at", "created_at", "updated_at")
+    __slots__ = ("id", "participant_id", "worker_name", "instance_number", "host", "stats_port", "price_coefficient", "is_active", "latest_status", "latest_gpu_utilization", "latest_gpu_memory_used_gb", "latest_gpu_temperature_celsius", "latest_revenue_ton", "latest_revenue_nanoton", "latest_seen_at", "created_at", "updated_at", "latest_gpu_power_watts")
     ID_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,7 @@ class Worker(_message.Message):
     LATEST_SEEN_AT_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    LATEST_GPU_POWER_WATTS_FIELD_NUMBER: _ClassVar[int]
     id: int
     participant_id: int
     worker_name: str
@@ -46,7 +47,8 @@ class Worker(_message.Message):
     latest_seen_at: _timestamp_pb2.Timestamp
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[int] = ..., participant_id: _Optional[int] = ..., worker_name: _Optional[str] = ..., instance_number: _Optional[int] = ..., host: _Optional[str] = ..., stats_port: _Optional[int] = ..., price_coefficient: _Optional[float] = ..., is_active: bool = ..., latest_status: _Optional[str] = ..., latest_gpu_utilization: _Optional[float] = ..., latest_gpu_memory_used_gb: _Optional[float] = ..., latest_gpu_temperature_celsius: _Optional[float] = ..., latest_revenue_ton: _Optional[float] = ..., latest_revenue_nanoton: _Optional[int] = ..., latest_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    latest_gpu_power_watts: float
+    def __init__(self, id: _Optional[int] = ..., participant_id: _Optional[int] = ..., worker_name: _Optional[str] = ..., instance_number: _Optional[int] = ..., host: _Optional[str] = ..., stats_port: _Optional[int] = ..., price_coefficient: _Optional[float] = ..., is_active: bool = ..., latest_status: _Optional[str] = ..., latest_gpu_utilization: _Optional[float] = ..., latest_gpu_memory_used_gb: _Optional[float] = ..., latest_gpu_temperature_celsius: _Optional[float] = ..., latest_revenue_ton: _Optional[float] = ..., latest_revenue_nanoton: _Optional[int] = ..., latest_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., latest_gpu_power_watts: _Optional[float] = ...) -> None: ...
 
 class ListWorkersRequest(_message.Message):
     __slots__ = ("participant_id", "is_active", "limit", "page_token")
@@ -119,7 +121,7 @@ class GetWorkerMetricsRequest(_message.Message):
     def __init__(self, worker_id: _Optional[int] = ..., hours: _Optional[int] = ...) -> None: ...
 
 class WorkerSample(_message.Message):
-    __slots__ = ("sampled_at", "status", "gpu_utilization", "gpu_memory_used_gb", "gpu_temperature_celsius", "requests_total", "errors_total", "revenue_ton", "revenue_nanoton")
+    __slots__ = ("sampled_at", "status", "gpu_utilization", "gpu_memory_used_gb", "gpu_temperature_celsius", "requests_total", "errors_total", "revenue_ton", "revenue_nanoton", "gpu_power_watts")
     SAMPLED_AT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     GPU_UTILIZATION_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +131,7 @@ class WorkerSample(_message.Message):
     ERRORS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     REVENUE_TON_FIELD_NUMBER: _ClassVar[int]
     REVENUE_NANOTON_FIELD_NUMBER: _ClassVar[int]
+    GPU_POWER_WATTS_FIELD_NUMBER: _ClassVar[int]
     sampled_at: _timestamp_pb2.Timestamp
     status: str
     gpu_utilization: float
@@ -138,7 +141,8 @@ class WorkerSample(_message.Message):
     errors_total: int
     revenue_ton: float
     revenue_nanoton: int
-    def __init__(self, sampled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[str] = ..., gpu_utilization: _Optional[float] = ..., gpu_memory_used_gb: _Optional[float] = ..., gpu_temperature_celsius: _Optional[float] = ..., requests_total: _Optional[int] = ..., errors_total: _Optional[int] = ..., revenue_ton: _Optional[float] = ..., revenue_nanoton: _Optional[int] = ...) -> None: ...
+    gpu_power_watts: float
+    def __init__(self, sampled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status: _Optional[str] = ..., gpu_utilization: _Optional[float] = ..., gpu_memory_used_gb: _Optional[float] = ..., gpu_temperature_celsius: _Optional[float] = ..., requests_total: _Optional[int] = ..., errors_total: _Optional[int] = ..., revenue_ton: _Optional[float] = ..., revenue_nanoton: _Optional[int] = ..., gpu_power_watts: _Optional[float] = ...) -> None: ...
 
 class GetWorkerMetricsResponse(_message.Message):
     __slots__ = ("worker_id", "hours", "samples")
@@ -157,7 +161,7 @@ class GetWorkerStatsRequest(_message.Message):
     def __init__(self, worker_id: _Optional[int] = ...) -> None: ...
 
 class WorkerWindowStats(_message.Message):
-    __slots__ = ("hours", "samples", "uptime_ratio", "avg_gpu_utilization", "peak_gpu_utilization", "requests", "errors", "revenue_ton", "revenue_nanoton")
+    __slots__ = ("hours", "samples", "uptime_ratio", "avg_gpu_utilization", "peak_gpu_utilization", "requests", "errors", "revenue_ton", "revenue_nanoton", "gpu_power_watts")
     HOURS_FIELD_NUMBER: _ClassVar[int]
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
     UPTIME_RATIO_FIELD_NUMBER: _ClassVar[int]
@@ -167,6 +171,7 @@ class WorkerWindowStats(_message.Message):
     ERRORS_FIELD_NUMBER: _ClassVar[int]
     REVENUE_TON_FIELD_NUMBER: _ClassVar[int]
     REVENUE_NANOTON_FIELD_NUMBER: _ClassVar[int]
+    GPU_POWER_WATTS_FIELD_NUMBER: _ClassVar[int]
     hours: int
     samples: int
     uptime_ratio: float
@@ -176,7 +181,8 @@ class WorkerWindowStats(_message.Message):
     errors: int
     revenue_ton: float
     revenue_nanoton: int
-    def __init__(self, hours: _Optional[int] = ..., samples: _Optional[int] = ..., uptime_ratio: _Optional[float] = ..., avg_gpu_utilization: _Optional[float] = ..., peak_gpu_utilization: _Optional[float] = ..., requests: _Optional[int] = ..., errors: _Optional[int] = ..., revenue_ton: _Optional[float] = ..., revenue_nanoton: _Optional[int] = ...) -> None: ...
+    gpu_power_watts: float
+    def __init__(self, hours: _Optional[int] = ..., samples: _Optional[int] = ..., uptime_ratio: _Optional[float] = ..., avg_gpu_utilization: _Optional[float] = ..., peak_gpu_utilization: _Optional[float] = ..., requests: _Optional[int] = ..., errors: _Optional[int] = ..., revenue_ton: _Optional[float] = ..., revenue_nanoton: _Optional[int] = ..., gpu_power_watts: _Optional[float] = ...) -> None: ...
 
 class GetWorkerStatsResponse(_message.Message):
     __slots__ = ("worker_id", "latest_status", "latest_seen_at", "last_24h", "last_7d", "last_30d")
