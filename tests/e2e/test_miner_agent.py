@@ -347,7 +347,7 @@ async def test_a_job_running_while_the_coordinator_restarts_is_kept_and_returned
     assert not [line for line in lines if line["message"] == "lease lost: dropping the job"]
     assert len((await receipts_of(server.target, [job_id]))[job_id]) == 1
     # an agent that cannot read a GPU sends no GPU figures: the worker's are unknown, not 0
-    assert worker.latest_status == "healthy" and not worker.HasField("latest_gpu_utilization")
+    assert worker.latest_status == "healthy" and not worker.latest_gpu_reported
     assert not worker.HasField("latest_gpu_power_watts") and "computepool_miner_gpu_" not in page
 
 

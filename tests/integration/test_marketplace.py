@@ -461,7 +461,7 @@ async def test_a_heartbeat_is_visible_on_the_worker_at_once(channel):
     worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
     assert worker.latest_status == "healthy" and worker.latest_gpu_utilization == 42.5
     assert worker.latest_gpu_memory_used_gb == 40.5 and worker.HasField("latest_seen_at")
-    assert worker.latest_gpu_power_watts == 310.5
+    assert worker.latest_gpu_power_watts == 310.5 and worker.latest_gpu_reported
 
 
 async def test_a_heartbeat_without_gpu_figures_leaves_them_absent_not_zero(channel):
@@ -470,15 +470,14 @@ async def test_a_heartbeat_without_gpu_figures_leaves_them_absent_not_zero(chann
     workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
     worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
     assert worker.latest_status == "healthy" and worker.HasField("latest_seen_at")
-    gpu_fields = ("latest_gpu_utilization", "latest_gpu_memory_used_gb", "latest_gpu_temperature_celsius",
-                  "latest_gpu_power_watts")
-    assert not any(worker.HasField(name) for name in gpu_fields)
+    assert not worker.latest_gpu_reported and not worker.HasField("latest_gpu_power_watts")
+    assert worker.latest_gpu_utilization == worker.latest_gpu_temperature_celsius == 0  # the seed's shape
     metrics = await workers.GetWorkerMetrics(worker_pb.GetWorkerMetricsRequest(worker_id=miner.worker_id),
                                              metadata=AUTH)
     assert not metrics.samples[0].HasField("gpu_utilization") and not metrics.samples[0].HasField("gpu_power_watts")
     await miner.heartbeat(gpu=0.0)  # a GPU at rest reports 0, and 0 is kept as a figure
     worker = await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)
-    assert worker.HasField("latest_gpu_utilization") and worker.latest_gpu_utilization == 0.0
+    assert worker.latest_gpu_reported and worker.latest_gpu_utilization == 0.0
 
 
 async def test_a_gpu_figure_out_of_range_is_refused_by_name(channel):

@@ -44,8 +44,12 @@ def worker(view: WorkerView) -> worker_pb.Worker:
         host=w.host, stats_port=w.stats_port,
         price_coefficient=units_to_float(w.price_coefficient_micros, COEFFICIENT_DECIMALS),
         is_active=w.is_active, latest_status=w.latest_status,
-        latest_gpu_utilization=w.latest_gpu_utilization, latest_gpu_memory_used_gb=w.latest_gpu_memory_used_gb,
-        latest_gpu_temperature_celsius=w.latest_gpu_temperature_celsius, latest_gpu_power_watts=w.latest_gpu_power_watts,
+        latest_gpu_utilization=w.latest_gpu_utilization or 0.0,
+        latest_gpu_memory_used_gb=w.latest_gpu_memory_used_gb or 0.0,
+        latest_gpu_temperature_celsius=w.latest_gpu_temperature_celsius or 0.0,
+        latest_gpu_power_watts=w.latest_gpu_power_watts,
+        latest_gpu_reported=any(figure is not None for figure in (
+            w.latest_gpu_utilization, w.latest_gpu_memory_used_gb, w.latest_gpu_temperature_celsius)),
         latest_revenue_ton=nanoton_to_ton(revenue_nanoton), latest_revenue_nanoton=revenue_nanoton,
         latest_seen_at=timestamp(w.latest_seen_at), created_at=timestamp(w.created_at),
         updated_at=timestamp(w.updated_at))

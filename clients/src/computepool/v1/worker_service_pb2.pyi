@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Worker(_message.Message):
-    __slots__ = ("id", "participant_id", "worker_name", "instance_number", "host", "stats_port", "price_coefficient", "is_active", "latest_status", "latest_gpu_utilization", "latest_gpu_memory_used_gb", "latest_gpu_temperature_celsius", "latest_revenue_ton", "latest_revenue_nanoton", "latest_seen_at", "created_at", "updated_at", "latest_gpu_power_watts")
+    __slots__ = ("id", "participant_id", "worker_name", "instance_number", "host", "stats_port", "price_coefficient", "is_active", "latest_status", "latest_gpu_utilization", "latest_gpu_memory_used_gb", "latest_gpu_temperature_celsius", "latest_revenue_ton", "latest_revenue_nanoton", "latest_seen_at", "created_at", "updated_at", "latest_gpu_power_watts", "latest_gpu_reported")
     ID_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_ID_FIELD_NUMBER: _ClassVar[int]
     WORKER_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class Worker(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     LATEST_GPU_POWER_WATTS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_GPU_REPORTED_FIELD_NUMBER: _ClassVar[int]
     id: int
     participant_id: int
     worker_name: str
@@ -48,7 +49,8 @@ class Worker(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
     latest_gpu_power_watts: float
-    def __init__(self, id: _Optional[int] = ..., participant_id: _Optional[int] = ..., worker_name: _Optional[str] = ..., instance_number: _Optional[int] = ..., host: _Optional[str] = ..., stats_port: _Optional[int] = ..., price_coefficient: _Optional[float] = ..., is_active: bool = ..., latest_status: _Optional[str] = ..., latest_gpu_utilization: _Optional[float] = ..., latest_gpu_memory_used_gb: _Optional[float] = ..., latest_gpu_temperature_celsius: _Optional[float] = ..., latest_revenue_ton: _Optional[float] = ..., latest_revenue_nanoton: _Optional[int] = ..., latest_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., latest_gpu_power_watts: _Optional[float] = ...) -> None: ...
+    latest_gpu_reported: bool
+    def __init__(self, id: _Optional[int] = ..., participant_id: _Optional[int] = ..., worker_name: _Optional[str] = ..., instance_number: _Optional[int] = ..., host: _Optional[str] = ..., stats_port: _Optional[int] = ..., price_coefficient: _Optional[float] = ..., is_active: bool = ..., latest_status: _Optional[str] = ..., latest_gpu_utilization: _Optional[float] = ..., latest_gpu_memory_used_gb: _Optional[float] = ..., latest_gpu_temperature_celsius: _Optional[float] = ..., latest_revenue_ton: _Optional[float] = ..., latest_revenue_nanoton: _Optional[int] = ..., latest_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., latest_gpu_power_watts: _Optional[float] = ..., latest_gpu_reported: bool = ...) -> None: ...
 
 class ListWorkersRequest(_message.Message):
     __slots__ = ("participant_id", "is_active", "limit", "page_token")
