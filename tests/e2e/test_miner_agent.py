@@ -197,8 +197,9 @@ async def test_three_agents_drain_two_job_types_each_job_once_with_a_receipt_tha
     assert [agent.returncode for agent in agents] == [0, 0, 0], [err.decode()[-2000:] for _, err in outputs]
     per_agent = [completed_count(page) for page in pages]
     assert sum(per_agent) == 500 and all(count > 0 for count in per_agent), per_agent
-    # the work came over the heartbeat stream: none of them lost it and fell back to FetchJobs
+    # the work came and went over the heartbeat stream: none of them lost it and fell back to unary calls
     assert all("computepool_miner_reconnects_total 0" in page for page in pages)
+    assert all('computepool_miner_results_returned_total{via="call"} 0' in page for page in pages)
 
     async with AsyncClient(coordinator, api_key=API_KEY) as client:
         key = (await client.receipts.public_key()).public_key
@@ -356,7 +357,7 @@ GATED_JOB = ("import json, os, sys, time; p = json.load(sys.stdin)\n"
              "print(json.dumps({'n': p['n']}))")
 
 
-async def test_results_finishing_together_go_back_in_one_submit_results_call(coordinator, tmp_path):
+async def test_results_finishing_together_go_back_together(coordinator, tmp_path):
     gate = tmp_path / "gate"
     ids = await submit(coordinator, "embedding", 6, lambda i: {"gate": str(gate), "n": i})
     config = write_config(tmp_path, coordinator, max_concurrent_jobs=6, jobs={
@@ -372,7 +373,7 @@ async def test_results_finishing_together_go_back_in_one_submit_results_call(coo
     assert [job.status for job in jobs.values()] == ["completed"] * 6
     returned = [line for line in log_lines(err.decode()) if line["message"] == "job returned"]
     assert sorted(line["job_id"] for line in returned) == sorted(ids)
-    assert max(line["returned_with"] for line in returned) > 1, returned  # a SubmitResults call carried several
+    assert max(line["returned_with"] for line in returned) > 1, returned  # one stream message carried several
     receipts = await receipts_of(coordinator, ids)
     assert sorted(found[0].result["n"] for found in receipts.values()) == list(range(6))
 

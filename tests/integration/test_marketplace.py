@@ -530,6 +530,48 @@ async def test_the_heartbeat_stream_acks_and_pushes_work(jobs, channel):
     assert (await miner.complete(assigned[0].assignment)).job.status == "completed"
 
 
+async def test_results_go_back_on_the_stream_and_free_their_slots_for_the_same_message_s_claim(jobs, channel):
+    miner = await new_miner(channel, job_types=("echo",), max_concurrent_jobs=1)
+    first, second = await submit(jobs, job_type="echo"), await submit(jobs, job_type="echo")
+    requests = asyncio.Queue()
+
+    async def outgoing():
+        while (message := await requests.get()) is not None:
+            yield message
+
+    def message(**fields):
+        return miner_pb.StreamHeartbeatsRequest(miner_id=miner.id, heartbeat=miner_pb.Heartbeat(status="healthy"),
+                                                **fields)
+
+    stream = miner.stub.StreamHeartbeats(outgoing(), metadata=miner.metadata)
+    await requests.put(message(ready_for_jobs=1))
+    assert (await stream.read()).WhichOneof("event") == "ack"
+    held = (await stream.read()).assignment
+    assert held.job.id in (first.id, second.id)
+    forged = miner.result(held)
+    forged.job_id, forged.miner_id = (second.id if held.job.id == first.id else first.id), ""
+    # one message: the result, a result for a job this miner does not hold, and a claim for the freed slot
+    await requests.put(message(results=[miner.result(held), forged], ready_for_jobs=1))
+    assert (await stream.read()).WhichOneof("event") == "ack"
+    answered = (await stream.read()).results.outcomes
+    assert [(o.job_id, o.job.status, o.error_reason) for o in answered] == [
+        (held.job.id, "completed", ""), (forged.job_id, "", "LEASE_LOST")]
+    receipt = answered[0].receipt
+    assert receipt.job_id == held.job.id and receipt.miner_id == miner.id
+    nxt = (await stream.read()).assignment  # the claim ran after the result: max_concurrent_jobs 1 had room
+    assert nxt.job.id == forged.job_id
+    # the stream broke before the outcome arrived, say: sending the same result again is safe
+    await requests.put(message(results=[miner.result(held)]))
+    assert (await stream.read()).WhichOneof("event") == "ack"
+    again = (await stream.read()).results.outcomes
+    assert again[0].job.status == "completed" and again[0].receipt == receipt
+    await requests.put(message(results=[miner.result(nxt)]))
+    assert (await stream.read()).WhichOneof("event") == "ack"
+    assert (await stream.read()).results.outcomes[0].job.status == "completed"
+    await requests.put(None)
+    assert await stream.read() == grpc.aio.EOF
+
+
 async def test_a_stream_with_a_bad_credential_is_refused(channel):
     miner = await new_miner(channel)
     miner.token = "not-a-token"

@@ -6,10 +6,14 @@
 - The server answers each message with its ack, then the jobs that message leased, so the ack of
   message k closes the claims of messages before k: that is how the agent knows how many slots its
   claims still hold.
-- A running job the server did not extend is a lost lease: the agent stops it and never submits
-  its result. A result the server refuses (LEASE_LOST, LEASE_EXPIRED, ...) is dropped.
+- Results go back on the stream once it has answered (the next message carries every finished
+  one, and asks for the slots they free), answered by their outcomes. A running job the server
+  did not extend is a lost lease: the agent stops it and never submits its result. A result the
+  server refuses (LEASE_LOST, LEASE_EXPIRED, ...) is dropped.
 - When the stream fails the agent backs off (exponential, with jitter) and meanwhile works
-  through the unary calls: SendHeartbeat to keep its leases, FetchJobs (long-poll) for work.
+  through the unary calls: SendHeartbeat to keep its leases, FetchJobs (long-poll) for work,
+  SubmitResult(s) for results, including those whose outcome the broken stream never brought
+  (a repeat of a result is answered as the first was).
 - drain (SIGTERM or the `drain`/`stop` directive): no more claims; running jobs get
   drain_grace_s to finish and be returned; then it ends.
 """
@@ -69,7 +73,9 @@ class Agent:
         self.config, self.client, self.miner_id, self.key = config, client, miner_id, key
         self.executors, self.gpus, self.metrics = executors, gpus, metrics
         self.running: dict[str, Running] = {}
-        self.unsent: list[str] = []  # job ids whose result waits for the submitter
+        self.unsent: list[str] = []  # job ids whose result waits to be sent
+        self.on_stream: set[str] = set()  # job ids whose result went out on the stream, outcome not yet read
+        self.stream_answers = False  # the current stream has answered: results go on it
         self.claims: dict[int, Claim] = {}
         self.sent = self.acked = 0  # stream messages written / acks read, on the current stream
         self.streams = 0  # which stream is current: the messages of an older one stop
@@ -139,6 +145,10 @@ class Agent:
         finally:
             self.streams += 1  # grpc may still pull on the ended stream's messages: they stop now
             self.claims = {}  # jobs the lost stream had leased but not delivered expire by themselves
+            self.stream_answers = False
+            self.unsent[:0] = sorted(job_id for job_id in self.on_stream if job_id in self.running)
+            self.on_stream.clear()
+            self.wake_submitter.set()  # results without an outcome go again, by unary call
             self._update_idle()
 
     async def _messages(self, stream: int) -> AsyncIterator[pb.StreamHeartbeatsRequest]:
@@ -155,13 +165,16 @@ class Agent:
             self.wake_sender.clear()
             if stream != self.streams or (self.draining.is_set() and self.idle.is_set()):
                 return
-            ready = 0 if self.draining.is_set() else self._free()
+            results = self._take_results() if self.stream_answers else []
+            # the server claims after applying this message's results: their slots count as free
+            ready = 0 if self.draining.is_set() else self._free(freed=len(results))
             beat = self._heartbeat()
             self.claims[self.sent] = Claim(ready, tuple(beat.running_job_ids))
             if ready:
                 self.idle.clear()
             self.sent += 1
-            yield pb.StreamHeartbeatsRequest(miner_id=self.miner_id, heartbeat=beat, ready_for_jobs=ready)
+            yield pb.StreamHeartbeatsRequest(miner_id=self.miner_id, heartbeat=beat, ready_for_jobs=ready,
+                                             results=results)
             await asyncio.sleep(MIN_MESSAGE_GAP_S)
 
     def _received(self, message: pb.StreamHeartbeatsResponse) -> None:
@@ -174,7 +187,16 @@ class Agent:
                 del self.claims[earlier]
             if claim is not None:
                 self._check_leases(claim.listed, message.ack)
+            if not self.stream_answers:
+                self.stream_answers = True
+                if self.unsent:
+                    self.wake_sender.set()
             self._update_idle()
+        elif kind == "results":
+            for outcome in message.results.outcomes:
+                self.on_stream.discard(outcome.job_id)
+                self._settle(outcome.job_id, f"{outcome.error_reason}: {outcome.error_message}"
+                             if outcome.error_reason else None, "stream", len(message.results.outcomes))
         elif kind == "assignment":
             open_claims = [c for _, c in sorted(self.claims.items()) if c.remaining > 0]
             if open_claims:
@@ -236,8 +258,8 @@ class Agent:
                 beat.gpu_power_watts = sample.power_watts
         return beat
 
-    def _free(self) -> int:
-        return max(0, self.config.max_concurrent_jobs - len(self.running) - self._outstanding())
+    def _free(self, freed: int = 0) -> int:
+        return max(0, self.config.max_concurrent_jobs - (len(self.running) - freed) - self._outstanding())
 
     def _outstanding(self) -> int:
         """Jobs asked for on the stream whose claim is still open (they may yet arrive)."""
@@ -286,14 +308,25 @@ class Agent:
         self.unsent.append(job.id)
         self.wake_submitter.set()
 
+    def _take_results(self) -> list[pb.SubmitResultRequest]:
+        """The finished results, up to MAX_RESULTS_PER_CALL, taken for the stream."""
+        batch, self.unsent = self.unsent[:MAX_RESULTS_PER_CALL], self.unsent[MAX_RESULTS_PER_CALL:]
+        requests = [r.result for job_id in batch if (r := self.running.get(job_id)) and r.result]
+        self.on_stream.update(request.job_id for request in requests)
+        return requests
+
     async def _submit_forever(self) -> None:
-        """Returns finished results: one SubmitResult, or SubmitResults when several are ready."""
+        """Returns finished results while the stream does not: one SubmitResult, or SubmitResults
+        when several are ready."""
         while True:
             await self.wake_submitter.wait()
             if len(self.running) > len(self.unsent):
                 await asyncio.sleep(RESULT_LINGER_S)
             self.wake_submitter.clear()
-            while self.unsent:
+            if self.stream_answers:
+                self.wake_sender.set()  # the next stream message takes them
+                continue
+            while self.unsent and not self.stream_answers:
                 batch, self.unsent = self.unsent[:MAX_RESULTS_PER_CALL], self.unsent[MAX_RESULTS_PER_CALL:]
                 requests = [r.result for job_id in batch if (r := self.running.get(job_id)) and r.result]
                 if not requests:
@@ -320,14 +353,21 @@ class Agent:
             outcomes = await self.client.miners.submit_results(self.miner_id, requests)
             refused = {o.job_id: f"{o.error_reason}: {o.error_message}" for o in outcomes if o.error_reason}
         for request in requests:
-            if request.job_id in refused:
-                log.warning("result refused: dropped",
-                            extra={"fields": {"job_id": request.job_id, "why": refused[request.job_id]}})
-                self.metrics.dropped += 1
-            else:
-                log.info("job returned", extra={"fields": {"job_id": request.job_id, "outcome": request.outcome,
-                                                           "returned_with": len(requests)}})
-            self._forget(request.job_id)
+            self._settle(request.job_id, refused.get(request.job_id), "call", len(requests))
+
+    def _settle(self, job_id: str, refusal: str | None, via: str, returned_with: int) -> None:
+        """A result's answer: applied (the job is done here) or refused (dropped); either way the slot frees."""
+        entry = self.running.get(job_id)
+        if entry is None or entry.result is None:
+            return  # answered twice (a repeat after a broken stream): settled already
+        if refusal:
+            log.warning("result refused: dropped", extra={"fields": {"job_id": job_id, "why": refusal}})
+            self.metrics.dropped += 1
+        else:
+            log.info("job returned", extra={"fields": {"job_id": job_id, "outcome": entry.result.outcome,
+                                                       "via": via, "returned_with": returned_with}})
+            self.metrics.returned[via] += 1
+        self._forget(job_id)
 
     def _forget(self, job_id: str) -> None:
         entry = self.running.pop(job_id, None)

@@ -47,6 +47,7 @@ class Metrics:
         self.executor_runs: dict[str, int] = defaultdict(int)
         self.reconnects = 0
         self.received: dict[str, int] = defaultdict(int)  # jobs leased to this agent, by the way they came
+        self.returned: dict[str, int] = defaultdict(int)  # results the coordinator took, by the way they went
         self.gpus: Sample | None = None  # the GPUs as the latest heartbeat read them
 
     def observe(self, job_type: str, seconds: float, ok: bool) -> None:
@@ -75,6 +76,11 @@ class Metrics:
                  "# TYPE computepool_miner_jobs_received_total counter",
                  *(f'computepool_miner_jobs_received_total{{via="{via}"}} {self.received[via]}'
                    for via in ("stream", "fetch")),
+                 "# HELP computepool_miner_results_returned_total Results the coordinator applied, sent on the "
+                 "stream or by SubmitResult(s) calls.",
+                 "# TYPE computepool_miner_results_returned_total counter",
+                 *(f'computepool_miner_results_returned_total{{via="{via}"}} {self.returned[via]}'
+                   for via in ("stream", "call")),
                  "# HELP computepool_miner_reconnects_total Heartbeat streams opened again after a failure.",
                   "# TYPE computepool_miner_reconnects_total counter",
                   f"computepool_miner_reconnects_total {self.reconnects}"]

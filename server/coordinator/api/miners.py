@@ -59,13 +59,14 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
 
     async def StreamHeartbeats(self, request_iterator, context):
         """Authenticated once, on the first message; each heartbeat is acked, in order, after the
-        flush that wrote it; `ready_for_jobs` leases jobs and pushes them down the stream.
+        flush that wrote it; `results` are applied as SubmitResults would and answered by their
+        outcomes; `ready_for_jobs` then leases jobs and pushes them down the stream.
 
         Messages are read while earlier heartbeats still wait for their flush (a miner beating
         faster than the flush interval is not slowed to it; one flush acks all it wrote). Limited
         per stream (not per message as a call): STREAM_MESSAGES_PER_MINUTE, then
         RESOURCE_EXHAUSTED with RetryInfo."""
-        answers: asyncio.Queue = asyncio.Queue()  # per message, in order: ("ack"|"jobs"|"error", value)
+        answers: asyncio.Queue = asyncio.Queue()  # per message, in order: ("ack"|"results"|"jobs"|"error", value)
         reader = asyncio.create_task(self._read_stream(request_iterator, context, answers))
         try:
             while (answer := await answers.get()) is not None:
@@ -75,6 +76,10 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
                 if kind == "jobs":
                     for job in await value:
                         yield pb.StreamHeartbeatsResponse(assignment=convert.assignment(job))
+                    continue
+                if kind == "results":
+                    outcomes = [outcome_message(o) for o in await value]
+                    yield pb.StreamHeartbeatsResponse(results=pb.SubmitResultsResponse(outcomes=outcomes))
                     continue
                 ack = ack_of(await value)
                 yield pb.StreamHeartbeatsResponse(ack=ack)
@@ -103,13 +108,24 @@ class MinerServicer(pb_grpc.MinerServiceServicer):
                         identity = await self._identify(context, message.miner_id)
                     if message.HasField("heartbeat"):
                         answers.put_nowait(("ack", self.work.heartbeat(identity, beat_of(message.heartbeat))))
+                    returned = None
+                    if message.results:
+                        returned = asyncio.ensure_future(
+                            self.work.submit_results(identity, [result_spec(r) for r in message.results]))
+                        answers.put_nowait(("results", returned))
                     if message.ready_for_jobs > 0:
                         answers.put_nowait(("jobs", asyncio.ensure_future(
-                            self.work.claim(identity.miner_id, min(message.ready_for_jobs, 100)))))
+                            self._claim_after(returned, identity.miner_id, min(message.ready_for_jobs, 100)))))
         except Exception as error:
             answers.put_nowait(("error", error))
         finally:  # however reading ends, the responses loop learns it
             answers.put_nowait(None)
+
+    async def _claim_after(self, returned: asyncio.Future | None, miner_id: str, count: int):
+        """Claims once the same message's results are applied, so the slots they free count."""
+        if returned is not None:
+            await asyncio.wait([returned])  # a failure is answered in its own place in the stream
+        return await self.work.claim(miner_id, count)
 
     async def FetchJobs(self, request, context):
         jobs = await self.work.fetch(miner_token(context), request.miner_id, convert.optional(request, "max_jobs"),

@@ -134,24 +134,28 @@ class LeaseExtension(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StreamHeartbeatsRequest(_message.Message):
-    __slots__ = ("miner_id", "heartbeat", "ready_for_jobs")
+    __slots__ = ("miner_id", "heartbeat", "ready_for_jobs", "results")
     MINER_ID_FIELD_NUMBER: _ClassVar[int]
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     READY_FOR_JOBS_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
     miner_id: str
     heartbeat: Heartbeat
     ready_for_jobs: int
-    def __init__(self, miner_id: _Optional[str] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ready_for_jobs: _Optional[int] = ...) -> None: ...
+    results: _containers.RepeatedCompositeFieldContainer[SubmitResultRequest]
+    def __init__(self, miner_id: _Optional[str] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., ready_for_jobs: _Optional[int] = ..., results: _Optional[_Iterable[_Union[SubmitResultRequest, _Mapping]]] = ...) -> None: ...
 
 class StreamHeartbeatsResponse(_message.Message):
-    __slots__ = ("ack", "assignment", "directive")
+    __slots__ = ("ack", "assignment", "directive", "results")
     ACK_FIELD_NUMBER: _ClassVar[int]
     ASSIGNMENT_FIELD_NUMBER: _ClassVar[int]
     DIRECTIVE_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
     ack: SendHeartbeatResponse
     assignment: JobAssignment
     directive: str
-    def __init__(self, ack: _Optional[_Union[SendHeartbeatResponse, _Mapping]] = ..., assignment: _Optional[_Union[JobAssignment, _Mapping]] = ..., directive: _Optional[str] = ...) -> None: ...
+    results: SubmitResultsResponse
+    def __init__(self, ack: _Optional[_Union[SendHeartbeatResponse, _Mapping]] = ..., assignment: _Optional[_Union[JobAssignment, _Mapping]] = ..., directive: _Optional[str] = ..., results: _Optional[_Union[SubmitResultsResponse, _Mapping]] = ...) -> None: ...
 
 class JobAssignment(_message.Message):
     __slots__ = ("job", "lease_token", "lease_expires_at", "attempt")

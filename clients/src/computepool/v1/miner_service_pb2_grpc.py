@@ -99,7 +99,8 @@ class MinerServiceServicer(object):
 
     def StreamHeartbeats(self, request_iterator, context):
         """The normal path for a miner: a long-lived stream of heartbeats, answered with acks, and with
-        job assignments and directives pushed down the same stream. gRPC only. An error ends the
+        job assignments and directives pushed down the same stream; results may go back on it too
+        (`results`, answered by a `results` event). gRPC only. An error ends the
         stream with the status SendHeartbeat would answer, or RESOURCE_EXHAUSTED (RATE_LIMITED, with
         RetryInfo) past STREAM_MESSAGES_PER_MINUTE.
         """
