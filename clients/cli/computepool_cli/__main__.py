@@ -38,7 +38,7 @@ from computepool.errors import ComputepoolError
 from computepool.v1 import job_pb2
 from google.protobuf import json_format
 
-from computepool_cli.output import Progress, emit
+from computepool_cli.output import Progress, as_dict, emit
 
 REFUSED, USAGE, UNREACHABLE, JOB_FAILED, RECEIPT_INVALID = 1, 2, 3, 4, 5
 JOB_COLUMNS = ("id", "job_type", "status", "attempts", "priority", "created_at", "error_message")
@@ -256,7 +256,7 @@ def jobs_command(client: Client, args: argparse.Namespace) -> int:
         for job in client.jobs.watch(args.job_id):
             last = job
             if as_json:
-                print(json.dumps(json_format.MessageToDict(job, preserving_proto_field_name=True)), flush=True)
+                print(json.dumps(as_dict(job)), flush=True)  # the shape `jobs get --json` prints
             else:
                 print(f"{job.updated_at.ToJsonString()}  {job.id}  {job.status}  attempt {job.attempts}", flush=True)
         return 0 if last is None or last.status == "completed" else JOB_FAILED
