@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry import trace
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from coordinator.api.api_keys import ApiKeyServicer
 from coordinator.api.exchange import ExchangeServicer
 from coordinator.api.interceptor import ApiInterceptor
 from coordinator.api.jobs import JobServicer
+from coordinator.api.live import LiveHttp
 from coordinator.api.miners import MinerServicer
 from coordinator.api.participants import ParticipantServicer
 from coordinator.api.payouts import PayoutServicer
@@ -24,6 +25,7 @@ from coordinator.api.reflection import enable_reflection
 from coordinator.api.services import services
 from coordinator.api.users import UserServicer
 from coordinator.api.workers import WorkerServicer
+from coordinator.events.bus import EventBus
 from coordinator.exchange.payments import Exchange, ExchangeConfig, watch_forever
 from coordinator.identity.api_keys import ApiKeys
 from coordinator.identity.authenticator import Authenticator
@@ -67,20 +69,19 @@ class PoolServer:
     heartbeats: HeartbeatBuffer
     market: Market
     job_changes: JobChanges
+    events: EventBus
+    live: LiveHttp
     background: list = field(default_factory=list)  # coroutine factories run while serving
     grpc_port: int = 0
     metrics_port: int = 0
     _tasks: list[asyncio.Task] = field(default_factory=list)
-    _metrics_httpd: object = None
 
     async def start(self) -> None:
         self.grpc_port = self.server.add_insecure_port(f"{self.settings.grpc_host}:{self.settings.grpc_port}")
         if self.grpc_port == 0:
             raise RuntimeError(f"cannot bind gRPC port {self.settings.grpc_host}:{self.settings.grpc_port}")
         await self.server.start()
-        self._metrics_httpd, _ = start_http_server(self.settings.metrics_port, addr=self.settings.grpc_host,
-                                                   registry=self.registry)
-        self.metrics_port = self._metrics_httpd.server_port
+        self.metrics_port = await self.live.start(self.settings.grpc_host, self.settings.metrics_port)
         self._tasks = [asyncio.create_task(factory()) for factory in self.background]
         for name in ["", *self.service_names]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -100,9 +101,7 @@ class PoolServer:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._metrics_httpd is not None:
-            self._metrics_httpd.shutdown()
-            self._metrics_httpd.server_close()
+        await self.live.stop()
         await self.database.close()
 
 
@@ -138,7 +137,8 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     server = grpc.aio.server(interceptors=[ApiInterceptor(authenticator, RequestMetrics(registry), tracer)],
                              options=SERVER_OPTIONS)
     market = Market.from_settings(settings)
-    heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s, tracer)
+    events = EventBus(database)
+    heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s, events, tracer)
     new_work = NewWork()
     job_changes = JobChanges(database)
     exchange_config = ExchangeConfig.from_settings(settings)
@@ -167,8 +167,10 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
 
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
                       service_names=service_names, collector=collector, registry=registry, heartbeats=heartbeats,
-                      market=market, job_changes=job_changes)
+                      market=market, job_changes=job_changes, events=events,
+                      live=LiveHttp(registry, collector, authenticator, events, settings.live_max_subscribers))
     pool.background.append(lambda: refresh_forever(collector, database))
+    pool.background.append(events.run_forever)
     pool.background.append(heartbeats.run_forever)
     if background_duties:
         poller = StatsPoller(database, settings)

@@ -22,7 +22,8 @@ class Settings:
     # Native gRPC listener of the server process (port 0 picks a free port).
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
-    # Prometheus exposition of the server process; Envoy routes /metrics here.
+    # The server process's plain-HTTP port: Prometheus /metrics and the WebSockets /ws/metrics and
+    # /ws/events; Envoy routes those paths here.
     metrics_port: int = 9464
     secret_key: str = ""
     # Bootstrap admin API keys (API_KEYS=key1,key2).
@@ -77,6 +78,8 @@ class Settings:
     tls_key_file: str = ""
     # Messages per minute on one heartbeat stream, enforced by the server.
     stream_messages_per_minute: int = 1000
+    # WebSocket subscribers one server process takes (/ws/metrics and /ws/events together).
+    live_max_subscribers: int = 1000
     # DEBUG adds a log line per rpc.
     log_level: str = "INFO"
     # Where the server writes the ports it bound, as JSON, once it serves (with port 0, the
@@ -152,6 +155,7 @@ class Settings:
             tls_cert_file=text("TLS_CERT_FILE", ""),
             tls_key_file=text("TLS_KEY_FILE", ""),
             stream_messages_per_minute=number("STREAM_MESSAGES_PER_MINUTE", defaults.stream_messages_per_minute),
+            live_max_subscribers=number("LIVE_MAX_SUBSCRIBERS", defaults.live_max_subscribers),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
             port_file=text("PORT_FILE", ""),
         )

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, func, select, text, update
 
 from coordinator.duties import repeat
 from coordinator.errors import ResourceExhausted, Unavailable, Validator
+from coordinator.events.bus import Event, EventBus
 from coordinator.market import dispatch
 from coordinator.market.config import Market
 from coordinator.storage.database import Database
@@ -102,8 +103,10 @@ class Flushed:
 
 
 class HeartbeatBuffer:
-    def __init__(self, database: Database, market: Market, flush_every_s: float, tracer: trace.Tracer | None = None):
+    def __init__(self, database: Database, market: Market, flush_every_s: float, events: EventBus,
+                 tracer: trace.Tracer | None = None):
         self.database = database
+        self.events = events
         self.tracer = tracer
         self.market = market
         self.flush_every_s = flush_every_s
@@ -160,14 +163,15 @@ class HeartbeatBuffer:
         extended = {}
         async with self.database.transaction() as session:
             if self.database.dialect == "postgresql":
-                inactive = await _write_latest_postgres(session, batch, now)
+                seen = await _write_latest_postgres(session, batch, now)
             else:
-                inactive = await _write_latest(session, batch, now)
+                seen = await _write_latest(session, batch, now)
             for miner_id, pending in batch.items():
                 extended[miner_id] = await dispatch.extend_leases(session, pending.worker_id, sorted(pending.running),
                                                                   self.market, now)
             await self._sample(session, batch, now)
-        return extended, inactive
+            await self.events.emit(session, _events(batch, seen))
+        return extended, {worker_id for worker_id, (_, _, is_active) in seen.items() if not is_active}
 
     async def _sample(self, session, batch: dict[str, _Pending], now: dt.datetime) -> None:
         """Stores a sample for each worker whose last one is older than sample_every."""
@@ -199,14 +203,16 @@ _WORKERS_SEEN_POSTGRES = text("""
                        latest_gpu_power_watts = beat.power, latest_seen_at = :now
     FROM unnest(CAST(:worker_ids AS integer[]), CAST(:statuses AS varchar[]), CAST(:utilizations AS float8[]),
                 CAST(:memories AS float8[]), CAST(:temperatures AS float8[]), CAST(:powers AS float8[]))
-         AS beat(worker_id, status, utilization, memory, temperature, power)
-    WHERE workers.id = beat.worker_id
-    RETURNING workers.id, workers.is_active""")
+         AS beat(worker_id, status, utilization, memory, temperature, power),
+         workers AS before
+    WHERE workers.id = beat.worker_id AND before.id = workers.id
+    RETURNING workers.id, workers.participant_id, before.latest_status, workers.is_active""")
 _MINERS_SEEN_POSTGRES = text("UPDATE miners SET last_heartbeat = :now WHERE id = ANY(CAST(:miner_ids AS varchar[]))")
 
 
-async def _write_latest_postgres(session, batch: dict[str, _Pending], now: dt.datetime) -> set[int]:
-    """Each worker's latest heartbeat and each miner's last_heartbeat; returns the inactive workers."""
+async def _write_latest_postgres(session, batch: dict[str, _Pending], now: dt.datetime) -> dict[int, tuple]:
+    """Each worker's latest heartbeat and each miner's last_heartbeat; returns each worker's
+    (participant, status before, active flag)."""
     beats = list(batch.values())
     await session.execute(_MINERS_SEEN_POSTGRES, {"now": now, "miner_ids": list(batch)})
     rows = await session.execute(_WORKERS_SEEN_POSTGRES, {
@@ -216,7 +222,7 @@ async def _write_latest_postgres(session, batch: dict[str, _Pending], now: dt.da
         "memories": [p.beat.gpu_memory_used_gb for p in beats],
         "temperatures": [p.beat.gpu_temperature_celsius for p in beats],
         "powers": [p.beat.gpu_power_watts for p in beats]})
-    return {worker_id for worker_id, is_active in rows if not is_active}
+    return {worker_id: (participant_id, before, is_active) for worker_id, participant_id, before, is_active in rows}
 
 
 _workers = Worker.__table__
@@ -226,13 +232,33 @@ _WORKER_SEEN = update(_workers).where(_workers.c.id == bindparam("worker_id")).v
     latest_gpu_power_watts=bindparam("power"), latest_seen_at=bindparam("now"))
 
 
-async def _write_latest(session, batch: dict[str, _Pending], now: dt.datetime) -> set[int]:
+async def _write_latest(session, batch: dict[str, _Pending], now: dt.datetime) -> dict[int, tuple]:
     """The same on any other database (SQLite: one process, a few miners)."""
+    worker_ids = [p.worker_id for p in batch.values()]
+    seen = {row.id: (row.participant_id, row.latest_status, row.is_active) for row in await session.execute(
+        select(Worker.id, Worker.participant_id, Worker.latest_status, Worker.is_active)
+        .where(Worker.id.in_(worker_ids)))}
     await session.execute(update(Miner).where(Miner.id.in_(list(batch))).values(last_heartbeat=now))
     await session.execute(_WORKER_SEEN, [
         {"worker_id": p.worker_id, "status": WORKER_STATUS[p.beat.status], "utilization": p.beat.gpu_utilization,
          "memory": p.beat.gpu_memory_used_gb, "temperature": p.beat.gpu_temperature_celsius,
          "power": p.beat.gpu_power_watts, "now": now}
         for p in batch.values()])
-    worker_ids = [p.worker_id for p in batch.values()]
-    return set(await session.scalars(select(Worker.id).where(Worker.id.in_(worker_ids), Worker.is_active.is_(False))))
+    return seen
+
+
+def _events(batch: dict[str, _Pending], seen: dict[int, tuple]) -> list[Event]:
+    """worker.metrics for each heartbeat written, worker.status_changed where its status changed."""
+    events = []
+    for pending in batch.values():
+        if pending.worker_id not in seen:
+            continue
+        participant_id, before, _ = seen[pending.worker_id]
+        beat, status = pending.beat, WORKER_STATUS[pending.beat.status]
+        if before != status:
+            events.append(Event("worker.status_changed", {"worker_id": pending.worker_id, "old": before, "new": status,
+                                                          "reason": "heartbeat"}, participant_id))
+        figures = {name: getattr(beat, name) for name in Beat.GPU_FIELDS}
+        events.append(Event("worker.metrics", {"worker_id": pending.worker_id, "status": beat.status, **figures,
+                                               "running_jobs": len(beat.running_job_ids)}, participant_id))
+    return events

@@ -1,8 +1,8 @@
 """Prometheus metrics of the pool (`cocoon_*`), served on the server's metrics port.
 
 Gauges come from the database, not from process memory, so every replica reports the same
-fleet. A background task refreshes a snapshot; the collector only reads it (scrapes run in the
-exporter's thread, away from the event loop). Labels are bounded: `worker_id` (active workers)
+fleet. A background task refreshes a snapshot; the collector only reads it (scrapes run in a
+thread, away from the event loop; /ws/metrics sends JSON snapshots of the same figures). Labels are bounded: `worker_id` (active workers)
 and `job_type` (configured types); never a wallet, key or job id. Revenue and requests add the
 marketplace (ledger earnings, completed jobs) to what polled workers report themselves.
 """
@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from coordinator import ledger
 from coordinator.duties import repeat
+from coordinator.events.bus import now_text
 from coordinator.money import nanoton_to_ton
 from coordinator.storage.database import Database
 from coordinator.storage.models import (
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class WorkerFigures:
     worker_id: int
+    participant_id: int
     status: str
     gpu_utilization: float | None
     gpu_memory_used_gb: float | None
@@ -54,15 +56,17 @@ class PoolCollector:
         self.workers: list[WorkerFigures] = []
         self.active_jobs: dict[str, int] = {}  # job type -> running jobs
         self.registered_miners = 0
+        self.refreshed_at: str | None = None  # when the figures were read, RFC 3339
 
     async def refresh(self, database: Database) -> None:
         async with database.transaction() as session:
             latest = (select(WorkerSample.worker_id, func.max(WorkerSample.id).label("sample_id"))
                       .where(WorkerSample.requests_total.is_not(None)).group_by(WorkerSample.worker_id).subquery())
             rows = await session.execute(
-                select(Worker.id, Worker.latest_status, Worker.latest_gpu_utilization,
-                       Worker.latest_gpu_memory_used_gb, Worker.latest_gpu_temperature_celsius, Worker.latest_gpu_power_watts,
-                       Worker.latest_revenue_nanoton, WorkerSample.requests_total, WorkerSample.errors_total)
+                select(Worker.id, Worker.participant_id, Worker.latest_status, Worker.latest_gpu_utilization,
+                       Worker.latest_gpu_memory_used_gb, Worker.latest_gpu_temperature_celsius,
+                       Worker.latest_gpu_power_watts, Worker.latest_revenue_nanoton, WorkerSample.requests_total,
+                       WorkerSample.errors_total)
                 .outerjoin(latest, latest.c.worker_id == Worker.id)
                 .outerjoin(WorkerSample, WorkerSample.id == latest.c.sample_id)
                 .where(Worker.is_active).order_by(Worker.id))
@@ -71,14 +75,19 @@ class PoolCollector:
             completed = dict((await session.execute(
                 select(Receipt.worker_id, func.count(Receipt.id)).group_by(Receipt.worker_id))).all())
             self.workers = [
-                WorkerFigures(worker_id=worker_id, status=status, gpu_utilization=gpu, gpu_memory_used_gb=memory,
-                              gpu_temperature_celsius=temperature, gpu_power_watts=power,
-                              revenue_nanoton=reported_revenue + earned.get(worker_id, 0),
-                              requests_total=_plus(requests, completed.get(worker_id)), errors_total=errors)
-                for worker_id, status, gpu, memory, temperature, power, reported_revenue, requests, errors in rows]
+                WorkerFigures(worker_id=row.id, participant_id=row.participant_id, status=row.latest_status,
+                              gpu_utilization=row.latest_gpu_utilization,
+                              gpu_memory_used_gb=row.latest_gpu_memory_used_gb,
+                              gpu_temperature_celsius=row.latest_gpu_temperature_celsius,
+                              gpu_power_watts=row.latest_gpu_power_watts,
+                              revenue_nanoton=row.latest_revenue_nanoton + earned.get(row.id, 0),
+                              requests_total=_plus(row.requests_total, completed.get(row.id)),
+                              errors_total=row.errors_total)
+                for row in rows]
             self.active_jobs = dict((await session.execute(
                 select(Job.job_type, func.count(Job.id)).where(Job.status == JobStatus.RUNNING).group_by(Job.job_type))).all())
             self.registered_miners = await session.scalar(select(func.count(Miner.id)).where(Miner.status == MinerStatus.ACTIVE))
+        self.refreshed_at = now_text()
 
     def collect(self):
         families = {

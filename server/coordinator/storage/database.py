@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import sqlite3
 import time
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import psycopg
 from sqlalchemy import event, exc
@@ -48,6 +48,14 @@ def sync_url(database_url: str) -> str:
     elif url.drivername.startswith("postgres"):
         url = url.set(drivername="postgresql+psycopg")
     return url.render_as_string(hide_password=False)
+
+
+AFTER_COMMIT = "after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Runs `callback` once `session`'s transaction has committed (never if it rolls back)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
 def is_sqlite(database_url: str) -> bool:
@@ -88,6 +96,8 @@ class Database:
             async with self.sessions() as session:
                 async with session.begin():
                     yield session
+                for callback in session.info.pop(AFTER_COMMIT, ()):
+                    callback()
         except exc.SQLAlchemyError as error:
             if not is_unavailable(error):
                 raise

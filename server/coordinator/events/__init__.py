@@ -1,0 +1,1 @@
+"""Live events: produced where a change commits, delivered to every replica's subscribers."""

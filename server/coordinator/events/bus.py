@@ -1,0 +1,176 @@
+"""Events: produced once, inside the transaction that commits the change, and delivered to every
+replica's subscribers.
+
+On PostgreSQL an event is a NOTIFY in that transaction (pg_notify, several events per payload):
+the database delivers it on commit, to every listening replica, this one included, and never
+for a rolled-back change. On SQLite (one process) the events wait in the session and are
+delivered after the commit. Each subscriber has a bounded queue: a producer never waits for a
+subscriber; one that falls behind loses events and is told so (`Lost`), then it can resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from coordinator.duties import repeat
+from coordinator.storage.database import Database, after_commit
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "computepool_events"
+MAX_PAYLOAD = 7000  # bytes per NOTIFY; PostgreSQL refuses 8,000 and more
+QUEUE_SIZE = 1000  # events a subscriber may fall behind before it loses them
+LISTEN_RETRY_S = 1.0
+_NOTIFY = text("SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload")
+
+
+def now_text() -> str:
+    """Now, RFC 3339 in UTC with microseconds."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change. `participant_id` and `client_id` say whose it is: a subscriber sees an event
+    of its own participant or client, an admin every event."""
+    type: str  # worker.status_changed, worker.metrics, job.status_changed, miner.registered, …
+    data: dict[str, Any]
+    participant_id: int | None = None
+    client_id: str | None = None
+    at: str = field(default_factory=now_text)
+
+    def as_dict(self) -> dict[str, Any]:
+        shown = {"type": self.type, "at": self.at, **self.data}
+        if self.participant_id is not None:
+            shown["participant_id"] = self.participant_id
+        return shown
+
+    def encoded(self) -> dict[str, Any]:
+        return {"t": self.type, "d": self.data, "p": self.participant_id, "c": self.client_id, "a": self.at}
+
+    @classmethod
+    def decoded(cls, raw: dict[str, Any]) -> Event:
+        return cls(raw["t"], raw["d"], raw["p"], raw["c"], raw["a"])
+
+
+@dataclass(frozen=True)
+class Lost:
+    """Events this subscriber missed (it fell behind, or the bus lost its database connection)."""
+    count: int
+
+
+class Subscription:
+    def __init__(self, accepts: Callable[[Event], bool], size: int):
+        self.accepts = accepts
+        self._queue: asyncio.Queue[Event] = asyncio.Queue(size)
+        self._lost = 0
+        self._woken = asyncio.Event()
+
+    def offer(self, event: Event) -> None:
+        if not self.accepts(event):
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lose(1)
+            return
+        self._woken.set()
+
+    def lose(self, count: int) -> None:
+        """Drops what is queued: a subscriber that lost events resyncs from a fresh read anyway."""
+        self._lost += count + self._queue.qsize()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._woken.set()
+
+    async def next(self) -> Event | Lost:
+        while True:
+            if self._lost:
+                lost, self._lost = self._lost, 0
+                return Lost(lost)
+            if not self._queue.empty():
+                return self._queue.get_nowait()
+            self._woken.clear()
+            await self._woken.wait()
+
+
+class EventBus:
+    def __init__(self, database: Database, queue_size: int = QUEUE_SIZE):
+        self.database = database
+        self.queue_size = queue_size
+        self.subscriptions: set[Subscription] = set()
+        self.listening = asyncio.Event()  # set while the LISTEN connection is up (PostgreSQL)
+
+    async def emit(self, session, events: list[Event]) -> None:
+        """Produces `events` as part of `session`'s transaction: delivered if and when it commits."""
+        if not events:
+            return
+        if self.database.dialect != "postgresql":
+            after_commit(session, lambda: self._deliver(events))
+            return
+        payloads, chunk, size = [], [], 2
+        for event in events:
+            encoded = json.dumps(event.encoded(), separators=(",", ":"))
+            if chunk and size + len(encoded) + 1 > MAX_PAYLOAD:
+                payloads.append("[" + ",".join(chunk) + "]")
+                chunk, size = [], 2
+            chunk.append(encoded)
+            size += len(encoded) + 1
+        payloads.append("[" + ",".join(chunk) + "]")
+        await session.execute(_NOTIFY, {"channel": CHANNEL, "payloads": payloads})
+
+    @contextlib.contextmanager
+    def subscribe(self, accepts: Callable[[Event], bool]):
+        subscription = Subscription(accepts, self.queue_size)
+        self.subscriptions.add(subscription)
+        try:
+            yield subscription
+        finally:
+            self.subscriptions.discard(subscription)
+
+    def _deliver(self, events: list[Event]) -> None:
+        for subscription in list(self.subscriptions):
+            for event in events:
+                subscription.offer(event)
+
+    async def run_forever(self) -> None:
+        """On PostgreSQL: LISTEN, and deliver what arrives; after a lost connection every
+        subscriber is told it may have missed events. Nothing to do on SQLite."""
+        if self.database.dialect != "postgresql":
+            return
+        await repeat("event listener", self._listen, LISTEN_RETRY_S, traceback=False)
+
+    async def _listen(self) -> None:
+        try:
+            async with await psycopg.AsyncConnection.connect(_libpq_url(self.database), autocommit=True) as connection:
+                await connection.execute(f"LISTEN {CHANNEL}")
+                self.listening.set()
+                async for notify in connection.notifies():
+                    self._deliver([Event.decoded(raw) for raw in json.loads(notify.payload)])
+        finally:
+            if self.listening.is_set():
+                self.listening.clear()
+                for subscription in list(self.subscriptions):
+                    subscription.lose(0)
+
+
+def _libpq_url(database: Database) -> str:
+    """The database URL as libpq takes it (no SQLAlchemy driver name)."""
+    return make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def stream(bus: EventBus, accepts: Callable[[Event], bool]) -> AsyncIterator[Event | Lost]:
+    """The events `accepts` lets through, as they come, until the caller stops."""
+    with bus.subscribe(accepts) as subscription:
+        while True:
+            yield await subscription.next()

@@ -1,0 +1,138 @@
+"""Live updates on the server's HTTP port: /ws/metrics snapshots and /ws/events, their
+authentication and close codes, rights, a slow subscriber, and events across two replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+import grpc
+import pytest
+from computepool.v1 import worker_service_pb2 as worker_pb
+from computepool.v1 import worker_service_pb2_grpc
+from coordinator.app import build_server
+from coordinator.events.bus import Event, EventBus, Lost
+from coordinator.storage import migrate
+
+from tests.support.identity import Identity
+from tests.support.live import next_of
+from tests.support.miner import Miner
+from tests.support.postgres import create_database, drop_database
+from tests.support.server import API_KEY, AUTH, make_settings
+
+
+def ws_url(pool, path: str) -> str:
+    return f"ws://127.0.0.1:{pool.metrics_port}{path}"
+
+
+async def owner_of(channel, miner: Miner) -> int:
+    workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
+    return (await workers.GetWorker(worker_pb.GetWorkerRequest(worker_id=miner.worker_id), metadata=AUTH)).participant_id
+
+
+async def test_metrics_snapshots_at_the_interval_asked_with_the_callers_own_workers(pool, channel):
+    miner = await Miner(channel).register()
+    await miner.heartbeat(gpu=55.0)
+    await pool.refresh_metrics()
+    _, owner_key = await Identity(channel).api_key("client", await owner_of(channel, miner))
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(ws_url(pool, "/ws/metrics?interval=1"), headers=dict(owner_key)) as socket:
+            first = json.loads((await socket.receive(timeout=5)).data)
+            second = json.loads((await socket.receive(timeout=5)).data)
+        async with http.ws_connect(ws_url(pool, f"/ws/metrics?api_key={API_KEY}")) as socket:  # a browser's way
+            as_admin = json.loads((await socket.receive(timeout=5)).data)
+    assert first["type"] == "metrics" and first["registered_miners"] >= 1 and second["type"] == "metrics"
+    assert [(w["worker_id"], w["gpu_utilization"]) for w in first["workers"]] == [(miner.worker_id, 55.0)]
+    assert len(as_admin["workers"]) == as_admin["workers_active"] >= 1
+
+
+@pytest.mark.parametrize("query, headers, code, reason", [
+    ("", {}, 4401, "UNAUTHENTICATED"),
+    ("?api_key=not-a-key", {}, 4401, "API_KEY_INVALID"),
+    ("?interval=0.5", {"x-api-key": API_KEY}, 4400, "interval: must be between 1 and 60"),
+    ("?interval=soon", {"x-api-key": API_KEY}, 4400, "interval"),
+])
+async def test_a_refused_socket_is_closed_with_a_code_and_a_reason(pool, query, headers, code, reason):
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(ws_url(pool, "/ws/metrics" + query), headers=headers) as socket:
+            closing = await socket.receive(timeout=5)
+    assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == code and reason in closing.extra
+
+
+async def test_events_reach_their_owner_and_an_admin_and_no_one_else(pool, channel):
+    miner = await Miner(channel).register()
+    identity = Identity(channel)
+    _, owner_key = await identity.api_key("client", await owner_of(channel, miner))
+    _, stranger_key = await identity.api_key("client")
+    async with aiohttp.ClientSession() as http:
+        async with (http.ws_connect(ws_url(pool, "/ws/events"), headers=dict(owner_key)) as owner,
+                    http.ws_connect(ws_url(pool, "/ws/events?types=worker.status_changed"),
+                                    headers={"x-api-key": API_KEY}) as admin,
+                    http.ws_connect(ws_url(pool, "/ws/events"), headers=dict(stranger_key)) as stranger):
+            await asyncio.sleep(0.2)  # subscribed
+            await miner.heartbeat(gpu=None)
+            changed = await next_of(owner, "worker.status_changed", miner.worker_id)
+            metrics = await next_of(owner, "worker.metrics", miner.worker_id)
+            seen_by_admin = await next_of(admin, "worker.status_changed", miner.worker_id)
+            with pytest.raises(TimeoutError):
+                await next_of(stranger, "worker.metrics", miner.worker_id, timeout_s=1.0)
+    assert (changed["old"], changed["new"], changed["reason"]) == ("unknown", "healthy", "heartbeat")
+    assert metrics["gpu_utilization"] is None and metrics["running_jobs"] == 0 and metrics["participant_id"]
+    assert seen_by_admin == changed
+
+
+async def test_a_subscriber_that_falls_behind_is_told_it_lost_events(pool):
+    bus = EventBus(pool.database, queue_size=3)
+    with bus.subscribe(lambda event: True) as slow:
+        async with pool.database.transaction() as session:
+            await bus.emit(session, [Event("test.tick", {"n": n}) for n in range(10)])
+        if pool.database.dialect == "postgresql":  # this bus does not listen: hand it what PostgreSQL would
+            bus._deliver([Event("test.tick", {"n": n}) for n in range(10)])
+        first = await slow.next()
+        assert isinstance(first, Lost)  # told first, before anything after the gap
+        later = [(await slow.next()).data["n"] for _ in range(10 - first.count)]
+        assert later == list(range(first.count, 10))  # what it was not told it lost, it gets, in order
+        async with pool.database.transaction() as session:
+            await bus.emit(session, [Event("test.tick", {"n": 10})])
+        if pool.database.dialect == "postgresql":
+            bus._deliver([Event("test.tick", {"n": 10})])
+        assert (await slow.next()).data == {"n": 10}
+
+
+async def test_a_rolled_back_change_produces_no_event(pool):
+    bus = pool.events
+    with bus.subscribe(lambda event: event.type == "test.rolled_back") as subscription:
+        with pytest.raises(RuntimeError):
+            async with pool.database.transaction() as session:
+                await bus.emit(session, [Event("test.rolled_back", {})])
+                raise RuntimeError("the change fails")
+        async with pool.database.transaction() as session:
+            await bus.emit(session, [Event("test.rolled_back", {"second": True})])
+        assert (await asyncio.wait_for(subscription.next(), 5)).data == {"second": True}
+
+
+async def test_a_heartbeat_sent_to_one_replica_reaches_a_subscriber_of_another():
+    """Two server processes' worth of servers on one PostgreSQL database (LISTEN/NOTIFY carries
+    the events; on SQLite there is one process)."""
+    name, url = create_database()
+    migrate.upgrade(url)
+    replicas = [build_server(make_settings(url), background_duties=False) for _ in range(2)]
+    for replica in replicas:
+        await replica.start()
+    try:
+        await asyncio.wait_for(replicas[1].events.listening.wait(), 10)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{replicas[0].grpc_port}") as channel:
+            miner = await Miner(channel).register()
+            async with aiohttp.ClientSession() as http:
+                async with http.ws_connect(ws_url(replicas[1], "/ws/events"), headers={"x-api-key": API_KEY}) as socket:
+                    await asyncio.sleep(0.2)
+                    started = asyncio.get_running_loop().time()
+                    await miner.heartbeat(gpu=12.5)
+                    event = await next_of(socket, "worker.metrics", miner.worker_id, timeout_s=2.0)
+                    took = asyncio.get_running_loop().time() - started
+    finally:
+        for replica in replicas:
+            await replica.stop(0)
+        drop_database(name)
+    assert event["gpu_utilization"] == 12.5 and took < 2.0

@@ -1,0 +1,17 @@
+"""Reading the live WebSockets in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiohttp
+
+
+async def next_of(socket: aiohttp.ClientWebSocketResponse, kind: str, worker_id: int, timeout_s: float = 5.0) -> dict:
+    """The next message of type `kind` about this worker (others, from other tests, are skipped)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            message = json.loads((await socket.receive()).data)
+            if message["type"] == kind and message.get("worker_id") == worker_id:
+                return message
