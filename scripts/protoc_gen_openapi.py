@@ -444,6 +444,10 @@ class Operations:
                 "description": f"The `{list_field.name}` of {schema_name(output)}, as a bare array."}}}
             headers["X-Next-Page-Token"] = {"description": "The token of the next page (`page_token`); absent on "
                                                            "the last page.", "schema": {"type": "string"}}
+        elif method.server_streaming:  # Envoy's transcoder sends each message as a Server-Sent Event
+            content = {"text/event-stream": {"schema": {
+                "type": "string", "description": f"A stream of `data: <{schema_name(output)} as JSON>` events, "
+                                                 "one per message, until the caller or the server ends it."}}}
         else:
             content = {"application/json": {"schema": self.schemas.response(output)}}
         success = sorted(set(re.findall(r"\b(20[0-9])\b", comment))) or ["200"]

@@ -13,6 +13,7 @@ from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
 from coordinator.api.api_keys import ApiKeyServicer
+from coordinator.api.events import EventServicer
 from coordinator.api.exchange import ExchangeServicer
 from coordinator.api.interceptor import ApiInterceptor
 from coordinator.api.jobs import JobServicer
@@ -153,6 +154,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         "UserService": UserServicer(Users(database, LoginPolicy.from_settings(settings), authenticator)),
         "ApiKeyService": ApiKeyServicer(ApiKeys(database, authenticator)),
         "ExchangeService": ExchangeServicer(Exchange(database, exchange_config)),
+        "EventService": EventServicer(events, collector),
     }
     missing = {service.name for service in services()} ^ set(servicers)
     if missing:  # a service in the protos with no servicer here, or a servicer for no service

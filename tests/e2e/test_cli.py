@@ -4,6 +4,7 @@
 import asyncio
 import json
 import os
+import signal
 import sys
 
 from computepool.v1 import job_service_pb2 as job_pb
@@ -165,3 +166,21 @@ async def test_configuration_from_the_environment_and_a_file(pool, tmp_path):
         "COMPUTEPOOL_URL": f"127.0.0.1:{pool.grpc_port}", "COMPUTEPOOL_API_KEY": API_KEY,
         "COMPUTEPOOL_CONFIG": str(tmp_path / "none.toml")})
     assert code == 0
+
+
+async def test_workers_watch_prints_each_heartbeat_as_it_happens_until_ctrl_c(pool, channel):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "computepool_cli", "--url", f"127.0.0.1:{pool.grpc_port}", "--api-key", API_KEY,
+        "--json", "workers", "watch", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        first = json.loads(await asyncio.wait_for(process.stdout.readline(), 10))
+        miner = await Miner(channel).register()
+        await miner.heartbeat(gpu=61.0)
+        while (line := json.loads(await asyncio.wait_for(process.stdout.readline(), 10)))["data"].get(
+                "worker_id") != miner.worker_id or line["type"] != "worker.metrics":
+            pass
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.communicate(), 10)
+    assert first["type"] == "events.subscribed"
+    assert line["data"]["gpu_utilization"] == 61.0 and process.returncode == 130

@@ -189,6 +189,8 @@ def test_schemathesis_finds_every_response_conforming_and_no_server_error(stack,
     http = requests.Session()
     for api_operation in operations:
         operation = by_label[f"{api_operation.method.upper()} {api_operation.path}"]
+        if operation.streams:  # it never ends by itself: tests/e2e/test_live_envoy.py reads its stream
+            continue
 
         @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, database=None, deadline=None,
                              suppress_health_check=list(hypothesis.HealthCheck), phases=[
@@ -219,7 +221,8 @@ def test_schemathesis_finds_every_response_conforming_and_no_server_error(stack,
           f"{len(failures)} operations failing; statuses {dict(sorted(answered.items()))}; "
           f"never 2xx: {never_ok}")
     assert failures == {}, "\n\n".join(f"{label}: {text}" for label, text in failures.items())
-    assert {label for label, _ in statuses} == set(by_label), "an operation no request reached"
+    assert {label for label, _ in statuses} == {label for label, o in by_label.items() if not o.streams}, \
+        "an operation no request reached"
 
 
 def explicit_case(operation: Operation, seeded: Seeded, headers: dict[str, str]):

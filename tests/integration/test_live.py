@@ -9,6 +9,8 @@ import json
 import aiohttp
 import grpc
 import pytest
+from computepool.v1 import event_service_pb2 as event_pb
+from computepool.v1 import event_service_pb2_grpc
 from computepool.v1 import worker_service_pb2 as worker_pb
 from computepool.v1 import worker_service_pb2_grpc
 from coordinator.app import build_server
@@ -16,7 +18,7 @@ from coordinator.events.bus import Event, EventBus, Lost
 from coordinator.storage import migrate
 
 from tests.support.identity import Identity
-from tests.support.live import next_of
+from tests.support.live import next_of, subscribed
 from tests.support.miner import Miner
 from tests.support.postgres import create_database, drop_database
 from tests.support.server import API_KEY, AUTH, make_settings
@@ -42,7 +44,7 @@ async def test_metrics_snapshots_at_the_interval_asked_with_the_callers_own_work
             second = json.loads((await socket.receive(timeout=5)).data)
         async with http.ws_connect(ws_url(pool, f"/ws/metrics?api_key={API_KEY}")) as socket:  # a browser's way
             as_admin = json.loads((await socket.receive(timeout=5)).data)
-    assert first["type"] == "metrics" and first["registered_miners"] >= 1 and second["type"] == "metrics"
+    assert first["registered_miners"] >= 1 and second["at"] and first["active_jobs"] is not None
     assert [(w["worker_id"], w["gpu_utilization"]) for w in first["workers"]] == [(miner.worker_id, 55.0)]
     assert len(as_admin["workers"]) == as_admin["workers_active"] >= 1
 
@@ -51,11 +53,15 @@ async def test_metrics_snapshots_at_the_interval_asked_with_the_callers_own_work
     ("", {}, 4401, "UNAUTHENTICATED"),
     ("?api_key=not-a-key", {}, 4401, "API_KEY_INVALID"),
     ("?interval=0.5", {"x-api-key": API_KEY}, 4400, "interval: must be between 1 and 60"),
-    ("?interval=soon", {"x-api-key": API_KEY}, 4400, "interval"),
+    ("?interval=soon", {"x-api-key": API_KEY}, 4400, "interval: must be between 1 and 60"),
 ])
-async def test_a_refused_socket_is_closed_with_a_code_and_a_reason(pool, query, headers, code, reason):
+@pytest.mark.parametrize("path", ["/ws/metrics", "/ws/events"])
+async def test_a_refused_socket_is_closed_with_a_code_and_a_reason(pool, path, query, headers, code, reason):
+    if path == "/ws/events" and "interval" in query:
+        query = query.replace("interval=", "types=worker.metrics,")
+        reason = "types[1]: is not an event type"
     async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(ws_url(pool, "/ws/metrics" + query), headers=headers) as socket:
+        async with http.ws_connect(ws_url(pool, path + query), headers=headers) as socket:
             closing = await socket.receive(timeout=5)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == code and reason in closing.extra
 
@@ -70,16 +76,18 @@ async def test_events_reach_their_owner_and_an_admin_and_no_one_else(pool, chann
                     http.ws_connect(ws_url(pool, "/ws/events?types=worker.status_changed"),
                                     headers={"x-api-key": API_KEY}) as admin,
                     http.ws_connect(ws_url(pool, "/ws/events"), headers=dict(stranger_key)) as stranger):
-            await asyncio.sleep(0.2)  # subscribed
+            for socket in (owner, admin, stranger):
+                await subscribed(socket)
             await miner.heartbeat(gpu=None)
             changed = await next_of(owner, "worker.status_changed", miner.worker_id)
             metrics = await next_of(owner, "worker.metrics", miner.worker_id)
             seen_by_admin = await next_of(admin, "worker.status_changed", miner.worker_id)
             with pytest.raises(TimeoutError):
                 await next_of(stranger, "worker.metrics", miner.worker_id, timeout_s=1.0)
-    assert (changed["old"], changed["new"], changed["reason"]) == ("unknown", "healthy", "heartbeat")
-    assert metrics["gpu_utilization"] is None and metrics["running_jobs"] == 0 and metrics["participant_id"]
-    assert seen_by_admin == changed
+    assert (changed["data"]["old"], changed["data"]["new"], changed["data"]["reason"]) == (
+        "unknown", "healthy", "heartbeat")
+    assert metrics["data"]["gpu_utilization"] is None and metrics["data"]["running_jobs"] == 0
+    assert metrics["participant_id"] == changed["participant_id"] and seen_by_admin == changed
 
 
 async def test_a_subscriber_that_falls_behind_is_told_it_lost_events(pool):
@@ -126,7 +134,7 @@ async def test_a_heartbeat_sent_to_one_replica_reaches_a_subscriber_of_another()
             miner = await Miner(channel).register()
             async with aiohttp.ClientSession() as http:
                 async with http.ws_connect(ws_url(replicas[1], "/ws/events"), headers={"x-api-key": API_KEY}) as socket:
-                    await asyncio.sleep(0.2)
+                    await subscribed(socket)
                     started = asyncio.get_running_loop().time()
                     await miner.heartbeat(gpu=12.5)
                     event = await next_of(socket, "worker.metrics", miner.worker_id, timeout_s=2.0)
@@ -135,4 +143,31 @@ async def test_a_heartbeat_sent_to_one_replica_reaches_a_subscriber_of_another()
         for replica in replicas:
             await replica.stop(0)
         drop_database(name)
-    assert event["gpu_utilization"] == 12.5 and took < 2.0
+    assert event["data"]["gpu_utilization"] == 12.5 and took < 2.0
+
+
+async def test_watch_events_and_pool_metrics_over_grpc(pool, channel):
+    events = event_service_pb2_grpc.EventServiceStub(channel)
+    miner = await Miner(channel).register()
+    stream = events.WatchEvents(event_pb.WatchEventsRequest(types=["worker.metrics"]), metadata=AUTH)
+    assert (await stream.read()).type == "events.subscribed"
+    await miner.heartbeat(gpu=71.0)
+    while (event := await asyncio.wait_for(stream.read(), 5)).data["worker_id"] != miner.worker_id:
+        pass
+    stream.cancel()
+    assert event.type == "worker.metrics" and event.data["gpu_utilization"] == 71.0 and event.HasField("at")
+    metrics = events.WatchPoolMetrics(event_pb.WatchPoolMetricsRequest(interval_seconds=1), metadata=AUTH)
+    snapshot = await asyncio.wait_for(metrics.read(), 5)
+    metrics.cancel()
+    assert snapshot.registered_miners >= 1 and len(snapshot.workers) == snapshot.workers_active
+
+
+@pytest.mark.parametrize("rpc, request_, field", [
+    ("WatchEvents", event_pb.WatchEventsRequest(types=["worker.metrics", "worker.exploded"]), "types[1]"),
+    ("WatchPoolMetrics", event_pb.WatchPoolMetricsRequest(interval_seconds=0), "interval_seconds"),
+])
+async def test_a_bad_watch_is_refused_naming_the_field(channel, rpc, request_, field):
+    stream = getattr(event_service_pb2_grpc.EventServiceStub(channel), rpc)(request_, metadata=AUTH)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stream.read()
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in refused.value.details()

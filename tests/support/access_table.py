@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import grpc
 from computepool.v1 import api_key_service_pb2 as key_pb
+from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import exchange_service_pb2 as exchange_pb
 from computepool.v1 import exchange_service_pb2_grpc, job_service_pb2_grpc, payout_service_pb2_grpc
 from computepool.v1 import job_service_pb2 as job_pb
@@ -202,6 +203,10 @@ TABLE: dict[str, Row] = {
         lambda w: key_pb.CreateApiKeyRequest(role="client", participant_id=w.owner_id))),
     "ApiKeyService/ListApiKeys": Row({"admin"}, _sync(lambda w: key_pb.ListApiKeysRequest())),
     "ApiKeyService/RevokeApiKey": Row({"admin"}, _fresh_key),
+    # every credential may watch; each sees its own (tests/integration/test_live.py)
+    "EventService/WatchEvents": Row(EVERYONE - {"anonymous"}, _sync(lambda w: event_pb.WatchEventsRequest())),
+    "EventService/WatchPoolMetrics": Row(EVERYONE - {"anonymous"}, _sync(
+        lambda w: event_pb.WatchPoolMetricsRequest(interval_seconds=1))),
 }
 
 
@@ -254,7 +259,7 @@ async def call_rpc(world: World, rpc: str, request, metadata) -> grpc.aio.AioRpc
             await stream.write(request)
             await stream.read()
             await stream.done_writing()
-        elif method == "WatchJob":
+        elif method in ("WatchJob", "WatchEvents", "WatchPoolMetrics"):
             stream = call(request, metadata=metadata)
             await stream.read()
             stream.cancel()

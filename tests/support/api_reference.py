@@ -28,6 +28,11 @@ class Operation:
     spec: dict
 
     @property
+    def streams(self) -> bool:
+        """Answers with Server-Sent Events until the caller ends it (a server-streaming rpc)."""
+        return "text/event-stream" in self.spec["responses"].get("200", {}).get("content", {})
+
+    @property
     def rpc(self) -> str:
         """The gRPC method it transcodes to: "/computepool.v1.JobService/SubmitJob" (operationId
         JobService_SubmitJob or, for another binding, JobService_SubmitJob_2)."""

@@ -91,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("--active", dest="is_active", action="store_const", const=True)
     listing.add_argument("--inactive", dest="is_active", action="store_const", const=False)
     workers.add_parser("show").add_argument("worker_id", type=int)
+    workers.add_parser("watch", help="each heartbeat and status change of your workers, as it happens")
     create = workers.add_parser("create")
     create.add_argument("--participant-id", type=int, required=True)
     create.add_argument("--name", required=True)
@@ -157,6 +158,9 @@ def parser() -> argparse.ArgumentParser:
     confirm.add_argument("--txid", required=True)
     confirm.add_argument("--received-sat", type=int, required=True)
     confirm.add_argument("--confirmations", type=int, required=True)
+    events = groups.add_parser("events", help="what changes in the pool").add_subparsers(dest="action", required=True)
+    events.add_parser("watch", help="your events as they happen, one line each (Ctrl-C ends)").add_argument(
+        "--type", action="append", default=[], dest="types", help="only this type (repeatable)")
     return root
 
 
@@ -183,11 +187,23 @@ def connect(args: argparse.Namespace) -> Client:
                           tls=scheme == "https", timeout=args.timeout)
 
 
+WORKER_EVENTS = ["worker.status_changed", "worker.metrics"]
+
+
 def run(client: Client, args: argparse.Namespace) -> int:
     as_json = args.json
     group, action = args.group, args.action
     if group == "jobs":
         return jobs_command(client, args)
+    if group == "events" or (group, action) == ("workers", "watch"):
+        types = getattr(args, "types", None) or (WORKER_EVENTS if group == "workers" else [])
+        for event in client.events.watch(types):
+            if as_json:
+                print(json.dumps(as_dict(event)), flush=True)
+            elif event.type != "events.subscribed":
+                figures = " ".join(f"{name}={json.dumps(value)}" for name, value in sorted(event.data.items()))
+                print(f"{event.at.ToJsonString()}  {event.type}  {figures}", flush=True)
+        return 0
     if group == "workers":
         if action == "list":
             emit(client.workers.list(args.participant_id, is_active=args.is_active), WORKER_COLUMNS,
@@ -392,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         return UNREACHABLE if error.code == grpc.StatusCode.UNAVAILABLE else REFUSED
     except BrokenPipeError:  # | head
         return 0
+    except KeyboardInterrupt:  # Ctrl-C ends a watch
+        return 130
 
 
 if __name__ == "__main__":

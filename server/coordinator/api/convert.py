@@ -7,12 +7,16 @@ import datetime as dt
 from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import job_pb2 as job_pb
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as payout_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
+from coordinator.events.bus import Event
+from coordinator.identity.callers import Caller
 from coordinator.money import USD_MICROS_DECIMALS, nanoton_to_ton, units_to_float
+from coordinator.pool.metrics import PoolCollector
 from coordinator.pool.participants import ParticipantView
 from coordinator.pool.workers import COEFFICIENT_DECIMALS, WindowStats, WorkerView
 from coordinator.storage import models
@@ -137,3 +141,29 @@ def miner(m: models.Miner, w: models.Worker, owner_wallet: str) -> miner_pb.Mine
 def assignment(j: models.Job) -> miner_pb.JobAssignment:
     return miner_pb.JobAssignment(job=job(j), lease_token=j.lease_token, lease_expires_at=timestamp(j.lease_expires_at),
                                   attempt=j.attempts)
+
+
+def event(item: Event) -> event_pb.Event:
+    message = event_pb.Event(type=item.type, participant_id=item.participant_id)
+    message.at.FromJsonString(item.at)
+    message.data.update(item.data)
+    return message
+
+
+def pool_metrics(collector: PoolCollector, caller: Caller) -> event_pb.PoolMetrics:
+    """The collector's figures, with the caller's own workers (an admin: all)."""
+    workers = collector.workers
+    reporting = [w.gpu_utilization for w in workers if w.gpu_utilization is not None]
+    message = event_pb.PoolMetrics(
+        workers_active=len(workers), workers_healthy=sum(w.status == models.WorkerStatus.HEALTHY for w in workers),
+        gpu_utilization_mean=sum(reporting) / len(reporting) if reporting else None,
+        active_jobs=collector.active_jobs, registered_miners=collector.registered_miners,
+        workers=[event_pb.WorkerFigures(
+            worker_id=w.worker_id, participant_id=w.participant_id, status=w.status,
+            gpu_utilization=w.gpu_utilization, gpu_memory_used_gb=w.gpu_memory_used_gb,
+            gpu_temperature_celsius=w.gpu_temperature_celsius, gpu_power_watts=w.gpu_power_watts,
+            revenue_nanoton=w.revenue_nanoton) for w in workers
+            if caller.is_admin or w.participant_id == caller.participant_id])
+    if collector.refreshed_at is not None:
+        message.at.CopyFrom(timestamp(collector.refreshed_at))
+    return message

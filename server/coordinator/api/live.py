@@ -1,6 +1,6 @@
 """The server's plain-HTTP port (METRICS_PORT; Envoy routes /metrics and /ws/ here): Prometheus
-/metrics, and the WebSockets /ws/metrics (JSON snapshots of the pool's figures) and /ws/events
-(the events of coordinator.events, as they happen).
+/metrics, and the WebSockets /ws/metrics and /ws/events: the same messages as EventService's
+WatchPoolMetrics and WatchEvents, as JSON text frames.
 
 A WebSocket is authenticated like an rpc: `X-Api-Key` or `X-Session-Token` headers, or, since a
 browser cannot set headers on a WebSocket, the query parameters `api_key` / `session_token`.
@@ -12,9 +12,8 @@ can read:
     1013  this server has as many live subscribers as it takes: try again later
     1001  the server is shutting down
 
-Each sees what its reads would show: an admin everything; any other caller the pool's totals
-and its own participant's workers, jobs and payouts (a client key of no participant: its jobs). The server pings every PING_S; a peer that
-does not answer is closed.
+Each sees what its reads would show (events.bus.visible_to). The server pings every PING_S; a
+peer that does not answer is closed.
 """
 
 from __future__ import annotations
@@ -23,13 +22,15 @@ import asyncio
 import json
 import logging
 import math
-from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from google.protobuf import json_format
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from coordinator.errors import DomainError
-from coordinator.events.bus import Event, EventBus, Lost
+from coordinator.api import convert
+from coordinator.api.events import checked_interval
+from coordinator.errors import DomainError, InvalidArgument
+from coordinator.events.bus import EventBus, checked_types, watch
 from coordinator.identity.authenticator import API_KEY, SESSION_TOKEN, Authenticator
 from coordinator.identity.callers import Caller, CallerKind
 from coordinator.pool.metrics import PoolCollector
@@ -37,7 +38,6 @@ from coordinator.pool.metrics import PoolCollector
 log = logging.getLogger(__name__)
 
 PING_S = 20.0
-INTERVAL_S = (1.0, 60.0, 5.0)  # /ws/metrics `interval`: least, most, default
 BAD_REQUEST, UNAUTHENTICATED = 4400, 4401
 ENDED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 
@@ -70,52 +70,47 @@ class LiveHttp:
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def ws_metrics(self, request: web.Request) -> web.WebSocketResponse:
-        """Every `interval` seconds (1-60, default 5) a snapshot of the pool's figures."""
+        """Every `interval` seconds (1-60, default 5) the pool's figures, as WatchPoolMetrics sends them."""
         async with self._socket(request) as (socket, caller):
             if caller is None:
                 return socket
             try:
-                interval = float(request.query.get("interval", INTERVAL_S[2]))
-            except ValueError:
-                interval = math.nan
-            if not INTERVAL_S[0] <= interval <= INTERVAL_S[1]:
-                await socket.close(code=BAD_REQUEST, message=b"interval: must be between 1 and 60 seconds")
+                interval = checked_interval(_number(request.query.get("interval")), "interval")
+            except InvalidArgument as error:
+                await _refuse(socket, error)
                 return socket
             while not socket.closed:
-                await socket.send_str(json.dumps(snapshot(self.collector, caller)))
+                await socket.send_str(_json(convert.pool_metrics(self.collector, caller)))
                 await _closed_within(socket, interval)
             return socket
 
     async def ws_events(self, request: web.Request) -> web.WebSocketResponse:
-        """The caller's events as they happen; `types` (comma-separated) keeps only those types. A
-        subscriber that falls behind gets {"type": "events.lost", "count": N} and should resync."""
+        """The caller's events as WatchEvents sends them; `types` (comma-separated) keeps only those."""
         async with self._socket(request) as (socket, caller):
             if caller is None:
                 return socket
-            types = {name for name in request.query.get("types", "").split(",") if name}
-
-            def accepts(event: Event) -> bool:
-                return (not types or event.type in types) and visible_to(caller, event)
-
-            with self.bus.subscribe(accepts) as subscription:
-                receiving = asyncio.ensure_future(socket.receive())  # reading sees the peer's close
-                sending = asyncio.ensure_future(subscription.next())
-                try:
-                    while not socket.closed:
-                        done, _ = await asyncio.wait([sending, receiving], return_when=asyncio.FIRST_COMPLETED)
-                        if receiving in done:
-                            if receiving.result().type in ENDED:
-                                break
-                            receiving = asyncio.ensure_future(socket.receive())  # the peer's messages are ignored
-                        if sending in done:
-                            item = sending.result()
-                            await socket.send_str(json.dumps(
-                                {"type": "events.lost", "count": item.count} if isinstance(item, Lost)
-                                else item.as_dict()))
-                            sending = asyncio.ensure_future(subscription.next())
-                finally:
-                    sending.cancel()
-                    receiving.cancel()
+            try:
+                types = checked_types([name for name in request.query.get("types", "").split(",") if name])
+            except InvalidArgument as error:
+                await _refuse(socket, error)
+                return socket
+            events = watch(self.bus, caller, types)
+            receiving = asyncio.ensure_future(socket.receive())  # reading sees the peer's close
+            sending = asyncio.ensure_future(anext(events))
+            try:
+                while not socket.closed:
+                    done, _ = await asyncio.wait([sending, receiving], return_when=asyncio.FIRST_COMPLETED)
+                    if receiving in done:
+                        if receiving.result().type in ENDED:
+                            break
+                        receiving = asyncio.ensure_future(socket.receive())  # the peer's messages are ignored
+                    if sending in done:
+                        await socket.send_str(_json(convert.event(sending.result())))
+                        sending = asyncio.ensure_future(anext(events))
+            finally:
+                sending.cancel()
+                receiving.cancel()
+                await events.aclose()
             return socket
 
     def _socket(self, request: web.Request) -> _Socket:
@@ -159,33 +154,21 @@ class _Socket:
             await self.socket.close()
 
 
-def visible_to(caller: Caller, event: Event) -> bool:
-    """An admin sees every event; anyone else those of its own participant, or its own jobs."""
-    if caller.is_admin:
-        return True
-    return ((event.participant_id is not None and event.participant_id == caller.participant_id)
-            or (event.client_id is not None and event.client_id == caller.client_id))
+def _number(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return math.nan  # refused by the range check, naming the parameter
 
 
-def snapshot(collector: PoolCollector, caller: Caller) -> dict[str, Any]:
-    """The pool's figures as /metrics has them (refreshed every few seconds): totals for everyone,
-    the workers themselves only for their owner (an admin: all)."""
-    workers = collector.workers
-    reporting = [w.gpu_utilization for w in workers if w.gpu_utilization is not None]
-    own = [w for w in workers if caller.is_admin or w.participant_id == caller.participant_id]
-    return {
-        "type": "metrics",
-        "at": collector.refreshed_at,
-        "workers_active": len(workers),
-        "workers_healthy": sum(w.status == "healthy" for w in workers),
-        "gpu_utilization_mean": sum(reporting) / len(reporting) if reporting else None,
-        "active_jobs": dict(sorted(collector.active_jobs.items())),
-        "registered_miners": collector.registered_miners,
-        "workers": [{"worker_id": w.worker_id, "participant_id": w.participant_id, "status": w.status,
-                     "gpu_utilization": w.gpu_utilization, "gpu_memory_used_gb": w.gpu_memory_used_gb,
-                     "gpu_temperature_celsius": w.gpu_temperature_celsius, "gpu_power_watts": w.gpu_power_watts,
-                     "revenue_nanoton": w.revenue_nanoton} for w in own],
-    }
+def _json(message) -> str:
+    return json.dumps(json_format.MessageToDict(message, preserving_proto_field_name=True,
+                                                always_print_fields_with_no_presence=True))  # as Envoy prints
+
+
+async def _refuse(socket: web.WebSocketResponse, error: InvalidArgument) -> None:
+    violation = error.violations[0]
+    await socket.close(code=BAD_REQUEST, message=f"{violation.field}: {violation.description}"[:120].encode())
 
 
 async def _closed_within(socket: web.WebSocketResponse, seconds: float) -> None:

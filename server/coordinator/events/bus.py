@@ -23,10 +23,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from coordinator.duties import repeat
+from coordinator.errors import Validator
+from coordinator.identity.callers import Caller
 from coordinator.storage.database import Database, after_commit
 
 log = logging.getLogger(__name__)
 
+# The types of event the pool produces; a subscriber may ask for some of them.
+EVENT_TYPES = ("worker.status_changed", "worker.metrics")
+SUBSCRIBED, LOST = "events.subscribed", "events.lost"  # what a stream says of itself
 CHANNEL = "computepool_events"
 MAX_PAYLOAD = 7000  # bytes per NOTIFY; PostgreSQL refuses 8,000 and more
 QUEUE_SIZE = 1000  # events a subscriber may fall behind before it loses them
@@ -169,8 +174,31 @@ def _libpq_url(database: Database) -> str:
     return make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def stream(bus: EventBus, accepts: Callable[[Event], bool]) -> AsyncIterator[Event | Lost]:
-    """The events `accepts` lets through, as they come, until the caller stops."""
+def checked_types(types: list[str]) -> set[str]:
+    """The event types a subscriber asked for (empty: all), or InvalidArgument naming an unknown one."""
+    check = Validator()
+    for index, name in enumerate(types):
+        check.check(name in EVENT_TYPES, f"types[{index}]", f"is not an event type ({', '.join(EVENT_TYPES)})")
+    check.raise_if_any()
+    return set(types)
+
+
+def visible_to(caller: Caller, event: Event) -> bool:
+    """An admin sees every event; anyone else those of its own participant, or its own jobs."""
+    if caller.is_admin:
+        return True
+    return ((event.participant_id is not None and event.participant_id == caller.participant_id)
+            or (event.client_id is not None and event.client_id == caller.client_id))
+
+
+async def watch(bus: EventBus, caller: Caller, types: set[str]) -> AsyncIterator[Event]:
+    """The caller's events of these types (empty: all) as they come, first `events.subscribed`
+    once nothing from then on can be missed, and `events.lost` after a gap."""
+    def accepts(event: Event) -> bool:
+        return (not types or event.type in types) and visible_to(caller, event)
+
     with bus.subscribe(accepts) as subscription:
+        yield Event(SUBSCRIBED, {})
         while True:
-            yield await subscription.next()
+            item = await subscription.next()
+            yield Event(LOST, {"count": item.count}) if isinstance(item, Lost) else item

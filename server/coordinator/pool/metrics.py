@@ -9,6 +9,7 @@ marketplace (ledger earnings, completed jobs) to what polled workers report them
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -18,7 +19,6 @@ from sqlalchemy import func, select
 
 from coordinator import ledger
 from coordinator.duties import repeat
-from coordinator.events.bus import now_text
 from coordinator.money import nanoton_to_ton
 from coordinator.storage.database import Database
 from coordinator.storage.models import (
@@ -31,6 +31,7 @@ from coordinator.storage.models import (
     Worker,
     WorkerSample,
     WorkerStatus,
+    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class PoolCollector:
         self.workers: list[WorkerFigures] = []
         self.active_jobs: dict[str, int] = {}  # job type -> running jobs
         self.registered_miners = 0
-        self.refreshed_at: str | None = None  # when the figures were read, RFC 3339
+        self.refreshed_at: dt.datetime | None = None  # when the figures were read
 
     async def refresh(self, database: Database) -> None:
         async with database.transaction() as session:
@@ -87,7 +88,7 @@ class PoolCollector:
             self.active_jobs = dict((await session.execute(
                 select(Job.job_type, func.count(Job.id)).where(Job.status == JobStatus.RUNNING).group_by(Job.job_type))).all())
             self.registered_miners = await session.scalar(select(func.count(Miner.id)).where(Miner.status == MinerStatus.ACTIVE))
-        self.refreshed_at = now_text()
+        self.refreshed_at = utcnow()
 
     def collect(self):
         families = {

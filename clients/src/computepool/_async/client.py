@@ -22,6 +22,7 @@ from computepool._retry import RetryPolicy
 from computepool.errors import ComputepoolError, DeadlineExceeded, from_rpc_error
 from computepool.jobs import MAX_BATCH, TERMINAL, JobFailed, JobSpec
 from computepool.v1 import api_key_service_pb2 as api_key_pb
+from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import exchange_service_pb2 as exchange_pb
 from computepool.v1 import job_pb2
 from computepool.v1 import job_service_pb2 as job_pb
@@ -65,6 +66,7 @@ class AsyncClient:
         self.exchange = AsyncExchange(self)
         self.users = AsyncUsers(self)
         self.miners = AsyncMiners(self)
+        self.events = AsyncEvents(self)
 
     @classmethod
     def connect(cls, target: str, **options: Any) -> AsyncClient:
@@ -505,6 +507,31 @@ class AsyncUsers:
         return await self.client.call("/computepool.v1.UserService/GetBalance",
                                       user_pb.GetBalanceRequest(user_id=user_id), user_pb.GetBalanceResponse,
                                       idempotent=True, timeout=timeout)
+
+
+class AsyncEvents:
+    """EventService: what changes in the pool as it happens (each caller sees its own)."""
+
+    def __init__(self, client: AsyncClient):
+        self.client = client
+
+    async def watch(self, types: Iterable[str] = (), *, timeout: float | None = None
+                    ) -> AsyncIterator[event_pb.Event]:
+        """The caller's events as they happen, first `events.subscribed` (nothing after it is
+        missed), `events.lost` after a gap (read afresh what you show). Runs until you stop
+        iterating; `types` keeps only those (worker.status_changed, worker.metrics)."""
+        async for event in self.client.stream("/computepool.v1.EventService/WatchEvents",
+                                              event_pb.WatchEventsRequest(types=list(types)), event_pb.Event,
+                                              timeout=timeout):
+            yield event
+
+    async def watch_pool_metrics(self, interval_s: float = 5.0, *, timeout: float | None = None
+                                 ) -> AsyncIterator[event_pb.PoolMetrics]:
+        """The pool's figures now and every `interval_s` (1-60) seconds, with your own workers."""
+        async for metrics in self.client.stream("/computepool.v1.EventService/WatchPoolMetrics",
+                                                event_pb.WatchPoolMetricsRequest(interval_seconds=interval_s),
+                                                event_pb.PoolMetrics, timeout=timeout):
+            yield metrics
 
 
 class AsyncMiners:

@@ -23,6 +23,7 @@ from computepool._retry import RetryPolicy
 from computepool.errors import ComputepoolError, DeadlineExceeded, from_rpc_error
 from computepool.jobs import MAX_BATCH, TERMINAL, JobFailed, JobSpec
 from computepool.v1 import api_key_service_pb2 as api_key_pb
+from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import exchange_service_pb2 as exchange_pb
 from computepool.v1 import job_pb2
 from computepool.v1 import job_service_pb2 as job_pb
@@ -66,6 +67,7 @@ class Client:
         self.exchange = Exchange(self)
         self.users = Users(self)
         self.miners = Miners(self)
+        self.events = SyncEvents(self)
 
     @classmethod
     def connect(cls, target: str, **options: Any) -> Client:
@@ -506,6 +508,31 @@ class Users:
         return self.client.call("/computepool.v1.UserService/GetBalance",
                                       user_pb.GetBalanceRequest(user_id=user_id), user_pb.GetBalanceResponse,
                                       idempotent=True, timeout=timeout)
+
+
+class SyncEvents:
+    """EventService: what changes in the pool as it happens (each caller sees its own)."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def watch(self, types: Iterable[str] = (), *, timeout: float | None = None
+                    ) -> Iterator[event_pb.Event]:
+        """The caller's events as they happen, first `events.subscribed` (nothing after it is
+        missed), `events.lost` after a gap (read afresh what you show). Runs until you stop
+        iterating; `types` keeps only those (worker.status_changed, worker.metrics)."""
+        for event in self.client.stream("/computepool.v1.EventService/WatchEvents",
+                                              event_pb.WatchEventsRequest(types=list(types)), event_pb.Event,
+                                              timeout=timeout):
+            yield event
+
+    def watch_pool_metrics(self, interval_s: float = 5.0, *, timeout: float | None = None
+                                 ) -> Iterator[event_pb.PoolMetrics]:
+        """The pool's figures now and every `interval_s` (1-60) seconds, with your own workers."""
+        for metrics in self.client.stream("/computepool.v1.EventService/WatchPoolMetrics",
+                                                event_pb.WatchPoolMetricsRequest(interval_seconds=interval_s),
+                                                event_pb.PoolMetrics, timeout=timeout):
+            yield metrics
 
 
 class Miners:
