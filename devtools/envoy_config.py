@@ -45,6 +45,9 @@ FAMILY_RULES = [
     ("miner", r"/(api/)?v1/miner/.*", None), ("miner", r"/computepool\.v1\.MinerService/.*", None),
     ("user", r"/(api/)?v1/(users|exchange|admin)/.*", None),
     ("user", r"/computepool\.v1\.(UserService|ExchangeService|ApiKeyService)/.*", None),
+    # A watch is one request however long it lasts: opening one counts as a read.
+    ("pool_read", r"/(api/)?v1/(events|metrics/watch)([/?].*)?", None),
+    ("pool_read", r"/computepool\.v1\.EventService/.*", None),
 ]
 
 
