@@ -177,7 +177,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     if background_duties:
         poller = StatsPoller(database, settings)
         pool.background.append(poller.run_forever)
-        pool.background.append(lambda: reap_forever(database, market, settings.reaper_interval_s))
+        pool.background.append(lambda: reap_forever(database, market, settings.reaper_interval_s, events))
         if exchange_config.xpub is not None and settings.bitcoin_rpc_url:
             pool.background.append(lambda: watch_forever(database, settings.bitcoin_rpc_url,
                                                          settings.bitcoin_confirmations, settings.bitcoin_poll_s))

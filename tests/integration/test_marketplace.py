@@ -681,3 +681,15 @@ async def test_a_worker_taken_out_of_the_pool_is_told_to_drain(channel):
         one(), metadata=miner.metadata)]
     assert events == ["ack", "directive"]
     assert await miner.fetch() == []  # an inactive worker is offered nothing
+
+
+async def test_a_silent_worker_going_offline_is_an_event(channel, market):
+    miner = await new_miner(channel)
+    with market.events.subscribe(lambda e: e.type == "worker.status_changed"
+                                 and e.data["worker_id"] == miner.worker_id) as changes:
+        await miner.heartbeat()
+        online = await asyncio.wait_for(changes.next(), 5)
+        offline = await asyncio.wait_for(changes.next(), 10)  # silent past the 1.5 s heartbeat timeout
+    assert (online.data["old"], online.data["new"]) == ("unknown", "healthy")
+    assert (offline.data["old"], offline.data["new"], offline.data["reason"]) == ("healthy", "offline", "silent")
+    assert offline.participant_id == online.participant_id is not None

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from computepool.encoding import RESULT_HASH_RULE, result_digest
 from coordinator import ledger
 from coordinator.duties import repeat
+from coordinator.events.bus import Event, EventBus
 from coordinator.errors import (
     DomainError,
     FailedPrecondition,
@@ -269,7 +270,7 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
 
 
 async def reap(session: AsyncSession, market: Market, now: dt.datetime,
-               heard_since: dt.datetime | None = None) -> dict[str, int]:
+               heard_since: dt.datetime | None = None, events: EventBus | None = None) -> dict[str, int]:
     """Expires jobs past their ttl, re-queues jobs whose lease ran out, marks silent workers
     offline and releases their leases. Safe in every replica at once (SKIP LOCKED).
 
@@ -286,11 +287,18 @@ async def reap(session: AsyncSession, market: Market, now: dt.datetime,
 
     silent = []
     if heard_since is None or heard_since <= now - market.heartbeat_timeout:
-        silent = list(await session.scalars(
-            update(Worker).where(Worker.latest_status != WorkerStatus.OFFLINE,
-                                 Worker.id.in_(select(Miner.worker_id).where(
-                                     Miner.last_heartbeat < now - market.heartbeat_timeout)))
-            .values(latest_status=WorkerStatus.OFFLINE).returning(Worker.id)))
+        went_silent = (await session.execute(
+            select(Worker.id, Worker.participant_id, Worker.latest_status)
+            .where(Worker.latest_status != WorkerStatus.OFFLINE,
+                   Worker.id.in_(select(Miner.worker_id).where(Miner.last_heartbeat < now - market.heartbeat_timeout)))
+            .with_for_update(skip_locked=True))).all()
+        silent = [row.id for row in went_silent]
+        if silent:
+            await session.execute(update(Worker).where(Worker.id.in_(silent)).values(latest_status=WorkerStatus.OFFLINE))
+        if events is not None:
+            await events.emit(session, [Event("worker.status_changed", {
+                "worker_id": row.id, "old": row.latest_status, "new": WorkerStatus.OFFLINE, "reason": "silent"},
+                row.participant_id) for row in went_silent])
 
     lapsed_lease = Job.lease_expires_at <= now
     if silent:
@@ -313,9 +321,9 @@ def validate_fetch(max_jobs: int | None, wait_s: float) -> tuple[int, float]:
 
 
 
-async def reap_forever(database, market: Market, every_s: float) -> None:
+async def reap_forever(database, market: Market, every_s: float, events: EventBus) -> None:
     async def reap_round() -> None:
         async with database.transaction() as session:
-            await reap(session, market, utcnow(), heard_since=database.writable_since())
+            await reap(session, market, utcnow(), heard_since=database.writable_since(), events=events)
 
     await repeat("reaper", reap_round, every_s)
