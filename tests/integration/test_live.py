@@ -171,3 +171,19 @@ async def test_a_bad_watch_is_refused_naming_the_field(channel, rpc, request_, f
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stream.read()
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT and field in refused.value.details()
+
+
+async def test_past_its_limit_a_server_closes_a_new_socket_with_try_again_later(database_url):
+    server = build_server(make_settings(database_url, live_max_subscribers=1), background_duties=False)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(ws_url(server, "/ws/events"), headers={"x-api-key": API_KEY}) as first:
+                await subscribed(first)
+                async with http.ws_connect(ws_url(server, "/ws/events"), headers={"x-api-key": API_KEY}) as second:
+                    refused = await second.receive(timeout=5)
+            async with http.ws_connect(ws_url(server, "/ws/events"), headers={"x-api-key": API_KEY}) as third:
+                await subscribed(third)  # the first one's place is free again
+    finally:
+        await server.stop(0)
+    assert refused.type == aiohttp.WSMsgType.CLOSE and refused.data == 1013 and "try again later" in refused.extra

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import math
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -34,8 +33,6 @@ from coordinator.events.bus import EventBus, checked_types, watch
 from coordinator.identity.authenticator import API_KEY, SESSION_TOKEN, Authenticator
 from coordinator.identity.callers import Caller, CallerKind
 from coordinator.pool.metrics import PoolCollector
-
-log = logging.getLogger(__name__)
 
 PING_S = 20.0
 BAD_REQUEST, UNAUTHENTICATED = 4400, 4401
@@ -108,8 +105,9 @@ class LiveHttp:
                         await socket.send_str(_json(convert.event(sending.result())))
                         sending = asyncio.ensure_future(anext(events))
             finally:
-                sending.cancel()
-                receiving.cancel()
+                for task in (sending, receiving):
+                    task.cancel()
+                await asyncio.gather(sending, receiving, return_exceptions=True)  # before closing what it reads
                 await events.aclose()
             return socket
 

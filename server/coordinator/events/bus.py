@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import logging
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
@@ -26,8 +25,6 @@ from coordinator.duties import repeat
 from coordinator.errors import Validator
 from coordinator.identity.callers import Caller
 from coordinator.storage.database import Database, after_commit
-
-log = logging.getLogger(__name__)
 
 # The types of event the pool produces; a subscriber may ask for some of them.
 EVENT_TYPES = ("worker.status_changed", "worker.metrics")
