@@ -139,15 +139,6 @@ def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     return result_hash
 
 
-async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultSpec, market: Market,
-                        signer: ReceiptSigner, now: dt.datetime) -> tuple[Job, Receipt | None]:
-    """Completes or fails a job; only the current, unexpired lease holder may. The holder's
-    retry of the result that ended the job is answered with the stored outcome and receipt."""
-    result_hash = _validate_result(spec, who)
-    job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
-    return job, await _apply(session, job, who, spec, result_hash, market, signer, now)
-
-
 @dataclass(frozen=True)
 class Outcome:
     job_id: str
@@ -159,17 +150,27 @@ class Outcome:
 MAX_RESULTS = 1000
 
 
-async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[ResultSpec], market: Market,
-                         signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
-    """Many results in one transaction: the jobs are locked in one statement (in id order, so
-    concurrent batches cannot deadlock), then each result is judged on its own; a refused one
-    writes nothing."""
+def check_result_count(specs: list[ResultSpec]) -> None:
     if not 1 <= len(specs) <= MAX_RESULTS:
         raise InvalidArgument.field("results", f"must hold 1 to {MAX_RESULTS} results")
+
+
+async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[ResultSpec], market: Market,
+                         signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
+    """Many results of one miner in one transaction (see submit_many)."""
+    check_result_count(specs)
+    return await submit_many(session, [(who, spec) for spec in specs], market, signer, now)
+
+
+async def submit_many(session: AsyncSession, results: list[tuple[MinerIdentity, ResultSpec]], market: Market,
+                      signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
+    """Results, of one miner or of many, in one transaction: the jobs are locked in one
+    statement (in id order, so concurrent transactions cannot deadlock), then each result is
+    judged on its own; a refused one writes nothing."""
     locked = {job.id: job for job in await session.scalars(
-        select(Job).where(Job.id.in_({spec.job_id for spec in specs})).order_by(Job.id).with_for_update())}
+        select(Job).where(Job.id.in_({spec.job_id for _, spec in results})).order_by(Job.id).with_for_update())}
     outcomes = []
-    for spec in specs:
+    for who, spec in results:
         job = locked.get(spec.job_id)
         try:
             receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)

@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import duties
-from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
+from coordinator.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
 from coordinator.identity.callers import current_caller
 from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
 from coordinator.storage import paging
 from coordinator.storage.database import ConcurrentInsert, Database
+from coordinator.storage.group_commit import GroupCommit
 from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, utcnow
 
 TERMINAL = TERMINAL_JOB_STATUSES
@@ -76,9 +77,10 @@ def validate(spec: JobSpec, market: Market, prefix: str = "") -> dict:
 
 
 async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], market: Market,
-                 batch: bool = False) -> list[tuple[Job, bool]]:
+                 batch: bool = False, flush: bool = True) -> list[tuple[Job, bool]]:
     """Stores the jobs, or refuses them all; returns (job, created) per spec. A spec whose
-    idempotency key this client used before returns that job instead of a new one."""
+    idempotency key this client used before returns that job instead of a new one.
+    flush=False: the caller flushes (once for many submissions) and handles IntegrityError."""
     if batch and not 1 <= len(specs) <= MAX_BATCH:
         raise InvalidArgument.field("jobs", f"must hold 1 to {MAX_BATCH} jobs")
     values = [validate(spec, market, f"jobs[{i}]." if batch else "") for i, spec in enumerate(specs)]
@@ -101,11 +103,16 @@ async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], ma
                   updated_at=now, **value)
         session.add(job)
         jobs.append((job, True))
+    if flush:
+        await flush_new(session)
+    return jobs
+
+
+async def flush_new(session: AsyncSession) -> None:
     try:
         await session.flush()
-    except IntegrityError:
+    except IntegrityError:  # another call inserted the same idempotency key first
         raise ConcurrentInsert() from None
-    return jobs
 
 
 def _of_client(query, client_id: str | None):
@@ -249,12 +256,24 @@ class Jobs:
         self.market = market
         self.new_work = new_work
         self.changes = changes
+        self.submissions = GroupCommit(database, self._submit_group)
+
+    async def _submit_group(self, session: AsyncSession, calls: list[tuple[str, list[JobSpec], bool]]
+                            ) -> list[list[tuple[Job, bool]] | DomainError]:
+        """Concurrent submissions in one transaction and one flush (one INSERT for all their jobs)."""
+        stored = []
+        for client_id, specs, batch in calls:
+            try:
+                stored.append(await submit(session, client_id, specs, self.market, batch=batch, flush=False))
+            except DomainError as error:  # refused before it added anything
+                stored.append(error)
+        await flush_new(session)
+        return stored
 
     async def submit(self, specs: list[JobSpec], *, batch: bool) -> list[tuple[Job, bool]]:
-        """Each job and whether this call created it (an idempotency key already used returns the stored job)."""
-        client_id = current_caller.get().client_id
-        stored = await self.database.retrying(
-            lambda session: submit(session, client_id, specs, self.market, batch=batch))
+        """Each job and whether this call created it (an idempotency key already used returns the
+        stored job). Concurrent calls share a transaction (storage/group_commit.py)."""
+        stored = await self.submissions.run((current_caller.get().client_id, specs, batch))
         self.new_work.notify()
         return stored
 

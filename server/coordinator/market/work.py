@@ -3,6 +3,9 @@ register a worker, record a heartbeat, lease jobs (waiting for new work up to a 
 return results. Each acts only for the miner the caller's token names and, for a non-admin
 key, only for that key's participant; a result that put a job back in the queue wakes this
 process's waiting miners after it commits, and every lease or result wakes the jobs' watchers.
+
+Claims and results of concurrent callers share transactions (storage/group_commit.py): each
+caller is answered once the transaction holding its work committed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from coordinator.market.heartbeats import Beat, Flushed, HeartbeatBuffer
 from coordinator.market.jobs import JobChanges, NewWork
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
+from coordinator.storage.group_commit import GroupCommit
 from coordinator.storage.models import Job, JobStatus, Miner, Participant, Receipt, Worker, utcnow
 
 FETCH_RECHECK_S = 0.25  # how often a long poll looks for jobs other processes received
@@ -34,6 +38,21 @@ class MinerWork:
         self.new_work = new_work
         self.changes = changes
         self.credentials = miners.MinerCredentials(database)
+        self.claims = GroupCommit(database, self._claim_group)
+        self.results = GroupCommit(database, self._results_group)
+
+    async def _claim_group(self, session, claims: list[tuple[str, int]]) -> list[list[Job]]:
+        """Claims one after another in one transaction: each sees the jobs the ones before leased."""
+        now = utcnow()
+        return [await dispatch.claim(session, miner_id, max_jobs, self.market, now) for miner_id, max_jobs in claims]
+
+    async def _results_group(self, session, calls: list[tuple[miners.MinerIdentity, list[dispatch.ResultSpec]]]
+                             ) -> list[list[dispatch.Outcome]]:
+        """Every call's results judged together (one lock statement for all their jobs), then
+        handed back per call."""
+        outcomes = iter(await dispatch.submit_many(session, [(who, spec) for who, specs in calls for spec in specs],
+                                                   self.market, self.signer, utcnow()))
+        return [[next(outcomes) for _ in specs] for _, specs in calls]
 
     async def register(self, spec: miners.MinerSpec) -> tuple[Miner, Worker, str, str]:
         """(miner, worker, its new credential, the owner's wallet as shown)."""
@@ -59,8 +78,7 @@ class MinerWork:
         return self.heartbeats.record(who.miner_id, who.worker_id, beat)
 
     async def claim(self, miner_id: str, max_jobs: int) -> list[Job]:
-        async with self.database.transaction() as session:
-            jobs = await dispatch.claim(session, miner_id, max_jobs, self.market, utcnow())
+        jobs = await self.claims.run((miner_id, max_jobs))
         self.changes.notify(job.id for job in jobs)
         return jobs
 
@@ -78,17 +96,15 @@ class MinerWork:
             await self.new_work.wait(min(remaining, FETCH_RECHECK_S))
 
     async def submit_result(self, who: miners.MinerIdentity, spec: dispatch.ResultSpec) -> tuple[Job, Receipt | None]:
-        async with self.database.transaction() as session:
-            job, receipt = await dispatch.submit_result(session, who, spec, self.market, self.signer, utcnow())
-        self.changes.notify([job.id])
-        if job.status == JobStatus.PENDING:
-            self.new_work.notify()
-        return job, receipt
+        (outcome,) = await self.submit_results(who, [spec])
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.job, outcome.receipt
 
     async def submit_results(self, who: miners.MinerIdentity, specs: list[dispatch.ResultSpec]
                              ) -> list[dispatch.Outcome]:
-        async with self.database.transaction() as session:
-            outcomes = await dispatch.submit_results(session, who, specs, self.market, self.signer, utcnow())
+        dispatch.check_result_count(specs)
+        outcomes = await self.results.run((who, specs))
         self.changes.notify(o.job.id for o in outcomes if o.job is not None)
         if any(o.job is not None and o.job.status == JobStatus.PENDING for o in outcomes):
             self.new_work.notify()
