@@ -41,7 +41,7 @@ class GroupCommit(Generic[Item, Result]):
         self.max_group = max_group
         self._queued: list[tuple[Item, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
-        self.groups = 0  # transactions committed (a test reads it: were items really grouped?)
+        self.groups = 0  # transactions committed (tests read it: were the items really grouped?)
 
     async def run(self, item: Item) -> Result:
         """The item's outcome once the transaction that applied it committed; its DomainError
@@ -83,6 +83,7 @@ class GroupCommit(Generic[Item, Result]):
         except Exception as error:  # noqa: BLE001 - the caller gets it, as it would without grouping
             _settle(future, error=error)
             return
+        self.groups += 1
         _settle(future, outcome)
 
 
