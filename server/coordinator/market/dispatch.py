@@ -16,7 +16,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from computepool.encoding import RESULT_HASH_RULE, result_digest
@@ -44,47 +44,72 @@ MAX_UNITS = 10**12
 REAP_BATCH = 500
 
 
-def offer_filter(miner: Miner, worker: Worker):
-    """The SQL conditions for jobs this worker can run."""
-    job_types = [c["job_type"] for c in miner.capabilities]
-    conditions = [Job.job_type.in_(job_types), Job.min_vram_gb <= miner.vram_gb,
-                  or_(Job.required_gpu_model == "", Job.required_gpu_model == miner.gpu_model),
+def _lease_statement(by_model: bool):
+    """The lease of one claim, built once: an UPDATE … RETURNING over a SKIP LOCKED pick of the
+    jobs the worker can run (the miner's job types and, when every capability names its models,
+    those models; its VRAM, GPU model and the worker's price), priority first, then oldest."""
+    now = bindparam("now")
+    conditions = [Job.status == JobStatus.PENDING, Job.available_at <= now, Job.expires_at > now,
+                  Job.job_type.in_(bindparam("job_types", expanding=True)), Job.min_vram_gb <= bindparam("vram_gb"),
+                  or_(Job.required_gpu_model == "", Job.required_gpu_model == bindparam("gpu_model")),
                   or_(Job.max_price_coefficient_micros.is_(None),
-                      Job.max_price_coefficient_micros >= worker.price_coefficient_micros)]
-    if all(c["models"] for c in miner.capabilities):  # an empty models list means any model
-        models = sorted({m for c in miner.capabilities for m in c["models"]})
-        conditions.append(or_(Job.required_model == "", Job.required_model.in_(models)))
-    return conditions
+                      Job.max_price_coefficient_micros >= bindparam("coefficient"))]
+    if by_model:
+        conditions.append(or_(Job.required_model == "", Job.required_model.in_(bindparam("models", expanding=True))))
+    pick = (select(Job.id).where(*conditions).order_by(Job.priority.desc(), Job.created_at)
+            .limit(bindparam("room")).with_for_update(skip_locked=True))
+    return (update(Job).where(Job.id.in_(pick.scalar_subquery()))
+            .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, lease_token=bindparam("new_token"),
+                    lease_worker_id=bindparam("holder"), lease_expires_at=bindparam("deadline"),
+                    lease_price_coefficient_micros=bindparam("coefficient"), updated_at=now)
+            .returning(Job))
+
+
+_LEASE = {False: _lease_statement(False), True: _lease_statement(True)}
+_RUNNING = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == JobStatus.RUNNING)
+            .scalar_subquery())
 
 
 async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Market,
                 now: dt.datetime) -> list[Job]:
-    """Leases up to max_jobs pending jobs to the miner's worker: priority first, then oldest.
-    One read (miner, worker, jobs it runs) and one UPDATE … RETURNING over a SKIP LOCKED pick.
-    Jobs leased together share a lease token: they have the same holder, and any later lease of
-    one of them gets a new token."""
-    running = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == JobStatus.RUNNING)
-               .scalar_subquery())
-    row = (await session.execute(select(Miner, Worker, running).join(Worker, Worker.id == Miner.worker_id)
-                                 .where(Miner.id == miner_id))).first()
-    if row is None:
-        return []
-    miner, worker, running_now = row
-    if miner.status != MinerStatus.ACTIVE or not worker.is_active or worker.latest_status == WorkerStatus.OFFLINE:
-        return []
-    room = min(max_jobs, miner.max_concurrent_jobs - running_now)
-    if room <= 0:
-        return []
-    pick = (select(Job.id).where(Job.status == JobStatus.PENDING, Job.available_at <= now, Job.expires_at > now,
-                                 *offer_filter(miner, worker))
-            .order_by(Job.priority.desc(), Job.created_at).limit(room).with_for_update(skip_locked=True))
-    leased = await session.scalars(
-        update(Job).where(Job.id.in_(pick.scalar_subquery()))
-        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, lease_token=secrets.token_hex(16),
-                lease_worker_id=worker.id, lease_expires_at=now + market.lease,
-                lease_price_coefficient_micros=worker.price_coefficient_micros, updated_at=now)
-        .returning(Job))
-    return sorted(leased, key=lambda job: (-job.priority, job.created_at))
+    """Leases up to max_jobs pending jobs to the miner's worker (see claim_many)."""
+    (jobs,) = await claim_many(session, [(miner_id, max_jobs)], market, now)
+    return jobs
+
+
+async def claim_many(session: AsyncSession, claims: list[tuple[str, int]], market: Market,
+                     now: dt.datetime) -> list[list[Job]]:
+    """Leases to each (miner, up to max_jobs) in turn: priority first, then oldest. One read for
+    every miner (miner, worker, jobs it runs), then one UPDATE … RETURNING per claim; each
+    claim sees the jobs the ones before it leased. Jobs leased together share a lease token:
+    they have the same holder, and any later lease of one of them gets a new token."""
+    rows = await session.execute(select(Miner, Worker, _RUNNING).join(Worker, Worker.id == Miner.worker_id)
+                                 .where(Miner.id.in_({miner_id for miner_id, _ in claims})))
+    found = {miner.id: [miner, worker, running] for miner, worker, running in rows}
+    leases = []
+    for miner_id, max_jobs in claims:
+        if miner_id not in found:
+            leases.append([])
+            continue
+        miner, worker, running = found[miner_id]
+        if miner.status != MinerStatus.ACTIVE or not worker.is_active or worker.latest_status == WorkerStatus.OFFLINE:
+            leases.append([])
+            continue
+        room = min(max_jobs, miner.max_concurrent_jobs - running)
+        if room <= 0:
+            leases.append([])
+            continue
+        params = {"now": now, "job_types": [c["job_type"] for c in miner.capabilities], "vram_gb": miner.vram_gb,
+                  "gpu_model": miner.gpu_model, "coefficient": worker.price_coefficient_micros, "room": room,
+                  "new_token": secrets.token_hex(16), "holder": worker.id, "deadline": now + market.lease}
+        by_model = all(c["models"] for c in miner.capabilities)  # an empty models list means any model
+        if by_model:
+            params["models"] = sorted({m for c in miner.capabilities for m in c["models"]})
+        leased = await session.scalars(_LEASE[by_model], params)
+        jobs = sorted(leased, key=lambda job: (-job.priority, job.created_at))
+        found[miner_id][2] += len(jobs)  # the same miner twice in one group: its second claim counts these
+        leases.append(jobs)
+    return leases
 
 
 async def extend_leases(session: AsyncSession, worker_id: int, job_ids: list[str], market: Market,

@@ -43,8 +43,7 @@ class MinerWork:
 
     async def _claim_group(self, session, claims: list[tuple[str, int]]) -> list[list[Job]]:
         """Claims one after another in one transaction: each sees the jobs the ones before leased."""
-        now = utcnow()
-        return [await dispatch.claim(session, miner_id, max_jobs, self.market, now) for miner_id, max_jobs in claims]
+        return await dispatch.claim_many(session, claims, self.market, utcnow())
 
     async def _results_group(self, session, calls: list[tuple[miners.MinerIdentity, list[dispatch.ResultSpec]]]
                              ) -> list[list[dispatch.Outcome]]:
