@@ -194,21 +194,23 @@ async def submit_many(session: AsyncSession, results: list[tuple[MinerIdentity, 
     judged on its own; a refused one writes nothing."""
     locked = {job.id: job for job in await session.scalars(
         select(Job).where(Job.id.in_({spec.job_id for _, spec in results})).order_by(Job.id).with_for_update())}
-    outcomes = []
+    outcomes, entries = [], []
     for who, spec in results:
         job = locked.get(spec.job_id)
         try:
-            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)
+            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now, entries)
             outcomes.append(Outcome(spec.job_id, job, receipt))
         except DomainError as error:
             outcomes.append(Outcome(spec.job_id, error=error))
+    await ledger.insert_entries(session, entries)
     return outcomes
 
 
 async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
-                 market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt | None:
+                 market: Market, signer: ReceiptSigner, now: dt.datetime, entries: list[dict]) -> Receipt | None:
     """Checks the lease on the locked job, then completes or fails it; raises before writing.
-    The lease holder's retry of the result that ended the job gets what the first call got."""
+    The lease holder's retry of the result that ended the job gets what the first call got.
+    A completion's ledger entries are added to `entries`, for the caller to insert."""
     if job is None:
         raise NotFound(f"job {spec.job_id} not found", reason=Reason.JOB_NOT_FOUND, metadata={"job_id": spec.job_id})
     if job.status in TERMINAL:
@@ -229,7 +231,7 @@ async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spe
         if job.status == JobStatus.FAILED:
             _remember_ending_lease(job, who, spec)
         return None
-    return _complete(session, job, who, spec, result_hash, market, signer, now)
+    return _complete(session, job, who, spec, result_hash, market, signer, now, entries)
 
 
 def _failure_message(spec: ResultSpec) -> str:
@@ -268,7 +270,7 @@ def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> 
 
 
 def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str,
-              market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt:
+              market: Market, signer: ReceiptSigner, now: dt.datetime, entries: list[dict]) -> Receipt:
     settlement = ledger.settle(spec.units, job.unit_price_nanoton, job.lease_price_coefficient_micros,
                                job.max_price_nanoton, market.fee_bps)
     receipt_id = str(uuid.uuid4())
@@ -285,8 +287,9 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
     receipt = receipt_of(facts, payload=payload, proof=signature, key_id=signer.key_id, result=spec.result,
                          participant_id=who.participant_id)
     session.add(receipt)
-    ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
-                                 participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)
+    entries += ledger.job_settlement_entries(job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
+                                             participant_id=who.participant_id, worker_id=who.worker_id,
+                                             settlement=settlement)
     job.status = JobStatus.COMPLETED
     job.error_message = ""
     job.updated_at = now
