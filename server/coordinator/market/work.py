@@ -38,20 +38,22 @@ class MinerWork:
         self.new_work = new_work
         self.changes = changes
         self.credentials = miners.MinerCredentials(database)
-        self.claims = GroupCommit(database, self._claim_group)
-        self.results = GroupCommit(database, self._results_group)
+        self.group = GroupCommit(database, self._dispatch_group)
 
-    async def _claim_group(self, session, claims: list[tuple[str, int]]) -> list[list[Job]]:
-        """Claims one after another in one transaction: each sees the jobs the ones before leased."""
-        return await dispatch.claim_many(session, claims, self.market, utcnow())
-
-    async def _results_group(self, session, calls: list[tuple[miners.MinerIdentity, list[dispatch.ResultSpec]]]
-                             ) -> list[list[dispatch.Outcome]]:
-        """Every call's results judged together (one lock statement for all their jobs), then
-        handed back per call."""
-        outcomes = iter(await dispatch.submit_many(session, [(who, spec) for who, specs in calls for spec in specs],
-                                                   self.market, self.signer, utcnow()))
-        return [[next(outcomes) for _ in specs] for _, specs in calls]
+    async def _dispatch_group(self, session, items: list[tuple[str, tuple]]) -> list:
+        """Concurrent claims ("claim", (miner_id, max_jobs)) and results ("results", (who, specs))
+        in one transaction (one group for both: a miner alternates them, so twice the calls per
+        commit). Every result first, judged together (one lock statement for all their jobs),
+        so that the claims after them see the room they made; then the claims, one after
+        another, each seeing the jobs the ones before leased. Outcomes in the items' order."""
+        now = utcnow()
+        results = [args for kind, args in items if kind == "results"]
+        outcomes = iter(await dispatch.submit_many(session, [(who, spec) for who, specs in results for spec in specs],
+                                                   self.market, self.signer, now) if results else [])
+        per_call = iter([[next(outcomes) for _ in specs] for _, specs in results])
+        claims = [args for kind, args in items if kind == "claim"]
+        leases = iter(await dispatch.claim_many(session, claims, self.market, now) if claims else [])
+        return [next(per_call) if kind == "results" else next(leases) for kind, _ in items]
 
     async def register(self, spec: miners.MinerSpec) -> tuple[Miner, Worker, str, str]:
         """(miner, worker, its new credential, the owner's wallet as shown)."""
@@ -77,7 +79,7 @@ class MinerWork:
         return self.heartbeats.record(who.miner_id, who.worker_id, beat)
 
     async def claim(self, miner_id: str, max_jobs: int) -> list[Job]:
-        jobs = await self.claims.run((miner_id, max_jobs))
+        jobs = await self.group.run(("claim", (miner_id, max_jobs)))
         self.changes.notify(job.id for job in jobs)
         return jobs
 
@@ -103,7 +105,7 @@ class MinerWork:
     async def submit_results(self, who: miners.MinerIdentity, specs: list[dispatch.ResultSpec]
                              ) -> list[dispatch.Outcome]:
         dispatch.check_result_count(specs)
-        outcomes = await self.results.run((who, specs))
+        outcomes = await self.group.run(("results", (who, specs)))
         self.changes.notify(o.job.id for o in outcomes if o.job is not None)
         if any(o.job is not None and o.job.status == JobStatus.PENDING for o in outcomes):
             self.new_work.notify()
