@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator.storage.models import LedgerEntry
@@ -43,16 +43,25 @@ def settle(units: int, unit_price: int, coefficient_micros: int, max_price: int,
     return Settlement(charge=charge, earning=charge - fee, fee=fee)
 
 
-def record_job_settlement(session: AsyncSession, *, job_id: str, receipt_id: str, client_id: str,
-                          participant_id: int, worker_id: int, settlement: Settlement) -> None:
-    """The three entries of a completed job; they sum to zero."""
-    common = dict(asset=TON, job_id=job_id, receipt_id=receipt_id)
-    session.add_all([
-        LedgerEntry(account=client_account(client_id), amount=-settlement.charge, kind="charge", **common),
-        LedgerEntry(account=participant_account(participant_id), amount=settlement.earning, kind=EARNING,
-                    participant_id=participant_id, worker_id=worker_id, **common),
-        LedgerEntry(account=POOL_FEES, amount=settlement.fee, kind="fee", **common),
-    ])
+def job_settlement_entries(*, job_id: str, receipt_id: str, client_id: str, participant_id: int, worker_id: int,
+                           settlement: Settlement) -> list[dict]:
+    """The three entries of a completed job, as rows of ledger_entries; they sum to zero. Rows,
+    not objects: a batch of results inserts all its entries in one statement."""
+    common = dict(asset=TON, job_id=job_id, receipt_id=receipt_id, payment_id=None)
+    return [
+        dict(account=client_account(client_id), amount=-settlement.charge, kind="charge", participant_id=None,
+             worker_id=None, **common),
+        dict(account=participant_account(participant_id), amount=settlement.earning, kind=EARNING,
+             participant_id=participant_id, worker_id=worker_id, **common),
+        dict(account=POOL_FEES, amount=settlement.fee, kind="fee", participant_id=None, worker_id=None, **common),
+    ]
+
+
+async def insert_entries(session: AsyncSession, entries: list[dict]) -> None:
+    """One INSERT for all the rows (no RETURNING: nobody needs their ids, and without it the
+    driver sends them as one prepared statement, not a statement text per batch)."""
+    if entries:
+        await session.execute(insert(LedgerEntry.__table__), entries)
 
 
 async def earnings_by(session: AsyncSession, column, ids: list[int] | Select) -> dict[int, int]:

@@ -83,16 +83,16 @@ def test_a_pool_fee_of_none_or_all_is_taken(fee_bps):
 
 
 def test_a_job_settlement_is_three_entries_that_sum_to_zero():
-    session = AsyncSession()  # no database: add_all only collects the new entries
     settlement = ledger.settle(100, 7, COEFFICIENT_ONE, 0, 250)
-    ledger.record_job_settlement(session, job_id="job-1", receipt_id="receipt-1", client_id="client-1",
-                                 participant_id=5, worker_id=9, settlement=settlement)
-    entries = sorted(session.new, key=lambda entry: entry.kind)
-    assert [(e.kind, e.account, e.amount) for e in entries] == [
+    entries = sorted(ledger.job_settlement_entries(job_id="job-1", receipt_id="receipt-1", client_id="client-1",
+                                                   participant_id=5, worker_id=9, settlement=settlement),
+                     key=lambda entry: entry["kind"])
+    assert [(e["kind"], e["account"], e["amount"]) for e in entries] == [
         ("charge", "client:client-1", -700), ("earning", "participant:5", 683), ("fee", "pool:fees", 17)]
-    assert sum(e.amount for e in entries) == 0
-    assert {(e.asset, e.job_id, e.receipt_id) for e in entries} == {("TON", "job-1", "receipt-1")}
-    assert (entries[1].participant_id, entries[1].worker_id) == (5, 9)  # what earnings are summed by
+    assert sum(e["amount"] for e in entries) == 0
+    assert {(e["asset"], e["job_id"], e["receipt_id"]) for e in entries} == {("TON", "job-1", "receipt-1")}
+    assert (entries[1]["participant_id"], entries[1]["worker_id"]) == (5, 9)  # what earnings are summed by
+    assert all(set(e) == set(entries[0]) for e in entries)  # one INSERT takes them: the same columns in each
 
 
 def test_a_deposit_is_two_entries_that_sum_to_zero():

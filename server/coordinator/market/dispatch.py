@@ -16,7 +16,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from computepool.encoding import RESULT_HASH_RULE, result_digest
@@ -44,47 +44,73 @@ MAX_UNITS = 10**12
 REAP_BATCH = 500
 
 
-def offer_filter(miner: Miner, worker: Worker):
-    """The SQL conditions for jobs this worker can run."""
-    job_types = [c["job_type"] for c in miner.capabilities]
-    conditions = [Job.job_type.in_(job_types), Job.min_vram_gb <= miner.vram_gb,
-                  or_(Job.required_gpu_model == "", Job.required_gpu_model == miner.gpu_model),
+def _lease_statement(by_model: bool):
+    """The lease of one claim, built once: an UPDATE … RETURNING over a SKIP LOCKED pick of the
+    jobs the worker can run (the miner's job types and, when every capability names its models,
+    those models; its VRAM, GPU model and the worker's price), priority first, then oldest."""
+    now = bindparam("now")
+    conditions = [Job.status == JobStatus.PENDING, Job.available_at <= now, Job.expires_at > now,
+                  Job.job_type.in_(bindparam("job_types", expanding=True)), Job.min_vram_gb <= bindparam("vram_gb"),
+                  or_(Job.required_gpu_model == "", Job.required_gpu_model == bindparam("gpu_model")),
                   or_(Job.max_price_coefficient_micros.is_(None),
-                      Job.max_price_coefficient_micros >= worker.price_coefficient_micros)]
-    if all(c["models"] for c in miner.capabilities):  # an empty models list means any model
-        models = sorted({m for c in miner.capabilities for m in c["models"]})
-        conditions.append(or_(Job.required_model == "", Job.required_model.in_(models)))
-    return conditions
+                      Job.max_price_coefficient_micros >= bindparam("coefficient"))]
+    if by_model:
+        conditions.append(or_(Job.required_model == "", Job.required_model.in_(bindparam("models", expanding=True))))
+    pick = (select(Job.id).where(*conditions).order_by(Job.priority.desc(), Job.created_at)
+            .limit(bindparam("room")).with_for_update(skip_locked=True))
+    jobs = Job.__table__  # a Core UPDATE: the ORM's bulk update machinery costs more than the statement
+    return (update(jobs).where(jobs.c.id.in_(pick.scalar_subquery()))
+            .values(status=JobStatus.RUNNING, attempts=jobs.c.attempts + 1, lease_token=bindparam("new_token"),
+                    lease_worker_id=bindparam("holder"), lease_expires_at=bindparam("deadline"),
+                    lease_price_coefficient_micros=bindparam("coefficient"), updated_at=now)
+            .returning(*jobs.columns))
+
+
+_LEASE = {False: _lease_statement(False), True: _lease_statement(True)}
+_RUNNING = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == JobStatus.RUNNING)
+            .scalar_subquery())
 
 
 async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Market,
                 now: dt.datetime) -> list[Job]:
-    """Leases up to max_jobs pending jobs to the miner's worker: priority first, then oldest.
-    One read (miner, worker, jobs it runs) and one UPDATE … RETURNING over a SKIP LOCKED pick.
-    Jobs leased together share a lease token: they have the same holder, and any later lease of
-    one of them gets a new token."""
-    running = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == JobStatus.RUNNING)
-               .scalar_subquery())
-    row = (await session.execute(select(Miner, Worker, running).join(Worker, Worker.id == Miner.worker_id)
-                                 .where(Miner.id == miner_id))).first()
-    if row is None:
-        return []
-    miner, worker, running_now = row
-    if miner.status != MinerStatus.ACTIVE or not worker.is_active or worker.latest_status == WorkerStatus.OFFLINE:
-        return []
-    room = min(max_jobs, miner.max_concurrent_jobs - running_now)
-    if room <= 0:
-        return []
-    pick = (select(Job.id).where(Job.status == JobStatus.PENDING, Job.available_at <= now, Job.expires_at > now,
-                                 *offer_filter(miner, worker))
-            .order_by(Job.priority.desc(), Job.created_at).limit(room).with_for_update(skip_locked=True))
-    leased = await session.scalars(
-        update(Job).where(Job.id.in_(pick.scalar_subquery()))
-        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, lease_token=secrets.token_hex(16),
-                lease_worker_id=worker.id, lease_expires_at=now + market.lease,
-                lease_price_coefficient_micros=worker.price_coefficient_micros, updated_at=now)
-        .returning(Job))
-    return sorted(leased, key=lambda job: (-job.priority, job.created_at))
+    """Leases up to max_jobs pending jobs to the miner's worker (see claim_many)."""
+    (jobs,) = await claim_many(session, [(miner_id, max_jobs)], market, now)
+    return jobs
+
+
+async def claim_many(session: AsyncSession, claims: list[tuple[str, int]], market: Market,
+                     now: dt.datetime) -> list[list[Job]]:
+    """Leases to each (miner, up to max_jobs) in turn: priority first, then oldest. One read for
+    every miner (miner, worker, jobs it runs), then one UPDATE … RETURNING per claim; each
+    claim sees the jobs the ones before it leased. Jobs leased together share a lease token:
+    they have the same holder, and any later lease of one of them gets a new token."""
+    rows = await session.execute(select(Miner, Worker, _RUNNING).join(Worker, Worker.id == Miner.worker_id)
+                                 .where(Miner.id.in_({miner_id for miner_id, _ in claims})))
+    found = {miner.id: [miner, worker, running] for miner, worker, running in rows}
+    leases = []
+    for miner_id, max_jobs in claims:
+        if miner_id not in found:
+            leases.append([])
+            continue
+        miner, worker, running = found[miner_id]
+        if miner.status != MinerStatus.ACTIVE or not worker.is_active or worker.latest_status == WorkerStatus.OFFLINE:
+            leases.append([])
+            continue
+        room = min(max_jobs, miner.max_concurrent_jobs - running)
+        if room <= 0:
+            leases.append([])
+            continue
+        params = {"now": now, "job_types": [c["job_type"] for c in miner.capabilities], "vram_gb": miner.vram_gb,
+                  "gpu_model": miner.gpu_model, "coefficient": worker.price_coefficient_micros, "room": room,
+                  "new_token": secrets.token_hex(16), "holder": worker.id, "deadline": now + market.lease}
+        by_model = all(c["models"] for c in miner.capabilities)  # an empty models list means any model
+        if by_model:
+            params["models"] = sorted({m for c in miner.capabilities for m in c["models"]})
+        leased = [Job(**row._mapping) for row in await session.execute(_LEASE[by_model], params)]
+        jobs = sorted(leased, key=lambda job: (-job.priority, job.created_at))
+        found[miner_id][2] += len(jobs)  # the same miner twice in one group: its second claim counts these
+        leases.append(jobs)
+    return leases
 
 
 async def extend_leases(session: AsyncSession, worker_id: int, job_ids: list[str], market: Market,
@@ -139,15 +165,6 @@ def _validate_result(spec: ResultSpec, who: MinerIdentity) -> str:
     return result_hash
 
 
-async def submit_result(session: AsyncSession, who: MinerIdentity, spec: ResultSpec, market: Market,
-                        signer: ReceiptSigner, now: dt.datetime) -> tuple[Job, Receipt | None]:
-    """Completes or fails a job; only the current, unexpired lease holder may. The holder's
-    retry of the result that ended the job is answered with the stored outcome and receipt."""
-    result_hash = _validate_result(spec, who)
-    job = await session.scalar(select(Job).where(Job.id == spec.job_id).with_for_update())
-    return job, await _apply(session, job, who, spec, result_hash, market, signer, now)
-
-
 @dataclass(frozen=True)
 class Outcome:
     job_id: str
@@ -159,30 +176,42 @@ class Outcome:
 MAX_RESULTS = 1000
 
 
-async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[ResultSpec], market: Market,
-                         signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
-    """Many results in one transaction: the jobs are locked in one statement (in id order, so
-    concurrent batches cannot deadlock), then each result is judged on its own; a refused one
-    writes nothing."""
+def check_result_count(specs: list[ResultSpec]) -> None:
     if not 1 <= len(specs) <= MAX_RESULTS:
         raise InvalidArgument.field("results", f"must hold 1 to {MAX_RESULTS} results")
+
+
+async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[ResultSpec], market: Market,
+                         signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
+    """Many results of one miner in one transaction (see submit_many)."""
+    check_result_count(specs)
+    return await submit_many(session, [(who, spec) for spec in specs], market, signer, now)
+
+
+async def submit_many(session: AsyncSession, results: list[tuple[MinerIdentity, ResultSpec]], market: Market,
+                      signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
+    """Results, of one miner or of many, in one transaction: the jobs are locked in one
+    statement (in id order, so concurrent transactions cannot deadlock), then each result is
+    judged on its own; a refused one writes nothing."""
     locked = {job.id: job for job in await session.scalars(
-        select(Job).where(Job.id.in_({spec.job_id for spec in specs})).order_by(Job.id).with_for_update())}
-    outcomes = []
-    for spec in specs:
+        select(Job).where(Job.id.in_({spec.job_id for _, spec in results})).order_by(Job.id).with_for_update())}
+    outcomes, entries = [], []
+    for who, spec in results:
         job = locked.get(spec.job_id)
         try:
-            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now)
+            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now, entries)
             outcomes.append(Outcome(spec.job_id, job, receipt))
         except DomainError as error:
             outcomes.append(Outcome(spec.job_id, error=error))
+    await ledger.insert_entries(session, entries)
     return outcomes
 
 
 async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
-                 market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt | None:
+                 market: Market, signer: ReceiptSigner, now: dt.datetime, entries: list[dict]) -> Receipt | None:
     """Checks the lease on the locked job, then completes or fails it; raises before writing.
-    The lease holder's retry of the result that ended the job gets what the first call got."""
+    The lease holder's retry of the result that ended the job gets what the first call got.
+    A completion's ledger entries are added to `entries`, for the caller to insert."""
     if job is None:
         raise NotFound(f"job {spec.job_id} not found", reason=Reason.JOB_NOT_FOUND, metadata={"job_id": spec.job_id})
     if job.status in TERMINAL:
@@ -203,7 +232,7 @@ async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spe
         if job.status == JobStatus.FAILED:
             _remember_ending_lease(job, who, spec)
         return None
-    return _complete(session, job, who, spec, result_hash, market, signer, now)
+    return _complete(session, job, who, spec, result_hash, market, signer, now, entries)
 
 
 def _failure_message(spec: ResultSpec) -> str:
@@ -242,7 +271,7 @@ def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> 
 
 
 def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str,
-              market: Market, signer: ReceiptSigner, now: dt.datetime) -> Receipt:
+              market: Market, signer: ReceiptSigner, now: dt.datetime, entries: list[dict]) -> Receipt:
     settlement = ledger.settle(spec.units, job.unit_price_nanoton, job.lease_price_coefficient_micros,
                                job.max_price_nanoton, market.fee_bps)
     receipt_id = str(uuid.uuid4())
@@ -259,8 +288,9 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
     receipt = receipt_of(facts, payload=payload, proof=signature, key_id=signer.key_id, result=spec.result,
                          participant_id=who.participant_id)
     session.add(receipt)
-    ledger.record_job_settlement(session, job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
-                                 participant_id=who.participant_id, worker_id=who.worker_id, settlement=settlement)
+    entries += ledger.job_settlement_entries(job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
+                                             participant_id=who.participant_id, worker_id=who.worker_id,
+                                             settlement=settlement)
     job.status = JobStatus.COMPLETED
     job.error_message = ""
     job.updated_at = now

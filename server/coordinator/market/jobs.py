@@ -10,17 +10,18 @@ import uuid
 from dataclasses import dataclass
 from typing import AsyncIterator, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import duties
-from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
+from coordinator.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
 from coordinator.identity.callers import current_caller
 from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
 from coordinator.storage import paging
 from coordinator.storage.database import ConcurrentInsert, Database
+from coordinator.storage.group_commit import GroupCommit
 from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, utcnow
 
 TERMINAL = TERMINAL_JOB_STATUSES
@@ -76,9 +77,10 @@ def validate(spec: JobSpec, market: Market, prefix: str = "") -> dict:
 
 
 async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], market: Market,
-                 batch: bool = False) -> list[tuple[Job, bool]]:
+                 batch: bool = False, insert: bool = True) -> list[tuple[Job, bool]]:
     """Stores the jobs, or refuses them all; returns (job, created) per spec. A spec whose
-    idempotency key this client used before returns that job instead of a new one."""
+    idempotency key this client used before returns that job instead of a new one.
+    insert=False: the caller inserts the new jobs (insert_new, once for many submissions)."""
     if batch and not 1 <= len(specs) <= MAX_BATCH:
         raise InvalidArgument.field("jobs", f"must hold 1 to {MAX_BATCH} jobs")
     values = [validate(spec, market, f"jobs[{i}]." if batch else "") for i, spec in enumerate(specs)]
@@ -96,16 +98,30 @@ async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], ma
             jobs.append((existing[value["idempotency_key"]], False))
             continue
         ttl = value.pop("ttl")
-        job = Job(id=str(uuid.uuid4()), client_id=client_id, status=JobStatus.PENDING, attempts=0,
-                  max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now,
-                  updated_at=now, **value)
-        session.add(job)
-        jobs.append((job, True))
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise ConcurrentInsert() from None
+        # Every column given: the row is inserted as is (insert_new), and this object, never
+        # added to the session, is what the caller is shown.
+        jobs.append((Job(id=str(uuid.uuid4()), client_id=client_id, status=JobStatus.PENDING, attempts=0,
+                         max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now,
+                         updated_at=now, error_message="", lease_token=None, lease_worker_id=None,
+                         lease_expires_at=None, lease_price_coefficient_micros=None, **value), True))
+    if insert:
+        await insert_new(session, [job for job, created in jobs if created])
     return jobs
+
+
+_JOB_COLUMNS = [column.key for column in Job.__table__.columns]
+
+
+async def insert_new(session: AsyncSession, jobs: list[Job]) -> None:
+    """One INSERT for all the jobs (a Core statement: the ORM's unit of work costs more per job
+    than the insert itself)."""
+    if not jobs:
+        return
+    try:
+        await session.execute(insert(Job.__table__), [{key: getattr(job, key) for key in _JOB_COLUMNS}
+                                                      for job in jobs])
+    except IntegrityError:  # another call inserted the same idempotency key first
+        raise ConcurrentInsert() from None
 
 
 def _of_client(query, client_id: str | None):
@@ -249,12 +265,25 @@ class Jobs:
         self.market = market
         self.new_work = new_work
         self.changes = changes
+        self.submissions = GroupCommit(database, self._submit_group)
+
+    async def _submit_group(self, session: AsyncSession, calls: list[tuple[str, list[JobSpec], bool]]
+                            ) -> list[list[tuple[Job, bool]] | DomainError]:
+        """Concurrent submissions in one transaction and one INSERT for all their jobs."""
+        stored = []
+        for client_id, specs, batch in calls:
+            try:
+                stored.append(await submit(session, client_id, specs, self.market, batch=batch, insert=False))
+            except DomainError as error:  # refused before it wrote anything
+                stored.append(error)
+        await insert_new(session, [job for jobs in stored if isinstance(jobs, list) for job, created in jobs
+                                   if created])
+        return stored
 
     async def submit(self, specs: list[JobSpec], *, batch: bool) -> list[tuple[Job, bool]]:
-        """Each job and whether this call created it (an idempotency key already used returns the stored job)."""
-        client_id = current_caller.get().client_id
-        stored = await self.database.retrying(
-            lambda session: submit(session, client_id, specs, self.market, batch=batch))
+        """Each job and whether this call created it (an idempotency key already used returns the
+        stored job). Concurrent calls share a transaction (storage/group_commit.py)."""
+        stored = await self.submissions.run((current_caller.get().client_id, specs, batch))
         self.new_work.notify()
         return stored
 

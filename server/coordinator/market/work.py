@@ -3,6 +3,9 @@ register a worker, record a heartbeat, lease jobs (waiting for new work up to a 
 return results. Each acts only for the miner the caller's token names and, for a non-admin
 key, only for that key's participant; a result that put a job back in the queue wakes this
 process's waiting miners after it commits, and every lease or result wakes the jobs' watchers.
+
+Claims and results of concurrent callers share transactions (storage/group_commit.py): each
+caller is answered once the transaction holding its work committed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from coordinator.market.heartbeats import Beat, Flushed, HeartbeatBuffer
 from coordinator.market.jobs import JobChanges, NewWork
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
+from coordinator.storage.group_commit import GroupCommit
 from coordinator.storage.models import Job, JobStatus, Miner, Participant, Receipt, Worker, utcnow
 
 FETCH_RECHECK_S = 0.25  # how often a long poll looks for jobs other processes received
@@ -34,6 +38,22 @@ class MinerWork:
         self.new_work = new_work
         self.changes = changes
         self.credentials = miners.MinerCredentials(database)
+        self.group = GroupCommit(database, self._dispatch_group)
+
+    async def _dispatch_group(self, session, items: list[tuple[str, tuple]]) -> list:
+        """Concurrent claims ("claim", (miner_id, max_jobs)) and results ("results", (who, specs))
+        in one transaction (one group for both: a miner alternates them, so twice the calls per
+        commit). Every result first, judged together (one lock statement for all their jobs),
+        so that the claims after them see the room they made; then the claims, one after
+        another, each seeing the jobs the ones before leased. Outcomes in the items' order."""
+        now = utcnow()
+        results = [args for kind, args in items if kind == "results"]
+        outcomes = iter(await dispatch.submit_many(session, [(who, spec) for who, specs in results for spec in specs],
+                                                   self.market, self.signer, now) if results else [])
+        per_call = iter([[next(outcomes) for _ in specs] for _, specs in results])
+        claims = [args for kind, args in items if kind == "claim"]
+        leases = iter(await dispatch.claim_many(session, claims, self.market, now) if claims else [])
+        return [next(per_call) if kind == "results" else next(leases) for kind, _ in items]
 
     async def register(self, spec: miners.MinerSpec) -> tuple[Miner, Worker, str, str]:
         """(miner, worker, its new credential, the owner's wallet as shown)."""
@@ -59,8 +79,7 @@ class MinerWork:
         return self.heartbeats.record(who.miner_id, who.worker_id, beat)
 
     async def claim(self, miner_id: str, max_jobs: int) -> list[Job]:
-        async with self.database.transaction() as session:
-            jobs = await dispatch.claim(session, miner_id, max_jobs, self.market, utcnow())
+        jobs = await self.group.run(("claim", (miner_id, max_jobs)))
         self.changes.notify(job.id for job in jobs)
         return jobs
 
@@ -78,17 +97,15 @@ class MinerWork:
             await self.new_work.wait(min(remaining, FETCH_RECHECK_S))
 
     async def submit_result(self, who: miners.MinerIdentity, spec: dispatch.ResultSpec) -> tuple[Job, Receipt | None]:
-        async with self.database.transaction() as session:
-            job, receipt = await dispatch.submit_result(session, who, spec, self.market, self.signer, utcnow())
-        self.changes.notify([job.id])
-        if job.status == JobStatus.PENDING:
-            self.new_work.notify()
-        return job, receipt
+        (outcome,) = await self.submit_results(who, [spec])
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.job, outcome.receipt
 
     async def submit_results(self, who: miners.MinerIdentity, specs: list[dispatch.ResultSpec]
                              ) -> list[dispatch.Outcome]:
-        async with self.database.transaction() as session:
-            outcomes = await dispatch.submit_results(session, who, specs, self.market, self.signer, utcnow())
+        dispatch.check_result_count(specs)
+        outcomes = await self.group.run(("results", (who, specs)))
         self.changes.notify(o.job.id for o in outcomes if o.job is not None)
         if any(o.job is not None and o.job.status == JobStatus.PENDING for o in outcomes):
             self.new_work.notify()
