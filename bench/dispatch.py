@@ -24,6 +24,7 @@ import grpc
 import psycopg
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
+from computepool.v1 import miner_service_pb2 as miner_pb
 from coordinator.storage import migrate
 from devtools.envoy_config import ROOT
 from devtools.launch import server_env, start_server_process
@@ -64,8 +65,12 @@ class Cluster:
         drop_database(self.name)
 
 
-async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched: bool) -> dict:
-    """Submits jobs_total jobs while miners drain them; returns throughput and latencies."""
+async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched: bool, streamed: bool = False
+                   ) -> dict:
+    """Submits jobs_total jobs while miners drain them; returns throughput and latencies.
+    `streamed`: the miners take jobs over their heartbeat stream and return each result on it
+    (asking for the next job in the same message), as computepool-miner does, instead of
+    FetchJobs and SubmitResult calls."""
     submitted_at: dict[str, float] = {}
     latencies: list[float] = []
     miners = [await Miner(cluster.channels[i % len(cluster.channels)], job_types=("echo",), name=f"bench{i}",
@@ -111,8 +116,46 @@ async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched
             if not assignments and submit_done.is_set() and len(latencies) >= jobs_total:
                 return
 
-    heartbeats = [asyncio.create_task(keep_alive(m)) for m in miners]
-    await asyncio.gather(submit_all(), *[mine(m) for m in miners])
+    async def mine_streamed(miner: Miner) -> None:
+        outgoing: asyncio.Queue = asyncio.Queue()
+        last_assignment = time.perf_counter()
+
+        def ask(results=()) -> None:
+            outgoing.put_nowait(miner_pb.StreamHeartbeatsRequest(
+                miner_id=miner.id, heartbeat=miner_pb.Heartbeat(status="healthy"), results=list(results),
+                ready_for_jobs=1))
+
+        async def messages():
+            while (message := await outgoing.get()) is not None:
+                yield message
+
+        async def ask_while_idle() -> None:  # a claim that found nothing is asked again, as the agent does
+            while True:
+                await asyncio.sleep(0.05)
+                if time.perf_counter() - last_assignment > 0.05:
+                    ask()
+
+        ask()
+        idle = asyncio.create_task(ask_while_idle())
+        stream = miner.stub.StreamHeartbeats(messages(), metadata=miner.metadata)
+        try:
+            async for message in stream:
+                kind = message.WhichOneof("event")
+                if kind == "assignment":
+                    last_assignment = time.perf_counter()
+                    ask([miner.result(message.assignment, {"ok": True}, units=1)])
+                elif kind == "results":
+                    latencies.extend(time.perf_counter() - submitted_at.get(o.job_id, started)
+                                     for o in message.results.outcomes if not o.error_reason)
+                if submit_done.is_set() and len(latencies) >= jobs_total:  # an idle miner learns it from its acks
+                    return
+        finally:
+            idle.cancel()
+            outgoing.put_nowait(None)
+            stream.cancel()
+
+    heartbeats = [] if streamed else [asyncio.create_task(keep_alive(m)) for m in miners]
+    await asyncio.gather(submit_all(), *[(mine_streamed if streamed else mine)(m) for m in miners])
     elapsed = time.perf_counter() - started
     for task in heartbeats:
         task.cancel()

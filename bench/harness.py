@@ -54,6 +54,7 @@ TARGETS = {
     "dispatch_single_vs_bound": ("dispatch, one job per call: ours / combined bound", ">=", 0.8),
     "dispatch_batched_vs_bound": ("dispatch, batched: ours / combined bound", ">=", 0.8),
     "dispatch_claim_ratio": ("claim p50, many queued / 1k queued", "<=", 1.5),
+    "dispatch_streamed_vs_unary": ("dispatch over the heartbeat stream / unary calls, one job per call", ">", 1.0),
 }
 
 
@@ -285,6 +286,7 @@ def verdicts(results: dict) -> dict:
         "dispatch_single_vs_bound": results.get("dispatch", {}).get("single", {}).get("vs_bound"),
         "dispatch_batched_vs_bound": results.get("dispatch", {}).get("batched", {}).get("vs_bound"),
         "dispatch_claim_ratio": results.get("dispatch", {}).get("claim", {}).get("p50_ratio"),
+        "dispatch_streamed_vs_unary": results.get("dispatch", {}).get("streamed", {}).get("vs_unary"),
     }
     if "tracing" in results and "reads" in results:
         for transport in ("grpc", "rest"):
@@ -362,6 +364,19 @@ async def dispatch(jobs: int, queued: int, rounds: int, profile: bool) -> dict:
                          "vs_bound": round(figures["ours"]["jobs_per_s"] / bound, 2)})
         runs.sort(key=lambda run: run["vs_bound"])
         results[name] = {**runs[(len(runs) - 1) // 2], "rounds_vs_bound": [run["vs_bound"] for run in runs]}
+    # Streamed dispatch: the miners take jobs over their heartbeat stream and return results on
+    # it; judged against the unary path (FetchJobs, SubmitResult) in the same round, order alternating.
+    pairs = []
+    for round_number in range(rounds):
+        figures = {}
+        for mode in ("unary", "streamed")[::1 if round_number % 2 == 0 else -1]:
+            async with Cluster(2, STREAM_MESSAGES_PER_MINUTE="1000000") as cluster:
+                figures[mode] = await run_flow(cluster, jobs, 20, batched=False, streamed=mode == "streamed")
+            print(f"dispatch one job per call, round {round_number + 1}, {mode}:", json.dumps(figures[mode]), flush=True)
+        pairs.append({**figures["streamed"], "unary": figures["unary"],
+                      "vs_unary": round(figures["streamed"]["jobs_per_s"] / figures["unary"]["jobs_per_s"], 2)})
+    pairs.sort(key=lambda pair: pair["vs_unary"])
+    results["streamed"] = {**pairs[(len(pairs) - 1) // 2], "rounds_vs_unary": [pair["vs_unary"] for pair in pairs]}
     claims = {}
     for count in (1_000, queued):
         async with Cluster(1) as cluster:
@@ -384,6 +399,13 @@ def dispatch_table(d: dict) -> list[str]:
                          f"{r['database_floor']['jobs_per_s']:,} | {r['bound_jobs_per_s']:,} | {r['vs_bound']} | "
                          f"{', '.join(str(v) for v in r.get('rounds_vs_bound', []))} | "
                          f"{r['p99_submit_to_completed_ms']:,}, {r['transport_floor']['p99_submit_to_completed_ms']:,} |")
+    if "streamed" in d:
+        s = d["streamed"]
+        lines += ["", f"Streamed dispatch (jobs and results over the heartbeat stream), one job per call: "
+                      f"{s['jobs_per_s']:,} jobs/s against {s['unary']['jobs_per_s']:,} by unary calls in the same "
+                      f"round: {s['vs_unary']} (every round: {', '.join(str(v) for v in s['rounds_vs_unary'])}); "
+                      f"p99 submit→completed {s['p99_submit_to_completed_ms']:,} ms "
+                      f"({s['unary']['p99_submit_to_completed_ms']:,} unary)."]
     if "claim" in d:
         c = d["claim"]
         lines += ["", f"Claim latency p50 (p99): {c['p50_ms_1k']} ms ({c['p99_ms_1k']}) with 1,000 queued, "
