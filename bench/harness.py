@@ -297,7 +297,7 @@ def verdicts(results: dict) -> dict:
         if value is None:
             continue
         what, sense, target = TARGETS[key]
-        met = {">=": value >= target, "<=": value <= target, "<": value < target}[sense]
+        met = {">=": value >= target, ">": value > target, "<=": value <= target, "<": value < target}[sense]
         table[key] = {"what": what, "value": value, "target": f"{sense} {target}", "met": met}
     return table
 
