@@ -11,6 +11,8 @@ import grpc
 import pytest
 from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import event_service_pb2_grpc
+from computepool.v1 import job_service_pb2 as job_pb
+from computepool.v1 import job_service_pb2_grpc
 from computepool.v1 import worker_service_pb2 as worker_pb
 from computepool.v1 import worker_service_pb2_grpc
 from coordinator.app import build_server
@@ -19,7 +21,7 @@ from coordinator.storage import migrate
 
 from tests.support.identity import Identity
 from tests.support.live import next_of, subscribed
-from tests.support.miner import Miner
+from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.postgres import create_database, drop_database
 from tests.support.server import API_KEY, AUTH, make_settings
 
@@ -187,3 +189,27 @@ async def test_past_its_limit_a_server_closes_a_new_socket_with_try_again_later(
     finally:
         await server.stop(0)
     assert refused.type == aiohttp.WSMsgType.CLOSE and refused.data == 1013 and "try again later" in refused.extra
+
+
+async def test_a_jobs_status_changes_reach_its_client_in_order_and_no_other(pool, channel):
+    await cancel_open_jobs(pool.database)
+    identity = Identity(channel)
+    _, client_key = await identity.api_key("client")
+    _, stranger_key = await identity.api_key("client")
+    miner = await Miner(channel, job_types=("echo",)).register()
+    jobs = job_service_pb2_grpc.JobServiceStub(channel)
+    async with aiohttp.ClientSession() as http:
+        async with (http.ws_connect(ws_url(pool, "/ws/events?types=job.status_changed"),
+                                    headers=dict(client_key)) as owner,
+                    http.ws_connect(ws_url(pool, "/ws/events?types=job.status_changed"),
+                                    headers=dict(stranger_key)) as stranger):
+            await subscribed(owner)
+            await subscribed(stranger)
+            job = await jobs.SubmitJob(job_pb.SubmitJobRequest(job_type="echo"), metadata=client_key)
+            assignment = await miner.lease(job.id)
+            await miner.complete(assignment)
+            seen = [json.loads((await owner.receive(timeout=5)).data)["data"] for _ in range(3)]
+            with pytest.raises(TimeoutError):
+                await stranger.receive(timeout=0.5)
+    assert [(e["job_id"], e["status"], e["attempts"]) for e in seen] == [
+        (job.id, "pending", 0), (job.id, "running", 1), (job.id, "completed", 1)]

@@ -27,7 +27,7 @@ from coordinator.identity.callers import Caller
 from coordinator.storage.database import Database, after_commit
 
 # The types of event the pool produces; a subscriber may ask for some of them.
-EVENT_TYPES = ("worker.status_changed", "worker.metrics")
+EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed")
 SUBSCRIBED, LOST = "events.subscribed", "events.lost"  # what a stream says of itself
 CHANNEL = "computepool_events"
 MAX_PAYLOAD = 7000  # bytes per NOTIFY; PostgreSQL refuses 8,000 and more

@@ -32,7 +32,7 @@ from coordinator.errors import (
     Validator,
 )
 from coordinator.market.config import Market
-from coordinator.market.jobs import TERMINAL, release_lease
+from coordinator.market.jobs import TERMINAL, release_lease, status_event
 from coordinator.market.miners import MinerIdentity
 from computepool.receipts import verify_miner_signature
 from coordinator.market.receipts import ReceiptSigner, receipt_of, rfc3339
@@ -337,6 +337,8 @@ async def reap(session: AsyncSession, market: Market, now: dt.datetime,
         select(Job).where(Job.status == JobStatus.RUNNING, lapsed_lease).limit(REAP_BATCH).with_for_update(skip_locked=True)))
     for job in lapsed:
         requeue_or_fail(job, "the lease expired: the worker did not finish or went silent", market, now)
+    if events is not None:
+        await events.emit(session, [status_event(job) for job in expired + lapsed])
     return {"expired": len(expired), "offline_workers": len(silent), "requeued_or_failed": len(lapsed)}
 
 

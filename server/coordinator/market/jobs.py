@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import duties
 from coordinator.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
+from coordinator.events.bus import Event, EventBus
 from coordinator.identity.callers import current_caller
 from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
@@ -161,6 +162,12 @@ async def cancel(session: AsyncSession, client_id: str | None, job_id: str) -> J
     return job
 
 
+def status_event(job: Job) -> Event:
+    """job.status_changed, for the job's client (and admins)."""
+    return Event("job.status_changed", {"job_id": job.id, "job_type": job.job_type, "status": job.status,
+                                        "attempts": job.attempts}, client_id=job.client_id)
+
+
 def release_lease(job: Job) -> None:
     job.lease_token = None
     job.lease_worker_id = None
@@ -260,11 +267,12 @@ class Jobs:
     client's job is NOT_FOUND); a submission wakes this process's waiting miners after it commits,
     a cancellation the job's watchers."""
 
-    def __init__(self, database: Database, market: Market, new_work: NewWork, changes: JobChanges):
+    def __init__(self, database: Database, market: Market, new_work: NewWork, changes: JobChanges, events: EventBus):
         self.database = database
         self.market = market
         self.new_work = new_work
         self.changes = changes
+        self.events = events
         self.submissions = GroupCommit(database, self._submit_group)
 
     async def _submit_group(self, session: AsyncSession, calls: list[tuple[str, list[JobSpec], bool]]
@@ -276,8 +284,9 @@ class Jobs:
                 stored.append(await submit(session, client_id, specs, self.market, batch=batch, insert=False))
             except DomainError as error:  # refused before it wrote anything
                 stored.append(error)
-        await insert_new(session, [job for jobs in stored if isinstance(jobs, list) for job, created in jobs
-                                   if created])
+        created = [job for jobs in stored if isinstance(jobs, list) for job, new in jobs if new]
+        await insert_new(session, created)
+        await self.events.emit(session, [status_event(job) for job in created])
         return stored
 
     async def submit(self, specs: list[JobSpec], *, batch: bool) -> list[tuple[Job, bool]]:
@@ -302,6 +311,7 @@ class Jobs:
     async def cancel(self, job_id: str) -> Job:
         async with self.database.transaction() as session:
             job = await cancel(session, visible_client(), job_id)
+            await self.events.emit(session, [status_event(job)])
         self.changes.notify([job.id])
         return job
 

@@ -19,7 +19,8 @@ from coordinator.identity.wallet_address import parse_address
 from coordinator.market import dispatch, miners
 from coordinator.market.config import Market
 from coordinator.market.heartbeats import Beat, Flushed, HeartbeatBuffer
-from coordinator.market.jobs import JobChanges, NewWork
+from coordinator.events.bus import EventBus
+from coordinator.market.jobs import JobChanges, NewWork, status_event
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
 from coordinator.storage.group_commit import GroupCommit
@@ -30,13 +31,14 @@ FETCH_RECHECK_S = 0.25  # how often a long poll looks for jobs other processes r
 
 class MinerWork:
     def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
-                 new_work: NewWork, changes: JobChanges):
+                 new_work: NewWork, changes: JobChanges, events: EventBus):
         self.database = database
         self.market = market
         self.signer = signer
         self.heartbeats = heartbeats
         self.new_work = new_work
         self.changes = changes
+        self.events = events
         self.credentials = miners.MinerCredentials(database)
         self.group = GroupCommit(database, self._dispatch_group)
 
@@ -50,9 +52,13 @@ class MinerWork:
         results = [args for kind, args in items if kind == "results"]
         outcomes = iter(await dispatch.submit_many(session, [(who, spec) for who, specs in results for spec in specs],
                                                    self.market, self.signer, now) if results else [])
-        per_call = iter([[next(outcomes) for _ in specs] for _, specs in results])
+        per_call_outcomes = [[next(outcomes) for _ in specs] for _, specs in results]
         claims = [args for kind, args in items if kind == "claim"]
-        leases = iter(await dispatch.claim_many(session, claims, self.market, now) if claims else [])
+        leased = await dispatch.claim_many(session, claims, self.market, now) if claims else []
+        changed = [o.job for calls in per_call_outcomes for o in calls if o.job is not None]
+        changed += [job for jobs in leased for job in jobs]
+        await self.events.emit(session, [status_event(job) for job in changed])
+        per_call, leases = iter(per_call_outcomes), iter(leased)
         return [next(per_call) if kind == "results" else next(leases) for kind, _ in items]
 
     async def register(self, spec: miners.MinerSpec) -> tuple[Miner, Worker, str, str]:
