@@ -30,7 +30,9 @@ from coordinator.storage.database import Database, after_commit
 EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed")
 SUBSCRIBED, LOST = "events.subscribed", "events.lost"  # what a stream says of itself
 CHANNEL = "computepool_events"
-MAX_PAYLOAD = 7000  # bytes per NOTIFY; PostgreSQL refuses 8,000 and more
+# Bytes per NOTIFY; PostgreSQL refuses 8,000 and more. Every event's fields are bounded (ids,
+# statuses, figures), so one event alone always fits; several share a payload up to this size.
+MAX_PAYLOAD = 7000
 QUEUE_SIZE = 1000  # events a subscriber may fall behind before it loses them
 LISTEN_RETRY_S = 1.0
 _NOTIFY = text("SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) AS payload")
