@@ -94,6 +94,7 @@ class Seeded:
     payment_id: str
     api_key_id: int
     receipt: dict
+    run_id: int
 
     def values(self) -> dict[str, object]:
         """Path and query values naming seeded things, by parameter name."""
@@ -101,7 +102,7 @@ class Seeded:
         return {"worker_id": world.worker_id, "participant_id": world.owner_id, "user_id": world.owner_id,
                 "payout_id": world.payout_id, "job_id": world.job_id, "payment_id": self.payment_id,
                 "api_key_id": self.api_key_id, "wallet_address": world.owner_wallet.address,
-                "miner_id": world.miner.id, "year": 2025, **NO_WAIT}
+                "miner_id": world.miner.id, "year": 2025, "run_id": self.run_id, **NO_WAIT}
 
     def valid_body(self, rpc: str) -> dict | None:
         """A body the operation accepts (a new thing each time), or None: each call makes a new
@@ -131,6 +132,8 @@ class Seeded:
             "CreatePayment": lambda: {"amount_sat": "5000"},
             "ConfirmPayment": lambda: {"txid": "ab" * 32},
             "CreateApiKey": lambda: {"role": "client", "participant_id": owner, "label": "schemathesis"},
+            "UpdatePayoutStatus": lambda: {"status": "confirmed"},  # the seeded payout is: no change
+            "UpdatePayoutThreshold": lambda: {"payout_threshold_nanoton": "0"},
         }
         return bodies[method]() if method in bodies else None
 
@@ -172,10 +175,12 @@ async def seeded(stack) -> Seeded:
                             timeout=10)
     key = requests.post(f"{url}/v1/admin/api-keys", json={"role": "client", "participant_id": world.owner_id},
                         headers={"X-Api-Key": API_KEY}, timeout=10)
-    assert payment.status_code == 201 and key.status_code == 201, (payment.text, key.text)
+    run = requests.post(f"{url}/api/v1/payouts/runs", json={}, headers={"X-Api-Key": API_KEY}, timeout=10)
+    assert payment.status_code == 201 and key.status_code == 201 and run.status_code == 201, (
+        payment.text, key.text, run.text)
     done = await world.miner.complete(await world.leased(), {"ok": True}, units=1)
     return Seeded(url, world, payment.json()["id"], key.json()["api_key"]["id"],
-                  json_format.MessageToDict(done.receipt, preserving_proto_field_name=True))
+                  json_format.MessageToDict(done.receipt, preserving_proto_field_name=True), run.json()["id"])
 
 
 def test_schemathesis_finds_every_response_conforming_and_no_server_error(stack, seeded):
