@@ -376,10 +376,16 @@ async def watch_once(database: Database, ton: TonCenter, wallet: str, limit: int
             continue
         if parse_address(payout.to_address, "to_address").raw != transfer.destination_raw:
             continue
+        # A payout marked sent keeps the hash recorded then (a wallet may show the message's
+        # hash rather than the transaction's); one never marked sent takes the chain's.
+        recorded = payout.transaction_hash
+        if recorded is not None and recorded != transfer.transaction_hash:
+            log.info("payout %s confirmed by transaction %s; it was recorded as sent in %s", payout.id,
+                     transfer.transaction_hash, recorded)
         try:
             async with database.transaction() as session:
-                await update_status(session, payout.id, PayoutStatus.CONFIRMED, transfer.transaction_hash,
-                                    at=transfer.time)
+                await update_status(session, payout.id, PayoutStatus.CONFIRMED,
+                                    transfer.transaction_hash if recorded is None else "", at=transfer.time)
             confirmed += 1
             del open_payouts[payout.id]
         except (AlreadyExists, FailedPrecondition) as refused:  # another hash recorded, or failed meanwhile

@@ -126,8 +126,7 @@ class ParticipantServiceServicer(object):
 
     def ListBalanceChanges(self, request, context):
         """Lists every movement of what the pool owes the participant, newest first: earnings (per
-        job), reservations for payouts, releases of failed payouts. Through REST the answer is a
-        bare JSON array; the next page token travels in the `X-Next-Page-Token` response header.
+        job), reservations for payouts, releases of failed payouts, each with the balance it left.
         Returns NOT_FOUND (PARTICIPANT_NOT_FOUND) if the participant does not exist,
         INVALID_ARGUMENT for a bad limit or page token.
         """

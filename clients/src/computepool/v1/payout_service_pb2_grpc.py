@@ -183,8 +183,7 @@ class PayoutServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListPayoutRuns(self, request, context):
-        """Lists payout runs, newest first, with their payouts (admin). Through REST the answer is a
-        bare JSON array; the next page token travels in the `X-Next-Page-Token` response header.
+        """Lists payout runs, newest first, with their payouts (admin).
         Returns INVALID_ARGUMENT for a bad limit or page token.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
