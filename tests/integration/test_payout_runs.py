@@ -19,6 +19,7 @@ import grpc
 import pytest
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as pb
+from computepool.v1 import worker_service_pb2 as worker_pb
 from coordinator.app import build_server
 from coordinator.identity.wallet_address import parse_address
 from coordinator.pool import payout_runs
@@ -434,6 +435,12 @@ async def test_balance_changes_and_daily_earnings(pool, stubs, http):
     assert [(d.date, d.earning_nanoton, d.jobs) for d in daily.days] == [(today, 3 * TON + 5, 3)]
     assert [(w.worker_id, w.earning_nanoton, w.jobs) for w in daily.days[0].workers] == [
         (worker, TON + 5, 2), (second_worker, 2 * TON, 1)]
+    per_worker = await stubs.workers.GetWorkerDailyEarnings(worker_pb.GetWorkerDailyEarningsRequest(
+        worker_id=second_worker, days=7), metadata=AUTH)
+    assert (per_worker.participant_id, [(d.date, d.earning_nanoton, [w.worker_id for w in d.workers])
+                                        for d in per_worker.days]) == (pid, [(today, 2 * TON, [second_worker])])
+    status, body, _ = await call(http, "GET", f"/api/v1/workers/{worker}/earnings/daily")
+    assert status == 200 and body["days"][0]["earning_nanoton"] == str(TON + 5)
     status, body, _ = await call(http, "GET", f"/api/v1/participants/{pid}/earnings/daily?days=1")
     assert status == 200 and body["days"][0]["earning_nanoton"] == str(3 * TON + 5)
     status, body, headers = await call(http, "GET", f"/api/v1/participants/{pid}/balance-changes?limit=1")

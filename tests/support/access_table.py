@@ -153,6 +153,8 @@ TABLE: dict[str, Row] = {
         worker_id=w.worker_id))),
     "WorkerService/GetWorkerStats": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerStatsRequest(
         worker_id=w.worker_id))),
+    "WorkerService/GetWorkerDailyEarnings": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerDailyEarningsRequest(
+        worker_id=w.worker_id))),
     "ParticipantService/ListParticipants": Row(EVERYONE - {"anonymous"},
                                                _sync(lambda w: participant_pb.ListParticipantsRequest())),
     "ParticipantService/GetParticipant": Row(OWNER_SIDE, _sync(lambda w: participant_pb.GetParticipantRequest(

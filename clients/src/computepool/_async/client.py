@@ -304,6 +304,13 @@ class AsyncWorkers:
                                       worker_pb.GetWorkerStatsRequest(worker_id=worker_id),
                                       worker_pb.GetWorkerStatsResponse, idempotent=True, timeout=timeout)
 
+    async def daily_earnings(self, worker_id: int, days: int = 30, *, timeout: float | None = None
+                             ) -> worker_pb.GetWorkerDailyEarningsResponse:
+        """The worker's earnings per UTC day over the last `days` days, newest first."""
+        return await self.client.call("/computepool.v1.WorkerService/GetWorkerDailyEarnings",
+                                      worker_pb.GetWorkerDailyEarningsRequest(worker_id=worker_id, days=days),
+                                      worker_pb.GetWorkerDailyEarningsResponse, idempotent=True, timeout=timeout)
+
 
 class AsyncParticipants:
     """ParticipantService: the GPU owners, by TON wallet."""

@@ -305,6 +305,13 @@ class Workers:
                                       worker_pb.GetWorkerStatsRequest(worker_id=worker_id),
                                       worker_pb.GetWorkerStatsResponse, idempotent=True, timeout=timeout)
 
+    def daily_earnings(self, worker_id: int, days: int = 30, *, timeout: float | None = None
+                             ) -> worker_pb.GetWorkerDailyEarningsResponse:
+        """The worker's earnings per UTC day over the last `days` days, newest first."""
+        return self.client.call("/computepool.v1.WorkerService/GetWorkerDailyEarnings",
+                                      worker_pb.GetWorkerDailyEarningsRequest(worker_id=worker_id, days=days),
+                                      worker_pb.GetWorkerDailyEarningsResponse, idempotent=True, timeout=timeout)
+
 
 class Participants:
     """ParticipantService: the GPU owners, by TON wallet."""
