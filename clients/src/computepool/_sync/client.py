@@ -382,11 +382,12 @@ class Payouts:
     def __init__(self, client: Client):
         self.client = client
 
-    def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE,
+    def list(self, participant_id: int = 0, *, status: str = "", page_size: int = PAGE_SIZE,
                    timeout: float | None = None) -> Iterator[payout_pb.Payout]:
-        """Payouts (of one participant when given), newest first, every page (`timeout`: each page's)."""
+        """Payouts (of one participant, in one status, when given), newest first, every page
+        (`timeout`: each page's)."""
         for payout in self.client.pages("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
-                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts",
+                participant_id=participant_id, status=status, limit=page_size), payout_pb.ListPayoutsResponse, "payouts",
                 timeout=timeout):
             yield payout
 
