@@ -70,7 +70,7 @@ async def refused(call_) -> tuple[grpc.StatusCode, str, list[str], dict]:
 
 async def test_the_owed_balance_is_on_the_participant_through_grpc_and_rest(pool, stubs, http):
     pid, worker, _ = await owner(stubs)
-    await earn(pool.database, pid, worker, 3 * TON + 7, fee=11)
+    await earn(pool.database, pid, worker, 3 * TON + 7)
     shown = await participant(stubs, pid)
     assert (shown.owed_nanoton, shown.earned_nanoton, shown.reserved_nanoton, shown.paid_nanoton) == (
         3 * TON + 7, 3 * TON + 7, 0, 0)
@@ -410,7 +410,7 @@ async def test_balance_changes_and_daily_earnings(pool, stubs, http):
     pid, worker, _ = await owner(stubs)
     second_worker = (await new_worker(stubs, pid, name="Worker-1", instance=1)).id
     await earn(pool.database, pid, worker, TON)
-    await earn(pool.database, pid, second_worker, 2 * TON, fee=3)
+    await earn(pool.database, pid, second_worker, 2 * TON)
     await earn(pool.database, pid, worker, 5)
     [payout] = of(await run(stubs), pid)
     await set_status(stubs, payout.id, "failed")

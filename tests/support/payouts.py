@@ -15,12 +15,16 @@ from sqlalchemy import func, select
 TON = 1_000_000_000  # nanotons
 
 
-async def earn(database: Database, participant_id: int, worker_id: int, earning: int, fee: int = 0) -> None:
-    """What a completed job writes to the ledger (record_job_settlement), without the job."""
+async def earn(database: Database, participant_id: int, worker_id: int, earning: int) -> None:
+    """A job's earning as the ledger records it (kind "earning" on the participant's account,
+    naming the worker and a job), balanced by a test-only funding account instead of a client's
+    charge: the marketplace tests hold every charge to a receipt."""
     async with database.transaction() as session:
-        ledger.record_job_settlement(session, job_id=str(uuid.uuid4()), receipt_id=str(uuid.uuid4()),
-                                     client_id="test-client", participant_id=participant_id, worker_id=worker_id,
-                                     settlement=ledger.Settlement(charge=earning + fee, earning=earning, fee=fee))
+        common = dict(asset=ledger.TON, job_id=str(uuid.uuid4()), receipt_id=str(uuid.uuid4()))
+        session.add_all([
+            LedgerEntry(account=ledger.participant_account(participant_id), amount=earning, kind=ledger.EARNING,
+                        participant_id=participant_id, worker_id=worker_id, **common),
+            LedgerEntry(account="test:funding", amount=-earning, kind="test-funding", **common)])
 
 
 async def _sum(session, *conditions) -> int:
