@@ -141,10 +141,16 @@ class Seeded:
     def leased_result(self) -> dict:
         """The seeded miner's result for a job leased to it now (a new job, submitted first)."""
         admin = {"X-Api-Key": API_KEY}
+        miner = {**admin, "X-Miner-Token": self.world.miner.token}
+        # A heartbeat first, as a miner sends them: one silent for HEARTBEAT_TIMEOUT (30 s; the
+        # schemathesis sweep takes longer) is offline, and an offline worker is offered no job.
+        beat = requests.post(f"{self.url}/v1/miner/heartbeat", json={"miner_id": self.world.miner.id,
+                             "heartbeat": {"status": "healthy"}}, headers=miner, timeout=10)
+        assert beat.status_code == 200, beat.text
         submitted = requests.post(f"{self.url}/v1/client/jobs", json={"job_type": "echo", "priority": 9},
                                   headers=admin, timeout=10)
         fetched = requests.get(f"{self.url}/v1/miner/jobs", params={"miner_id": self.world.miner.id},
-                               headers={**admin, "X-Miner-Token": self.world.miner.token}, timeout=10)
+                               headers=miner, timeout=10)
         assert submitted.status_code == 201 and fetched.status_code == 200, (submitted.text, fetched.text)
         assignment = json_format.ParseDict(fetched.json()["assignments"][0], miner_pb.JobAssignment())
         return json_format.MessageToDict(self.world.miner.result(assignment, {"ok": True}, units=1),
