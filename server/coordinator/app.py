@@ -38,6 +38,7 @@ from coordinator.market.jobs import JobChanges, Jobs, NewWork
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.market.work import MinerWork
 from coordinator.pool.metrics import PoolCollector, build_registry, refresh_forever
+from coordinator.pool import payout_runs
 from coordinator.pool.participants import Participants
 from coordinator.pool.payouts import Payouts
 from coordinator.pool.stats_poller import StatsPoller
@@ -143,10 +144,11 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     new_work = NewWork()
     job_changes = JobChanges(database)
     exchange_config = ExchangeConfig.from_settings(settings)
+    payout_policy = payout_runs.PayoutPolicy.from_settings(settings)
     servicers = {
         "WorkerService": WorkerServicer(Workers(database)),
-        "ParticipantService": ParticipantServicer(Participants(database)),
-        "PayoutService": PayoutServicer(Payouts(database)),
+        "ParticipantService": ParticipantServicer(Participants(database, payout_policy.minimum_nanoton)),
+        "PayoutService": PayoutServicer(Payouts(database), payout_runs.PayoutRuns(database, payout_policy)),
         "JobService": JobServicer(Jobs(database, market, new_work, job_changes, events)),
         "MinerService": MinerServicer(MinerWork(database, market, signer, heartbeats, new_work, job_changes, events),
                                       settings.stream_messages_per_minute, tracer),
@@ -181,4 +183,10 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         if exchange_config.xpub is not None and settings.bitcoin_rpc_url:
             pool.background.append(lambda: watch_forever(database, settings.bitcoin_rpc_url,
                                                          settings.bitcoin_confirmations, settings.bitcoin_poll_s))
+        if payout_policy.interval_s > 0:
+            pool.background.append(lambda: payout_runs.schedule_forever(database, payout_policy))
+        if settings.ton_api_url and payout_policy.from_address:
+            pool.background.append(lambda: payout_runs.watch_forever(
+                database, settings.ton_api_url, settings.ton_api_key, payout_policy.from_address,
+                settings.ton_watch_limit, settings.ton_watch_s))
     return pool

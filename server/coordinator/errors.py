@@ -47,6 +47,9 @@ class Reason(StrEnum):
     WORKER_ALREADY_EXISTS = "WORKER_ALREADY_EXISTS"  # same participant, name and instance
     PAYOUT_NOT_FOUND = "PAYOUT_NOT_FOUND"
     PAYOUT_CONFLICT = "PAYOUT_CONFLICT"              # same transaction hash, other content
+    PAYOUT_STATUS_CONFLICT = "PAYOUT_STATUS_CONFLICT"  # the payout's status does not allow this change
+    PAYOUT_RUN_NOT_FOUND = "PAYOUT_RUN_NOT_FOUND"
+    THRESHOLD_BELOW_POOL_MINIMUM = "THRESHOLD_BELOW_POOL_MINIMUM"  # a participant's payout threshold
     # The marketplace
     INVALID_JOB_TYPE = "INVALID_JOB_TYPE"
     JOB_NOT_FOUND = "JOB_NOT_FOUND"

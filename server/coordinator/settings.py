@@ -58,6 +58,17 @@ class Settings:
     heartbeat_flush_s: float = 0.5   # heartbeats are coalesced and written in one batch this often
     sample_every_s: float = 60.0     # at most one stored heartbeat sample per worker this often
     reaper_interval_s: float = 1.0   # how often leases, ttls and silent miners are checked
+    # Payout runs: every PAYOUT_INTERVAL_SECONDS (0: only when an admin asks) each participant
+    # owed at least the pool minimum (or its own higher threshold) gets one pending payout. The
+    # pool's wallet sends them (from_address); with TON_API_URL (toncenter v2 style) a watcher
+    # confirms them from that wallet's transfers every TON_WATCH_SECONDS.
+    payout_interval_s: float = 0.0
+    payout_minimum_nanoton: int = 1_000_000_000
+    pool_wallet_address: str = ""
+    ton_api_url: str = ""
+    ton_api_key: str = ""
+    ton_watch_s: float = 30.0
+    ton_watch_limit: int = 100
     # Ed25519 seed (base64, 32 bytes) that signs receipts; derived from SECRET_KEY when unset.
     coordinator_signing_key: str = ""
     # With neither key set the server refuses to start, unless this allows a key that lives only
@@ -145,6 +156,13 @@ class Settings:
             heartbeat_flush_s=number("HEARTBEAT_FLUSH_SECONDS", defaults.heartbeat_flush_s, float),
             sample_every_s=number("SAMPLE_EVERY_SECONDS", defaults.sample_every_s, float),
             reaper_interval_s=number("REAPER_INTERVAL_SECONDS", defaults.reaper_interval_s, float),
+            payout_interval_s=number("PAYOUT_INTERVAL_SECONDS", defaults.payout_interval_s, float),
+            payout_minimum_nanoton=number("PAYOUT_MINIMUM_NANOTON", defaults.payout_minimum_nanoton),
+            pool_wallet_address=text("POOL_WALLET_ADDRESS", ""),
+            ton_api_url=text("TON_API_URL", ""),
+            ton_api_key=text("TON_API_KEY", ""),
+            ton_watch_s=number("TON_WATCH_SECONDS", defaults.ton_watch_s, float),
+            ton_watch_limit=number("TON_WATCH_LIMIT", defaults.ton_watch_limit),
             coordinator_signing_key=text("COORDINATOR_SIGNING_KEY", ""),
             allow_ephemeral_signing_key=flag("ALLOW_EPHEMERAL_SIGNING_KEY"),
             ton_proof_domains=names("TON_PROOF_DOMAINS", defaults.ton_proof_domains),

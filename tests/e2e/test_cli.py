@@ -13,6 +13,8 @@ from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as payout_pb
 
 from tests.support.miner import Miner, cancel_open_jobs
+from tests.support.payouts import TON, earn
+from tests.support.pool_api import new_worker
 from tests.support.ports import free_port
 from tests.support.server import API_KEY, AUTH
 from tests.support.wallets import forms, new_wallet, tx_hash
@@ -184,3 +186,44 @@ async def test_workers_watch_prints_each_heartbeat_as_it_happens_until_ctrl_c(po
         await asyncio.wait_for(process.communicate(), 10)
     assert first["type"] == "events.subscribed"
     assert line["data"]["gpu_utilization"] == 61.0 and process.returncode == 130
+
+
+async def test_a_payout_run_from_the_command_line(pool, stubs, tmp_path):
+    owner = await new_participant(stubs)
+    worker = await new_worker(stubs, owner.id)
+    await earn(pool.database, owner.id, worker.id, 2 * TON)
+    code, out, _ = await cli(pool, "--json", "participants", "threshold", str(owner.id), str(3 * TON))
+    assert code == 0 and json.loads(out)["payout_threshold_nanoton"] == str(3 * TON)
+    code, out, _ = await cli(pool, "--json", "payouts", "run")
+    assert code == 0 and owner.id not in [p["participant_id"] for p in json.loads(out).get("payouts", [])]
+    code, _, err = await cli(pool, "participants", "threshold", str(owner.id), "5")  # below the pool's minimum
+    assert code == 1 and "THRESHOLD_BELOW_POOL_MINIMUM" in err
+    assert (await cli(pool, "participants", "threshold", str(owner.id), "0"))[0] == 0
+    code, out, _ = await cli(pool, "--json", "payouts", "run")
+    run = json.loads(out)
+    [payout] = [p for p in run["payouts"] if p["participant_id"] == owner.id]
+    code, out, _ = await cli(pool, "payouts", "runs")  # a table for people
+    assert code == 0 and out.splitlines()[0].split() == ["id", "trigger", "created_at", "payout_count", "total_ton"]
+    target = tmp_path / "run.csv"
+    code, _, err = await cli(pool, "payouts", "export", str(run["id"]), "--format", "csv", "-o", str(target))
+    assert code == 0 and f"{payout['id']},{payout['to_address']},{2 * TON}," in target.read_text()
+    code, out, _ = await cli(pool, "payouts", "export", str(run["id"]), "--format", "json")
+    assert code == 0 and json.loads(out)["run_id"] == run["id"]
+    sent_hash = tx_hash()
+    code, out, _ = await cli(pool, "--json", "payouts", "mark", str(payout["id"]), "sent", "--transaction-hash",
+                             sent_hash)
+    assert code == 0 and (json.loads(out)["status"], json.loads(out)["transaction_hash"]) == ("sent", sent_hash)
+    code, out, _ = await cli(pool, "--json", "payouts", "mark", str(payout["id"]), "confirmed")
+    assert code == 0 and json.loads(out)["status"] == "confirmed"
+    code, _, err = await cli(pool, "payouts", "mark", str(payout["id"]), "failed")
+    assert code == 1 and "PAYOUT_STATUS_CONFLICT" in err
+    code, out, _ = await cli(pool, "--json", "payouts", "list", "--participant-id", str(owner.id), "--status",
+                             "confirmed")
+    assert code == 0 and [p["id"] for p in json.loads(out)] == [payout["id"]]
+    code, out, _ = await cli(pool, "--json", "participants", "balance-changes", str(owner.id))
+    assert code == 0 and [c["reason"] for c in json.loads(out)] == ["reserve", "earning"]
+    code, out, _ = await cli(pool, "--json", "participants", "earnings", str(owner.id), "--days", "2")
+    assert code == 0 and json.loads(out)[0]["earning_nanoton"] == str(2 * TON)
+    code, out, _ = await cli(pool, "--json", "participants", "show", str(owner.id))
+    assert code == 0 and (json.loads(out)["paid_nanoton"], json.loads(out).get("owed_nanoton", "0")) == (
+        str(2 * TON), "0")

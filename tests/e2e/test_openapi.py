@@ -94,6 +94,7 @@ class Seeded:
     payment_id: str
     api_key_id: int
     receipt: dict
+    run_id: int
 
     def values(self) -> dict[str, object]:
         """Path and query values naming seeded things, by parameter name."""
@@ -101,7 +102,7 @@ class Seeded:
         return {"worker_id": world.worker_id, "participant_id": world.owner_id, "user_id": world.owner_id,
                 "payout_id": world.payout_id, "job_id": world.job_id, "payment_id": self.payment_id,
                 "api_key_id": self.api_key_id, "wallet_address": world.owner_wallet.address,
-                "miner_id": world.miner.id, "year": 2025, **NO_WAIT}
+                "miner_id": world.miner.id, "year": 2025, "run_id": self.run_id, **NO_WAIT}
 
     def valid_body(self, rpc: str) -> dict | None:
         """A body the operation accepts (a new thing each time), or None: each call makes a new
@@ -131,6 +132,8 @@ class Seeded:
             "CreatePayment": lambda: {"amount_sat": "5000"},
             "ConfirmPayment": lambda: {"txid": "ab" * 32},
             "CreateApiKey": lambda: {"role": "client", "participant_id": owner, "label": "schemathesis"},
+            "UpdatePayoutStatus": lambda: {"status": "confirmed"},  # the seeded payout is: no change
+            "UpdatePayoutThreshold": lambda: {"payout_threshold_nanoton": "0"},
         }
         return bodies[method]() if method in bodies else None
 
@@ -138,10 +141,16 @@ class Seeded:
     def leased_result(self) -> dict:
         """The seeded miner's result for a job leased to it now (a new job, submitted first)."""
         admin = {"X-Api-Key": API_KEY}
+        miner = {**admin, "X-Miner-Token": self.world.miner.token}
+        # A heartbeat first, as a miner sends them: one silent for HEARTBEAT_TIMEOUT (30 s; the
+        # schemathesis sweep takes longer) is offline, and an offline worker is offered no job.
+        beat = requests.post(f"{self.url}/v1/miner/heartbeat", json={"miner_id": self.world.miner.id,
+                             "heartbeat": {"status": "healthy"}}, headers=miner, timeout=10)
+        assert beat.status_code == 200, beat.text
         submitted = requests.post(f"{self.url}/v1/client/jobs", json={"job_type": "echo", "priority": 9},
                                   headers=admin, timeout=10)
         fetched = requests.get(f"{self.url}/v1/miner/jobs", params={"miner_id": self.world.miner.id},
-                               headers={**admin, "X-Miner-Token": self.world.miner.token}, timeout=10)
+                               headers=miner, timeout=10)
         assert submitted.status_code == 201 and fetched.status_code == 200, (submitted.text, fetched.text)
         assignment = json_format.ParseDict(fetched.json()["assignments"][0], miner_pb.JobAssignment())
         return json_format.MessageToDict(self.world.miner.result(assignment, {"ok": True}, units=1),
@@ -172,10 +181,12 @@ async def seeded(stack) -> Seeded:
                             timeout=10)
     key = requests.post(f"{url}/v1/admin/api-keys", json={"role": "client", "participant_id": world.owner_id},
                         headers={"X-Api-Key": API_KEY}, timeout=10)
-    assert payment.status_code == 201 and key.status_code == 201, (payment.text, key.text)
+    run = requests.post(f"{url}/api/v1/payouts/runs", json={}, headers={"X-Api-Key": API_KEY}, timeout=10)
+    assert payment.status_code == 201 and key.status_code == 201 and run.status_code == 201, (
+        payment.text, key.text, run.text)
     done = await world.miner.complete(await world.leased(), {"ok": True}, units=1)
     return Seeded(url, world, payment.json()["id"], key.json()["api_key"]["id"],
-                  json_format.MessageToDict(done.receipt, preserving_proto_field_name=True))
+                  json_format.MessageToDict(done.receipt, preserving_proto_field_name=True), run.json()["id"])
 
 
 def test_schemathesis_finds_every_response_conforming_and_no_server_error(stack, seeded):

@@ -17,7 +17,7 @@ from tests.support.wallets import forms, new_wallet
 
 METRICS = ["api_requests_total", "api_request_duration_seconds_bucket", "active_jobs", "registered_miners",
            "cocoon_worker_status", "cocoon_revenue_ton"]
-ALLOWED_LABELS = {"worker_id", "job_type", "service", "method", "code", "le"}
+ALLOWED_LABELS = {"worker_id", "job_type", "service", "method", "code", "le", "status"}  # status: a payout's, 4 values
 SEED_NAMES_WITH_REMARKS = ("cocoon_gpu_memory_used_gb ",)
 
 

@@ -4,8 +4,8 @@ real `make run` system (devtools.supervisor: migrate, server, Envoy) on a new SQ
 Only ```bash blocks are the walk-through; blocks with a `$` prompt (```console) start the system,
 run benchmarks or need other set-up, and are not run. The one substitution is where the system
 listens: the README's localhost:8000 (Envoy) and localhost:50051 (gRPC) become this test's free
-ports. The exchange examples need a Bitcoin address: the test starts the system with the one the
-README's start line gives.
+ports. The exchange examples need a Bitcoin address, and the payout examples a pool minimum the
+walk-through's one job reaches: the test starts the system with what the README's start line gives.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ def walkthrough(blocks: list[tuple[int, str]], api_port: int, grpc_port: int) ->
 
 @pytest.fixture
 def system(tmp_path):
-    """`API_KEYS=dev-key BITCOIN_ADDRESS=… make run` on free ports and a new database."""
+    """`API_KEYS=dev-key BITCOIN_ADDRESS=… PAYOUT_MINIMUM_NANOTON=10000 make run` on free ports and a new database."""
     api_port, grpc_port, metrics_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "API_KEYS": "dev-key", "BITCOIN_ADDRESS": BITCOIN_ADDRESS,
+    env = {**os.environ, "API_KEYS": "dev-key", "BITCOIN_ADDRESS": BITCOIN_ADDRESS, "PAYOUT_MINIMUM_NANOTON": "10000",
            "DATABASE_URL": f"sqlite:///{tmp_path}/coordinator.db", "API_PORT": str(api_port),
            "GRPC_PORT": str(grpc_port), "METRICS_PORT": str(metrics_port)}
     log = open(tmp_path / "run.log", "wb")

@@ -153,6 +153,8 @@ TABLE: dict[str, Row] = {
         worker_id=w.worker_id))),
     "WorkerService/GetWorkerStats": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerStatsRequest(
         worker_id=w.worker_id))),
+    "WorkerService/GetWorkerDailyEarnings": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerDailyEarningsRequest(
+        worker_id=w.worker_id))),
     "ParticipantService/ListParticipants": Row(EVERYONE - {"anonymous"},
                                                _sync(lambda w: participant_pb.ListParticipantsRequest())),
     "ParticipantService/GetParticipant": Row(OWNER_SIDE, _sync(lambda w: participant_pb.GetParticipantRequest(
@@ -168,6 +170,19 @@ TABLE: dict[str, Row] = {
         participant_id=w.owner_id))),
     "PayoutService/ExportTaxReport": Row(OWNER_SIDE, _sync(lambda w: payout_pb.ExportTaxReportRequest(
         participant_id=w.owner_id, year=2025))),
+    "PayoutService/CreatePayoutRun": Row({"admin"}, _sync(lambda w: payout_pb.CreatePayoutRunRequest())),
+    "PayoutService/ListPayoutRuns": Row({"admin"}, _sync(lambda w: payout_pb.ListPayoutRunsRequest(limit=2))),
+    "PayoutService/GetPayoutRun": Row({"admin"}, lambda w, c: _payout_run(w, payout_pb.GetPayoutRunRequest)),
+    "PayoutService/ExportPayoutRun": Row({"admin"}, lambda w, c: _payout_run(w, payout_pb.ExportPayoutRunRequest)),
+    # The world's payout is confirmed (recorded by hand): confirming it again changes nothing.
+    "PayoutService/UpdatePayoutStatus": Row({"admin"}, _sync(lambda w: payout_pb.UpdatePayoutStatusRequest(
+        payout_id=w.payout_id, status="confirmed"))),
+    "ParticipantService/UpdatePayoutThreshold": Row(OWNER_SIDE, _sync(
+        lambda w: participant_pb.UpdatePayoutThresholdRequest(participant_id=w.owner_id))),
+    "ParticipantService/ListBalanceChanges": Row(OWNER_SIDE, _sync(
+        lambda w: participant_pb.ListBalanceChangesRequest(participant_id=w.owner_id))),
+    "ParticipantService/GetDailyEarnings": Row(OWNER_SIDE, _sync(
+        lambda w: participant_pb.GetDailyEarningsRequest(participant_id=w.owner_id))),
     "JobService/SubmitJob": Row(JOB_CLIENTS, _sync(lambda w: job_pb.SubmitJobRequest(job_type="echo"))),
     "JobService/BatchSubmitJobs": Row(JOB_CLIENTS, _sync(lambda w: job_pb.BatchSubmitJobsRequest(
         jobs=[job_pb.SubmitJobRequest(job_type="echo")]))),
@@ -208,6 +223,13 @@ TABLE: dict[str, Row] = {
     "EventService/WatchPoolMetrics": Row(EVERYONE - {"anonymous"}, _sync(
         lambda w: event_pb.WatchPoolMetricsRequest(interval_seconds=1))),
 }
+
+
+async def _payout_run(world: World, request_type):
+    """A request naming a payout run the admin made (possibly without payouts)."""
+    payouts = payout_service_pb2_grpc.PayoutServiceStub(world.channel)
+    run = await payouts.CreatePayoutRun(payout_pb.CreatePayoutRunRequest(), metadata=AUTH)
+    return request_type(run_id=run.id)
 
 
 async def _cancel(world: World):

@@ -6,6 +6,9 @@
   computepool workers list --participant-id 3
   computepool workers update 7 --price-coefficient 1.2 --inactive
   computepool payouts tax-report 3 --year 2025 -o tax-2025.csv
+  computepool payouts run                            # admin: a pending payout per participant due
+  computepool payouts export RUN_ID --format csv -o run.csv
+  computepool payouts mark PAYOUT_ID sent --transaction-hash HASH
   computepool receipts verify receipt.json
   computepool api-keys create --role client --participant-id 3 --label "ci runner"
 
@@ -45,8 +48,10 @@ JOB_COLUMNS = ("id", "job_type", "status", "attempts", "priority", "created_at",
 WORKER_COLUMNS = ("id", "participant_id", "worker_name", "instance_number", "host", "is_active", "latest_status",
                   "price_coefficient", "latest_gpu_utilization", "latest_revenue_ton")
 PARTICIPANT_COLUMNS = ("id", "ton_wallet_address", "username", "is_active", "total_workers", "active_workers",
-                       "total_revenue_ton", "total_payouts")
-PAYOUT_COLUMNS = ("id", "participant_id", "amount_ton", "amount_usd", "transaction_time", "transaction_hash")
+                       "total_revenue_ton", "total_payouts", "owed_ton", "payout_threshold_nanoton")
+PAYOUT_COLUMNS = ("id", "participant_id", "status", "amount_ton", "amount_usd", "transaction_time", "transaction_hash")
+RUN_COLUMNS = ("id", "trigger", "created_at", "payout_count", "total_ton")
+CHANGE_COLUMNS = ("id", "created_at", "reason", "amount_ton", "balance_after_nanoton", "job_id", "payout_id")
 KEY_COLUMNS = ("id", "prefix", "role", "participant_id", "label", "created_at", "revoked_at")
 BATCH = 1000
 
@@ -117,9 +122,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--username", default="")
     create.add_argument("--email", default="")
     create.add_argument("--telegram-user-id", type=int, default=0)
+    threshold = participants.add_parser("threshold", help="the owed balance at which a run pays (0: pool minimum)")
+    threshold.add_argument("participant_id", type=int)
+    threshold.add_argument("nanoton", type=int)
+    participants.add_parser("balance-changes", help="every movement of what the pool owes").add_argument(
+        "participant_id", type=int)
+    earnings = participants.add_parser("earnings", help="earnings per day and worker")
+    earnings.add_argument("participant_id", type=int)
+    earnings.add_argument("--days", type=int, default=30)
 
     payouts = groups.add_parser("payouts", help="what was paid").add_subparsers(dest="action", required=True)
-    payouts.add_parser("list").add_argument("--participant-id", type=int, default=0)
+    listing = payouts.add_parser("list")
+    listing.add_argument("--participant-id", type=int, default=0)
+    listing.add_argument("--status", default="", help="pending, sent, confirmed or failed")
     payouts.add_parser("show").add_argument("payout_id", type=int)
     create = payouts.add_parser("create", help="record a payout (admin; idempotent on the transaction hash)")
     for name in ("--participant-id", "--transaction-hash", "--from-address", "--to-address", "--transaction-time",
@@ -133,6 +148,18 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("participant_id", type=int)
     report.add_argument("--year", type=int, required=True)
     report.add_argument("-o", "--output", help="file to write (default: standard output)")
+    payouts.add_parser("run", help="run payouts now (admin): a pending payout per participant due")
+    payouts.add_parser("runs", help="payout runs, newest first (admin)")
+    payouts.add_parser("show-run").add_argument("run_id", type=int)
+    export = payouts.add_parser("export", help="a run's pending payouts for the wallet (admin)")
+    export.add_argument("run_id", type=int)
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    mark = payouts.add_parser("mark", help="a run's payout sent, confirmed or failed (admin)")
+    mark.add_argument("payout_id", type=int)
+    mark.add_argument("status", choices=("sent", "confirmed", "failed"))
+    mark.add_argument("--transaction-hash", default="")
+    mark.add_argument("--reason", default="", help="why it failed")
 
     receipts = groups.add_parser("receipts", help="verify receipts").add_subparsers(dest="action", required=True)
     verify = receipts.add_parser("verify", help="offline, with the coordinator's public key")
@@ -226,6 +253,14 @@ def run(client: Client, args: argparse.Namespace) -> int:
             who = args.participant
             found = client.participants.get(int(who)) if who.isdigit() else client.participants.get_by_wallet(who)
             emit(found, PARTICIPANT_COLUMNS, as_json=as_json)
+        elif action == "threshold":
+            emit(client.participants.set_payout_threshold(args.participant_id, args.nanoton), PARTICIPANT_COLUMNS,
+                 as_json=as_json)
+        elif action == "balance-changes":
+            emit(client.participants.balance_changes(args.participant_id), CHANGE_COLUMNS, as_json=as_json)
+        elif action == "earnings":
+            daily = client.participants.daily_earnings(args.participant_id, args.days)
+            emit(daily.days, ("date", "earning_ton", "earning_nanoton", "jobs"), as_json=as_json)
         else:
             emit(client.participants.create(args.wallet, username=args.username, email=args.email,
                                             telegram_user_id=args.telegram_user_id), PARTICIPANT_COLUMNS,
@@ -333,11 +368,23 @@ def submit_file(client: Client, args: argparse.Namespace) -> int:
 def payouts_command(client: Client, args: argparse.Namespace) -> int:
     as_json, action = args.json, args.action
     if action == "list":
-        emit(client.payouts.list(args.participant_id), PAYOUT_COLUMNS, as_json=as_json)
+        emit(client.payouts.list(args.participant_id, status=args.status), PAYOUT_COLUMNS, as_json=as_json)
     elif action == "show":
         emit(client.payouts.get(args.payout_id), PAYOUT_COLUMNS, as_json=as_json)
     elif action == "summary":
         emit(client.payouts.summary(args.participant_id), (), as_json=as_json)
+    elif action == "run":
+        emit(client.payouts.run(), RUN_COLUMNS, as_json=as_json)
+    elif action == "runs":
+        emit(client.payouts.runs(), RUN_COLUMNS, as_json=as_json)
+    elif action == "show-run":
+        run = client.payouts.get_run(args.run_id)
+        emit(run if as_json else run.payouts, () if as_json else PAYOUT_COLUMNS, as_json=as_json)
+    elif action == "export":
+        _write(client.payouts.export_run(args.run_id, args.format), args.output)
+    elif action == "mark":
+        emit(client.payouts.set_status(args.payout_id, args.status, transaction_hash=args.transaction_hash,
+                                       failure_reason=args.reason), PAYOUT_COLUMNS, as_json=as_json)
     elif action == "create":
         emit(client.payouts.create(
             args.participant_id, args.transaction_hash, from_address=args.from_address, to_address=args.to_address,
@@ -346,13 +393,17 @@ def payouts_command(client: Client, args: argparse.Namespace) -> int:
             amount_ton=args.amount_ton, amount_nanoton=args.amount_nanoton, amount_usd=args.amount_usd),
             PAYOUT_COLUMNS, as_json=as_json)
     else:
-        csv = client.payouts.tax_report(args.participant_id, args.year)
-        if args.output:
-            pathlib.Path(args.output).write_bytes(csv)
-            print(f"computepool: wrote {args.output} ({len(csv)} bytes)", file=sys.stderr)
-        else:
-            sys.stdout.buffer.write(csv)
+        _write(client.payouts.tax_report(args.participant_id, args.year), args.output)
     return 0
+
+
+def _write(data: bytes, output: str | None) -> None:
+    """A downloaded file to `output`, or to standard output."""
+    if output:
+        pathlib.Path(output).write_bytes(data)
+        print(f"computepool: wrote {output} ({len(data)} bytes)", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
 
 
 def verify_command(client: Client, args: argparse.Namespace) -> int:

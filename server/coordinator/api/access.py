@@ -27,11 +27,13 @@ def _service(name: str, **methods: frozenset[str]) -> dict[str, frozenset[str]]:
 
 RULES: dict[str, frozenset[str]] = {
     **_service("WorkerService", ListWorkers=OWNERS, GetWorker=OWNERS, CreateWorker=OWNERS, UpdateWorker=OWNERS,
-               GetWorkerMetrics=OWNERS, GetWorkerStats=OWNERS),
+               GetWorkerMetrics=OWNERS, GetWorkerStats=OWNERS, GetWorkerDailyEarnings=OWNERS),
     **_service("ParticipantService", ListParticipants=OWNERS, GetParticipant=OWNERS, GetParticipantByWallet=OWNERS,
-               CreateParticipant=ADMIN),
+               CreateParticipant=ADMIN, UpdatePayoutThreshold=OWNERS, ListBalanceChanges=OWNERS,
+               GetDailyEarnings=OWNERS),
     **_service("PayoutService", ListPayouts=OWNERS, GetPayout=OWNERS, CreatePayout=ADMIN, GetPayoutSummary=OWNERS,
-               ExportTaxReport=OWNERS),
+               ExportTaxReport=OWNERS, CreatePayoutRun=ADMIN, ListPayoutRuns=ADMIN, GetPayoutRun=ADMIN,
+               ExportPayoutRun=ADMIN, UpdatePayoutStatus=ADMIN),
     **_service("JobService", SubmitJob=CLIENTS, BatchSubmitJobs=CLIENTS, GetJobStatus=CLIENTS,
                ListJobReceipts=CLIENTS, ListJobs=CLIENTS, CancelJob=CLIENTS, WatchJob=CLIENTS),
     **_service("MinerService", RegisterMiner=MINERS, SendHeartbeat=MINERS, StreamHeartbeats=MINERS, FetchJobs=MINERS,

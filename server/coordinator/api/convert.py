@@ -16,8 +16,9 @@ from computepool.v1 import worker_service_pb2 as worker_pb
 from coordinator.events.bus import Event
 from coordinator.identity.callers import Caller
 from coordinator.money import USD_MICROS_DECIMALS, nanoton_to_ton, units_to_float
+from coordinator.pool import payout_runs
 from coordinator.pool.metrics import PoolCollector
-from coordinator.pool.participants import ParticipantView
+from coordinator.pool.participants import BalanceChange, DailyEarning, ParticipantView
 from coordinator.pool.workers import COEFFICIENT_DECIMALS, WindowStats, WorkerView
 from coordinator.storage import models
 
@@ -84,7 +85,10 @@ def participant(view: ParticipantView) -> participant_pb.Participant:
         total_revenue_ton=nanoton_to_ton(totals.total_revenue_nanoton),
         total_revenue_nanoton=totals.total_revenue_nanoton, total_payouts=totals.total_payouts,
         telegram_user_id=float(p.telegram_user_id or 0), email=p.email, created_at=timestamp(p.created_at),
-        updated_at=timestamp(p.updated_at))
+        updated_at=timestamp(p.updated_at), owed_nanoton=totals.balance.owed,
+        owed_ton=nanoton_to_ton(totals.balance.owed), earned_nanoton=totals.balance.earned,
+        reserved_nanoton=totals.balance.reserved, paid_nanoton=totals.balance.paid,
+        payout_threshold_nanoton=totals.payout_threshold_nanoton)
 
 
 def usd(micros: int) -> float:
@@ -93,11 +97,43 @@ def usd(micros: int) -> float:
 
 def payout(p: models.Payout) -> payout_pb.Payout:
     return payout_pb.Payout(
-        id=p.id, participant_id=p.participant_id, transaction_hash=p.transaction_hash,
+        id=p.id, participant_id=p.participant_id, transaction_hash=p.transaction_hash or "",
         amount_ton=nanoton_to_ton(p.amount_nanoton), amount_nanoton=p.amount_nanoton,
         amount_usd=usd(p.amount_usd_micros), from_address=p.from_address, to_address=p.to_address,
         transaction_time=timestamp(p.transaction_time), period_start=timestamp(p.period_start),
-        period_end=timestamp(p.period_end), created_at=timestamp(p.created_at))
+        period_end=timestamp(p.period_end), created_at=timestamp(p.created_at), status=p.status,
+        run_id=p.run_id or 0, comment=payout_runs.memo(p.id) if p.run_id else "", failure_reason=p.failure_reason,
+        sent_at=timestamp(p.sent_at), confirmed_at=timestamp(p.confirmed_at))
+
+
+def payout_run(view: payout_runs.RunView) -> payout_pb.PayoutRun:
+    total = sum(p.amount_nanoton for p in view.payouts)
+    return payout_pb.PayoutRun(
+        id=view.run.id, trigger=view.run.trigger, pool_minimum_nanoton=view.run.pool_minimum_nanoton,
+        created_at=timestamp(view.run.created_at), payout_count=len(view.payouts), total_ton=nanoton_to_ton(total),
+        total_nanoton=total, payouts=[payout(p) for p in view.payouts])
+
+
+def balance_change(change: BalanceChange) -> participant_pb.BalanceChange:
+    e = change.entry
+    return participant_pb.BalanceChange(
+        id=e.id, reason=e.kind, amount_nanoton=e.amount, amount_ton=nanoton_to_ton(e.amount),
+        balance_after_nanoton=change.balance_after, job_id=e.job_id or "", worker_id=e.worker_id or 0,
+        payout_id=e.payout_id or 0, created_at=timestamp(e.created_at))
+
+
+def daily_earnings(participant_id: int, rows: list[DailyEarning]) -> participant_pb.GetDailyEarningsResponse:
+    days: dict[str, participant_pb.DayEarnings] = {}
+    for row in rows:  # newest day first, workers by id
+        day = days.setdefault(row.day, participant_pb.DayEarnings(date=row.day))
+        day.earning_nanoton += row.earning_nanoton
+        day.jobs += row.jobs
+        day.workers.append(participant_pb.WorkerDayEarnings(
+            worker_id=row.worker_id, earning_nanoton=row.earning_nanoton,
+            earning_ton=nanoton_to_ton(row.earning_nanoton), jobs=row.jobs))
+    for day in days.values():
+        day.earning_ton = nanoton_to_ton(day.earning_nanoton)
+    return participant_pb.GetDailyEarningsResponse(participant_id=participant_id, days=list(days.values()))
 
 
 def struct(value: dict | None) -> struct_pb2.Struct:

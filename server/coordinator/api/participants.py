@@ -31,3 +31,19 @@ class ParticipantServicer(pb_grpc.ParticipantServiceServicer):
         created = await self.participants.create(new)
         await rest.send_created(context)
         return convert.participant(created)
+
+
+    async def UpdatePayoutThreshold(self, request, context):
+        return convert.participant(await self.participants.update_payout_threshold(
+            request.participant_id, request.payout_threshold_nanoton))
+
+    async def ListBalanceChanges(self, request, context):
+        changes, next_token = await self.participants.balance_changes(
+            request.participant_id, convert.optional(request, "limit"), request.page_token)
+        await rest.send_next_page_token(context, next_token)
+        return pb.ListBalanceChangesResponse(changes=[convert.balance_change(c) for c in changes],
+                                             next_page_token=next_token)
+
+    async def GetDailyEarnings(self, request, context):
+        rows = await self.participants.daily_earnings(request.participant_id, convert.optional(request, "days"))
+        return convert.daily_earnings(request.participant_id, rows)

@@ -8,16 +8,17 @@ from computepool.v1 import payout_service_pb2 as pb
 from computepool.v1 import payout_service_pb2_grpc as pb_grpc
 from coordinator.api import convert, rest
 from coordinator.money import nanoton_to_ton
-from coordinator.pool import payouts
+from coordinator.pool import payout_runs, payouts
 
 
 class PayoutServicer(pb_grpc.PayoutServiceServicer):
-    def __init__(self, payouts_: payouts.Payouts):
+    def __init__(self, payouts_: payouts.Payouts, runs: payout_runs.PayoutRuns):
         self.payouts = payouts_
+        self.runs = runs
 
     async def ListPayouts(self, request, context):
         rows, next_token = await self.payouts.list(request.participant_id, convert.optional(request, "limit"),
-                                                   request.page_token)
+                                                   request.page_token, request.status)
         await rest.send_next_page_token(context, next_token)
         return pb.ListPayoutsResponse(payouts=[convert.payout(p) for p in rows], next_page_token=next_token)
 
@@ -52,3 +53,26 @@ class PayoutServicer(pb_grpc.PayoutServiceServicer):
         text, filename = await self.payouts.tax_report(request.participant_id, request.year)
         await context.send_initial_metadata((("content-disposition", f'attachment; filename="{filename}"'),))
         return httpbody_pb2.HttpBody(content_type="text/csv; charset=utf-8", data=text.encode())
+
+
+    async def CreatePayoutRun(self, request, context):
+        view = await self.runs.create()
+        await rest.send_created(context)
+        return convert.payout_run(view)
+
+    async def ListPayoutRuns(self, request, context):
+        views, next_token = await self.runs.list(convert.optional(request, "limit"), request.page_token)
+        await rest.send_next_page_token(context, next_token)
+        return pb.ListPayoutRunsResponse(runs=[convert.payout_run(v) for v in views], next_page_token=next_token)
+
+    async def GetPayoutRun(self, request, context):
+        return convert.payout_run(await self.runs.get(request.run_id))
+
+    async def ExportPayoutRun(self, request, context):
+        body, content_type, filename = await self.runs.export(request.run_id, request.format)
+        await context.send_initial_metadata((("content-disposition", f'attachment; filename="{filename}"'),))
+        return httpbody_pb2.HttpBody(content_type=content_type, data=body)
+
+    async def UpdatePayoutStatus(self, request, context):
+        return convert.payout(await self.runs.update_status(request.payout_id, request.status,
+                                                            request.transaction_hash, request.failure_reason))

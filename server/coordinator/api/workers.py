@@ -46,3 +46,9 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
             worker_id=worker.id, latest_status=worker.latest_status,
             latest_seen_at=convert.timestamp(worker.latest_seen_at), last_24h=convert.window(day),
             last_7d=convert.window(week), last_30d=convert.window(month))
+
+
+    async def GetWorkerDailyEarnings(self, request, context):
+        worker, rows = await self.workers.daily_earnings(request.worker_id, convert.optional(request, "days"))
+        days = convert.daily_earnings(worker.participant_id, rows).days
+        return pb.GetWorkerDailyEarningsResponse(worker_id=worker.id, participant_id=worker.participant_id, days=days)

@@ -27,6 +27,8 @@ from coordinator.storage.models import (
     LedgerEntry,
     Miner,
     MinerStatus,
+    Payout,
+    PayoutStatus,
     Receipt,
     Worker,
     WorkerSample,
@@ -58,6 +60,8 @@ class PoolCollector:
         self.active_jobs: dict[str, int] = {}  # job type -> running jobs
         self.registered_miners = 0
         self.refreshed_at: dt.datetime | None = None  # when the figures were read
+        self.owed_nanoton = 0  # what the pool owes all participants
+        self.payouts: dict[str, tuple[int, int]] = {}  # payout status -> (count, nanotons)
 
     async def refresh(self, database: Database) -> None:
         async with database.transaction() as session:
@@ -88,6 +92,9 @@ class PoolCollector:
             self.active_jobs = dict((await session.execute(
                 select(Job.job_type, func.count(Job.id)).where(Job.status == JobStatus.RUNNING).group_by(Job.job_type))).all())
             self.registered_miners = await session.scalar(select(func.count(Miner.id)).where(Miner.status == MinerStatus.ACTIVE))
+            self.owed_nanoton = sum((await ledger.owed_by_participant(session)).values())
+            self.payouts = {status: (int(count), int(total or 0)) for status, count, total in await session.execute(
+                select(Payout.status, func.count(Payout.id), func.sum(Payout.amount_nanoton)).group_by(Payout.status))}
         self.refreshed_at = utcnow()
 
     def collect(self):
@@ -122,6 +129,16 @@ class PoolCollector:
             active.add_metric([job_type], self.active_jobs.get(job_type, 0))
         yield active
         yield GaugeMetricFamily("registered_miners", "Miners registered and active", value=self.registered_miners)
+        yield GaugeMetricFamily("payouts_owed_ton", "What the pool owes participants, not yet in a payout, in TON",
+                                value=nanoton_to_ton(self.owed_nanoton))
+        count = GaugeMetricFamily("payouts", "Payouts by status", labels=["status"])
+        amount = GaugeMetricFamily("payouts_amount_ton", "Payout amounts by status, in TON", labels=["status"])
+        for status in PayoutStatus:  # every status has a series, 0 when none is in it
+            number, nanotons = self.payouts.get(status, (0, 0))
+            count.add_metric([status], number)
+            amount.add_metric([status], nanoton_to_ton(nanotons))
+        yield count
+        yield amount
 
 
 def _plus(reported: int | None, completed: int | None) -> int | None:

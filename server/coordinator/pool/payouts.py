@@ -27,7 +27,7 @@ from coordinator.money import (
 from coordinator.pool.participants import require_participant
 from coordinator.storage import paging
 from coordinator.storage.database import ConcurrentInsert, Database, get_existing
-from coordinator.storage.models import Payout
+from coordinator.storage.models import Payout, PayoutStatus
 
 HEX_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -121,16 +121,20 @@ async def get_payout(session: AsyncSession, payout_id: int) -> Payout:
     return await get_existing(session, Payout, payout_id, "payout")
 
 
-async def list_payouts(session: AsyncSession, participant_id: int, limit: int | None, page_token: str
-                       ) -> tuple[list[Payout], str]:
+async def list_payouts(session: AsyncSession, participant_id: int, limit: int | None, page_token: str,
+                       status: str = "") -> tuple[list[Payout], str]:
     """Newest transaction first; keyset on (transaction_time, id)."""
     check = Validator()
     check.check(participant_id >= 0, "participant_id", "must not be negative")
+    check.check(not status or status in set(PayoutStatus), "status",
+                f"must be one of {', '.join(PayoutStatus)} (or empty: all)")
     limit, after = paging.newest_first_request(check, limit, page_token)
     check.raise_if_any()
     query = paging.newest_first(select(Payout), Payout.transaction_time, Payout.id, limit, after)
     if participant_id:
         query = query.where(Payout.participant_id == participant_id)
+    if status:
+        query = query.where(Payout.status == status)
     return paging.newest_first_page(list(await session.scalars(query)), limit, "transaction_time")
 
 
@@ -157,7 +161,8 @@ async def payout_summary(session: AsyncSession, participant_id: int) -> PayoutSu
     await require_participant(session, participant_id)
     rows = (await session.execute(
         select(Payout.transaction_time, Payout.amount_nanoton, Payout.amount_usd_micros)
-        .where(Payout.participant_id == participant_id).order_by(Payout.transaction_time))).all()
+        .where(Payout.participant_id == participant_id, Payout.status == PayoutStatus.CONFIRMED)
+        .order_by(Payout.transaction_time))).all()
     months: dict[str, list[int]] = {}
     for time, nanoton, usd in rows:
         totals = months.setdefault(time.strftime("%Y-%m"), [0, 0, 0])
@@ -180,7 +185,8 @@ TAX_REPORT_COLUMNS = ["payout_id", "transaction_time", "transaction_hash", "amou
 
 
 async def tax_report(session: AsyncSession, participant_id: int, year: int) -> tuple[str, str]:
-    """Returns (csv text, file name): one row per payout of that UTC year, then a TOTAL row."""
+    """Returns (csv text, file name): one row per confirmed payout of that UTC year (recorded by
+    hand, or a run's that the chain confirmed), then a TOTAL row."""
     check = Validator()
     check.check(participant_id > 0, "participant_id", "is required")
     check.check(MIN_YEAR <= year <= MAX_YEAR, "year", f"must be between {MIN_YEAR} and {MAX_YEAR}")
@@ -189,7 +195,8 @@ async def tax_report(session: AsyncSession, participant_id: int, year: int) -> t
     start = dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc)
     end = dt.datetime(year + 1, 1, 1, tzinfo=dt.timezone.utc)
     payouts = list(await session.scalars(
-        select(Payout).where(Payout.participant_id == participant_id, Payout.transaction_time >= start,
+        select(Payout).where(Payout.participant_id == participant_id, Payout.status == PayoutStatus.CONFIRMED,
+                             Payout.transaction_time >= start,
                              Payout.transaction_time < end).order_by(Payout.transaction_time, Payout.id)))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -216,10 +223,11 @@ class Payouts:
     def __init__(self, database: Database):
         self.database = database
 
-    async def list(self, participant_id: int, limit: int | None, page_token: str) -> tuple[list[Payout], str]:
+    async def list(self, participant_id: int, limit: int | None, page_token: str, status: str = ""
+                   ) -> tuple[list[Payout], str]:
         participant_id = scoped_participant_filter(participant_id)
         async with self.database.transaction() as session:
-            return await list_payouts(session, participant_id, limit, page_token)
+            return await list_payouts(session, participant_id, limit, page_token, status)
 
     async def get(self, payout_id: int) -> Payout:
         async with self.database.transaction() as session:

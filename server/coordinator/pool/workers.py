@@ -15,7 +15,7 @@ from coordinator import ledger
 from coordinator.errors import AlreadyExists, InvalidArgument, Reason, Validator
 from coordinator.identity.callers import require_owner, scoped_participant_filter
 from coordinator.money import decimal_to_units
-from coordinator.pool.participants import require_participant
+from coordinator.pool.participants import DailyEarning, daily_earnings, require_participant
 from coordinator.storage import paging
 from coordinator.storage.database import Database, get_existing, not_found
 from coordinator.storage.models import LedgerEntry, Worker, WorkerSample, WorkerStatus, utcnow
@@ -287,6 +287,11 @@ class Workers:
         async with self.database.transaction() as session:
             await _owned(session, worker_id)
             return await worker_stats(session, worker_id)
+
+    async def daily_earnings(self, worker_id: int, days: int | None) -> tuple[Worker, list[DailyEarning]]:
+        async with self.database.transaction() as session:
+            worker = await _owned(session, worker_id)
+            return worker, await daily_earnings(session, worker.participant_id, days, worker_id=worker.id)
 
 
 async def _owned(session: AsyncSession, worker_id: int) -> Worker:

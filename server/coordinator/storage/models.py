@@ -74,6 +74,20 @@ class MinerStatus(StrEnum):
     INACTIVE = "inactive"
 
 
+class PayoutStatus(StrEnum):
+    """A payout's life: a run creates it pending (its amount reserved in the ledger), the wallet
+    sends it (sent, with its transaction hash), the chain confirms it (confirmed: paid); a failed
+    one returns its amount to what the pool owes. A payout recorded by hand is confirmed."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+OPEN_PAYOUT_STATUSES = frozenset({PayoutStatus.PENDING, PayoutStatus.SENT})
+
+
 class PaymentStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
@@ -98,6 +112,9 @@ class Participant(Base):
     username: Mapped[str] = mapped_column(String(64), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The participant's own payout threshold in nanotons; NULL: the pool's minimum. Never below
+    # the pool's minimum (a run pays at the higher of the two).
+    payout_threshold_nanoton: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -148,14 +165,35 @@ class WorkerSample(Base):
     revenue_nanoton: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class PayoutRun(Base):
+    """One settlement of what the pool owes: a payout per participant over their threshold.
+    A scheduled run names its interval's slot, unique: replicas that run at once make one."""
+
+    __tablename__ = "payout_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger: Mapped[str] = mapped_column(String(16))  # scheduled | manual
+    slot: Mapped[str | None] = mapped_column(String(40), unique=True)
+    pool_minimum_nanoton: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Payout(Base):
     __tablename__ = "payouts"
     __table_args__ = (Index("ix_payouts_participant_time", "participant_id", "transaction_time", "id"),
-                      Index("ix_payouts_time", "transaction_time", "id"))
+                      Index("ix_payouts_time", "transaction_time", "id"),
+                      UniqueConstraint("run_id", "participant_id", name="uq_payouts_run_participant"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
-    transaction_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # NULL until a run's payout is sent; unique (NULLs are distinct on SQLite and PostgreSQL).
+    transaction_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=PayoutStatus.CONFIRMED, server_default="confirmed",
+                                        index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("payout_runs.id"))
+    failure_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column()
     amount_nanoton: Mapped[int] = mapped_column(BigInteger)
     amount_usd_micros: Mapped[int] = mapped_column(BigInteger)
     from_address: Mapped[str] = mapped_column(String(64))
@@ -269,18 +307,20 @@ class LedgerEntry(Base):
     zero (the client's charge = the provider's earning + the pool fee), so the ledger balances."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_account", "account", "asset"),)
+    __table_args__ = (Index("ix_ledger_account", "account", "asset"),
+                      Index("ix_ledger_account_id", "account", "id"))  # an account's history, newest first
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account: Mapped[str] = mapped_column(String(96))  # client:<id> | participant:<id> | pool:fees | …
     asset: Mapped[str] = mapped_column(String(8))     # TON (nanoton) | AITBC | BTC (satoshi)
     amount: Mapped[int] = mapped_column(BigInteger)   # signed
-    kind: Mapped[str] = mapped_column(String(16))     # charge | earning | fee | payout | deposit
+    kind: Mapped[str] = mapped_column(String(16))     # charge | earning | fee | deposit | reserve | release | payout
     job_id: Mapped[str | None] = mapped_column(String(36), index=True)
     receipt_id: Mapped[str | None] = mapped_column(String(36))
     payment_id: Mapped[str | None] = mapped_column(String(36), index=True)
     participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"), index=True)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -305,6 +305,13 @@ class Workers:
                                       worker_pb.GetWorkerStatsRequest(worker_id=worker_id),
                                       worker_pb.GetWorkerStatsResponse, idempotent=True, timeout=timeout)
 
+    def daily_earnings(self, worker_id: int, days: int = 30, *, timeout: float | None = None
+                             ) -> worker_pb.GetWorkerDailyEarningsResponse:
+        """The worker's earnings per UTC day over the last `days` days, newest first."""
+        return self.client.call("/computepool.v1.WorkerService/GetWorkerDailyEarnings",
+                                      worker_pb.GetWorkerDailyEarningsRequest(worker_id=worker_id, days=days),
+                                      worker_pb.GetWorkerDailyEarningsResponse, idempotent=True, timeout=timeout)
+
 
 class Participants:
     """ParticipantService: the GPU owners, by TON wallet."""
@@ -343,18 +350,44 @@ class Participants:
         return self.client.call("/computepool.v1.ParticipantService/CreateParticipant", request,
                                       participant_pb.Participant, idempotent=False, timeout=timeout)
 
+    def set_payout_threshold(self, participant_id: int, payout_threshold_nanoton: int, *,
+                                   timeout: float | None = None) -> participant_pb.Participant:
+        """The owed balance at which a run pays the participant: at least the pool minimum
+        (0: the pool minimum); InvalidArgument below it."""
+        request = participant_pb.UpdatePayoutThresholdRequest(participant_id=participant_id,
+                                                              payout_threshold_nanoton=payout_threshold_nanoton)
+        return self.client.call("/computepool.v1.ParticipantService/UpdatePayoutThreshold", request,
+                                      participant_pb.Participant, idempotent=True, timeout=timeout)
+
+    def balance_changes(self, participant_id: int, *, page_size: int = PAGE_SIZE,
+                              timeout: float | None = None) -> Iterator[participant_pb.BalanceChange]:
+        """Every movement of what the pool owes the participant, newest first, every page."""
+        for change in self.client.pages("/computepool.v1.ParticipantService/ListBalanceChanges",
+                                              participant_pb.ListBalanceChangesRequest(
+                                                  participant_id=participant_id, limit=page_size),
+                                              participant_pb.ListBalanceChangesResponse, "changes", timeout=timeout):
+            yield change
+
+    def daily_earnings(self, participant_id: int, days: int = 30, *, timeout: float | None = None
+                             ) -> participant_pb.GetDailyEarningsResponse:
+        """Earnings per UTC day (and per worker) over the last `days` days, newest first."""
+        return self.client.call("/computepool.v1.ParticipantService/GetDailyEarnings",
+                                      participant_pb.GetDailyEarningsRequest(participant_id=participant_id, days=days),
+                                      participant_pb.GetDailyEarningsResponse, idempotent=True, timeout=timeout)
+
 
 class Payouts:
-    """PayoutService: what was paid to participants, and their tax reports."""
+    """PayoutService: what was paid to participants, their tax reports, and payout runs."""
 
     def __init__(self, client: Client):
         self.client = client
 
-    def list(self, participant_id: int = 0, *, page_size: int = PAGE_SIZE,
+    def list(self, participant_id: int = 0, *, status: str = "", page_size: int = PAGE_SIZE,
                    timeout: float | None = None) -> Iterator[payout_pb.Payout]:
-        """Payouts (of one participant when given), newest first, every page (`timeout`: each page's)."""
+        """Payouts (of one participant, in one status, when given), newest first, every page
+        (`timeout`: each page's)."""
         for payout in self.client.pages("/computepool.v1.PayoutService/ListPayouts", payout_pb.ListPayoutsRequest(
-                participant_id=participant_id, limit=page_size), payout_pb.ListPayoutsResponse, "payouts",
+                participant_id=participant_id, status=status, limit=page_size), payout_pb.ListPayoutsResponse, "payouts",
                 timeout=timeout):
             yield payout
 
@@ -394,6 +427,45 @@ class Payouts:
                                       httpbody_pb2.HttpBody, idempotent=True, timeout=timeout)
         data: bytes = body.data
         return data
+
+    def run(self, *, timeout: float | None = None) -> payout_pb.PayoutRun:
+        """Runs payouts now (admin): a pending payout for each participant owed at least its
+        threshold. Not retried: a second run would find nothing more to pay, but says so."""
+        return self.client.call("/computepool.v1.PayoutService/CreatePayoutRun",
+                                      payout_pb.CreatePayoutRunRequest(), payout_pb.PayoutRun, idempotent=False,
+                                      timeout=timeout)
+
+    def runs(self, *, page_size: int = PAGE_SIZE, timeout: float | None = None
+                   ) -> Iterator[payout_pb.PayoutRun]:
+        """Payout runs, newest first, every page (admin)."""
+        for run in self.client.pages("/computepool.v1.PayoutService/ListPayoutRuns",
+                                           payout_pb.ListPayoutRunsRequest(limit=page_size),
+                                           payout_pb.ListPayoutRunsResponse, "runs", timeout=timeout):
+            yield run
+
+    def get_run(self, run_id: int, *, timeout: float | None = None) -> payout_pb.PayoutRun:
+        """One payout run with its payouts (admin)."""
+        return self.client.call("/computepool.v1.PayoutService/GetPayoutRun",
+                                      payout_pb.GetPayoutRunRequest(run_id=run_id), payout_pb.PayoutRun,
+                                      idempotent=True, timeout=timeout)
+
+    def export_run(self, run_id: int, export_format: str = "csv", *, timeout: float | None = None) -> bytes:
+        """The run's pending payouts for the wallet, as CSV or JSON bytes (admin)."""
+        body: Any = self.client.call("/computepool.v1.PayoutService/ExportPayoutRun",
+                                           payout_pb.ExportPayoutRunRequest(run_id=run_id, format=export_format),
+                                           httpbody_pb2.HttpBody, idempotent=True, timeout=timeout)
+        data: bytes = body.data
+        return data
+
+    def set_status(self, payout_id: int, status: str, *, transaction_hash: str = "", failure_reason: str = "",
+                         timeout: float | None = None) -> payout_pb.Payout:
+        """Marks a run's payout "sent" (with its transaction hash), "confirmed" or "failed"
+        (admin). Idempotent: the same status and hash again changes nothing."""
+        request = payout_pb.UpdatePayoutStatusRequest(payout_id=payout_id, status=status,
+                                                      transaction_hash=transaction_hash,
+                                                      failure_reason=failure_reason)
+        return self.client.call("/computepool.v1.PayoutService/UpdatePayoutStatus", request,
+                                      payout_pb.Payout, idempotent=True, timeout=timeout)
 
 
 class Receipts:

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(computepool/v1/participant_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83\x03\n\x0bParticipant\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x1a\n\x12ton_wallet_address\x18\x02 \x01(\t\x12\x1e\n\x16ton_wallet_address_raw\x18\x03 \x01(\t\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x11\n\tis_active\x18\x05 \x01(\x08\x12\x15\n\rtotal_workers\x18\x06 \x01(\x05\x12\x16\n\x0e\x61\x63tive_workers\x18\x07 \x01(\x05\x12\x19\n\x11total_revenue_ton\x18\x08 \x01(\x01\x12\x1d\n\x15total_revenue_nanoton\x18\t \x01(\x03\x12\x15\n\rtotal_payouts\x18\n \x01(\x05\x12\x18\n\x10telegram_user_id\x18\x0b \x01(\x01\x12\r\n\x05\x65mail\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"K\n\x17ListParticipantsRequest\x12\x12\n\x05limit\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x02 \x01(\tB\x08\n\x06_limit\"f\n\x18ListParticipantsResponse\x12\x31\n\x0cparticipants\x18\x01 \x03(\x0b\x32\x1b.computepool.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"/\n\x15GetParticipantRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\"7\n\x1dGetParticipantByWalletRequest\x12\x16\n\x0ewallet_address\x18\x01 \x01(\t\"q\n\x18\x43reateParticipantRequest\x12\x1a\n\x12ton_wallet_address\x18\x01 \x01(\t\x12\x18\n\x10telegram_user_id\x18\x02 \x01(\x01\x12\x10\n\x08username\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t2\xba\x04\n\x12ParticipantService\x12\x83\x01\n\x10ListParticipants\x12\'.computepool.v1.ListParticipantsRequest\x1a(.computepool.v1.ListParticipantsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/participants\x12\x83\x01\n\x0eGetParticipant\x12%.computepool.v1.GetParticipantRequest\x1a\x1b.computepool.v1.Participant\"-\x82\xd3\xe4\x93\x02\'\x12%/api/v1/participants/{participant_id}\x12\x9a\x01\n\x16GetParticipantByWallet\x12-.computepool.v1.GetParticipantByWalletRequest\x1a\x1b.computepool.v1.Participant\"4\x82\xd3\xe4\x93\x02.\x12,/api/v1/participants/wallet/{wallet_address}\x12{\n\x11\x43reateParticipant\x12(.computepool.v1.CreateParticipantRequest\x1a\x1b.computepool.v1.Participant\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/participants:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(computepool/v1/participant_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x04\n\x0bParticipant\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x1a\n\x12ton_wallet_address\x18\x02 \x01(\t\x12\x1e\n\x16ton_wallet_address_raw\x18\x03 \x01(\t\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x11\n\tis_active\x18\x05 \x01(\x08\x12\x15\n\rtotal_workers\x18\x06 \x01(\x05\x12\x16\n\x0e\x61\x63tive_workers\x18\x07 \x01(\x05\x12\x19\n\x11total_revenue_ton\x18\x08 \x01(\x01\x12\x1d\n\x15total_revenue_nanoton\x18\t \x01(\x03\x12\x15\n\rtotal_payouts\x18\n \x01(\x05\x12\x18\n\x10telegram_user_id\x18\x0b \x01(\x01\x12\r\n\x05\x65mail\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cowed_nanoton\x18\x0f \x01(\x03\x12\x10\n\x08owed_ton\x18\x10 \x01(\x01\x12\x16\n\x0e\x65\x61rned_nanoton\x18\x11 \x01(\x03\x12\x18\n\x10reserved_nanoton\x18\x12 \x01(\x03\x12\x14\n\x0cpaid_nanoton\x18\x13 \x01(\x03\x12 \n\x18payout_threshold_nanoton\x18\x14 \x01(\x03\"K\n\x17ListParticipantsRequest\x12\x12\n\x05limit\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x02 \x01(\tB\x08\n\x06_limit\"f\n\x18ListParticipantsResponse\x12\x31\n\x0cparticipants\x18\x01 \x03(\x0b\x32\x1b.computepool.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"/\n\x15GetParticipantRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\"7\n\x1dGetParticipantByWalletRequest\x12\x16\n\x0ewallet_address\x18\x01 \x01(\t\"q\n\x18\x43reateParticipantRequest\x12\x1a\n\x12ton_wallet_address\x18\x01 \x01(\t\x12\x18\n\x10telegram_user_id\x18\x02 \x01(\x01\x12\x10\n\x08username\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\"X\n\x1cUpdatePayoutThresholdRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12 \n\x18payout_threshold_nanoton\x18\x02 \x01(\x03\"e\n\x19ListBalanceChangesRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x03 \x01(\tB\x08\n\x06_limit\"\xdc\x01\n\rBalanceChange\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x16\n\x0e\x61mount_nanoton\x18\x03 \x01(\x03\x12\x12\n\namount_ton\x18\x04 \x01(\x01\x12\x1d\n\x15\x62\x61lance_after_nanoton\x18\x05 \x01(\x03\x12\x0e\n\x06job_id\x18\x06 \x01(\t\x12\x11\n\tworker_id\x18\x07 \x01(\x05\x12\x11\n\tpayout_id\x18\x08 \x01(\x05\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x1aListBalanceChangesResponse\x12.\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1d.computepool.v1.BalanceChange\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x17GetDailyEarningsRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x11\n\x04\x64\x61ys\x18\x02 \x01(\x05H\x00\x88\x01\x01\x42\x07\n\x05_days\"b\n\x11WorkerDayEarnings\x12\x11\n\tworker_id\x18\x01 \x01(\x05\x12\x17\n\x0f\x65\x61rning_nanoton\x18\x02 \x01(\x03\x12\x13\n\x0b\x65\x61rning_ton\x18\x03 \x01(\x01\x12\x0c\n\x04jobs\x18\x04 \x01(\x05\"\x8b\x01\n\x0b\x44\x61yEarnings\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x17\n\x0f\x65\x61rning_nanoton\x18\x02 \x01(\x03\x12\x13\n\x0b\x65\x61rning_ton\x18\x03 \x01(\x01\x12\x0c\n\x04jobs\x18\x04 \x01(\x05\x12\x32\n\x07workers\x18\x05 \x03(\x0b\x32!.computepool.v1.WorkerDayEarnings\"]\n\x18GetDailyEarningsResponse\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12)\n\x04\x64\x61ys\x18\x02 \x03(\x0b\x32\x1b.computepool.v1.DayEarnings2\xb5\x08\n\x12ParticipantService\x12\x83\x01\n\x10ListParticipants\x12\'.computepool.v1.ListParticipantsRequest\x1a(.computepool.v1.ListParticipantsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/participants\x12\x83\x01\n\x0eGetParticipant\x12%.computepool.v1.GetParticipantRequest\x1a\x1b.computepool.v1.Participant\"-\x82\xd3\xe4\x93\x02\'\x12%/api/v1/participants/{participant_id}\x12\x9a\x01\n\x16GetParticipantByWallet\x12-.computepool.v1.GetParticipantByWalletRequest\x1a\x1b.computepool.v1.Participant\"4\x82\xd3\xe4\x93\x02.\x12,/api/v1/participants/wallet/{wallet_address}\x12{\n\x11\x43reateParticipant\x12(.computepool.v1.CreateParticipantRequest\x1a\x1b.computepool.v1.Participant\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/participants:\x01*\x12\xa5\x01\n\x15UpdatePayoutThreshold\x12,.computepool.v1.UpdatePayoutThresholdRequest\x1a\x1b.computepool.v1.Participant\"A\x82\xd3\xe4\x93\x02;26/api/v1/participants/{participant_id}/payout-threshold:\x01*\x12\xaa\x01\n\x12ListBalanceChanges\x12).computepool.v1.ListBalanceChangesRequest\x1a*.computepool.v1.ListBalanceChangesResponse\"=\x82\xd3\xe4\x93\x02\x37\x12\x35/api/v1/participants/{participant_id}/balance-changes\x12\xa3\x01\n\x10GetDailyEarnings\x12\'.computepool.v1.GetDailyEarningsRequest\x1a(.computepool.v1.GetDailyEarningsResponse\"<\x82\xd3\xe4\x93\x02\x36\x12\x34/api/v1/participants/{participant_id}/earnings/dailyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,18 +41,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARTICIPANTSERVICE'].methods_by_name['GetParticipantByWallet']._serialized_options = b'\202\323\344\223\002.\022,/api/v1/participants/wallet/{wallet_address}'
   _globals['_PARTICIPANTSERVICE'].methods_by_name['CreateParticipant']._loaded_options = None
   _globals['_PARTICIPANTSERVICE'].methods_by_name['CreateParticipant']._serialized_options = b'\202\323\344\223\002\031\"\024/api/v1/participants:\001*'
+  _globals['_PARTICIPANTSERVICE'].methods_by_name['UpdatePayoutThreshold']._loaded_options = None
+  _globals['_PARTICIPANTSERVICE'].methods_by_name['UpdatePayoutThreshold']._serialized_options = b'\202\323\344\223\002;26/api/v1/participants/{participant_id}/payout-threshold:\001*'
+  _globals['_PARTICIPANTSERVICE'].methods_by_name['ListBalanceChanges']._loaded_options = None
+  _globals['_PARTICIPANTSERVICE'].methods_by_name['ListBalanceChanges']._serialized_options = b'\202\323\344\223\0027\0225/api/v1/participants/{participant_id}/balance-changes'
+  _globals['_PARTICIPANTSERVICE'].methods_by_name['GetDailyEarnings']._loaded_options = None
+  _globals['_PARTICIPANTSERVICE'].methods_by_name['GetDailyEarnings']._serialized_options = b'\202\323\344\223\0026\0224/api/v1/participants/{participant_id}/earnings/daily'
   _globals['_PARTICIPANT']._serialized_start=124
-  _globals['_PARTICIPANT']._serialized_end=511
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=513
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=588
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=590
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=692
-  _globals['_GETPARTICIPANTREQUEST']._serialized_start=694
-  _globals['_GETPARTICIPANTREQUEST']._serialized_end=741
-  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_start=743
-  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_end=798
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=800
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=913
-  _globals['_PARTICIPANTSERVICE']._serialized_start=916
-  _globals['_PARTICIPANTSERVICE']._serialized_end=1486
+  _globals['_PARTICIPANT']._serialized_end=657
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=659
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=734
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=736
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=838
+  _globals['_GETPARTICIPANTREQUEST']._serialized_start=840
+  _globals['_GETPARTICIPANTREQUEST']._serialized_end=887
+  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_start=889
+  _globals['_GETPARTICIPANTBYWALLETREQUEST']._serialized_end=944
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=946
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=1059
+  _globals['_UPDATEPAYOUTTHRESHOLDREQUEST']._serialized_start=1061
+  _globals['_UPDATEPAYOUTTHRESHOLDREQUEST']._serialized_end=1149
+  _globals['_LISTBALANCECHANGESREQUEST']._serialized_start=1151
+  _globals['_LISTBALANCECHANGESREQUEST']._serialized_end=1252
+  _globals['_BALANCECHANGE']._serialized_start=1255
+  _globals['_BALANCECHANGE']._serialized_end=1475
+  _globals['_LISTBALANCECHANGESRESPONSE']._serialized_start=1477
+  _globals['_LISTBALANCECHANGESRESPONSE']._serialized_end=1578
+  _globals['_GETDAILYEARNINGSREQUEST']._serialized_start=1580
+  _globals['_GETDAILYEARNINGSREQUEST']._serialized_end=1657
+  _globals['_WORKERDAYEARNINGS']._serialized_start=1659
+  _globals['_WORKERDAYEARNINGS']._serialized_end=1757
+  _globals['_DAYEARNINGS']._serialized_start=1760
+  _globals['_DAYEARNINGS']._serialized_end=1899
+  _globals['_GETDAILYEARNINGSRESPONSE']._serialized_start=1901
+  _globals['_GETDAILYEARNINGSRESPONSE']._serialized_end=1994
+  _globals['_PARTICIPANTSERVICE']._serialized_start=1997
+  _globals['_PARTICIPANTSERVICE']._serialized_end=3074
 # @@protoc_insertion_point(module_scope)

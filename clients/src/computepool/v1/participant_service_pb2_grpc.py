@@ -56,6 +56,21 @@ class ParticipantServiceStub(object):
                 request_serializer=computepool_dot_v1_dot_participant__service__pb2.CreateParticipantRequest.SerializeToString,
                 response_deserializer=computepool_dot_v1_dot_participant__service__pb2.Participant.FromString,
                 _registered_method=True)
+        self.UpdatePayoutThreshold = channel.unary_unary(
+                '/computepool.v1.ParticipantService/UpdatePayoutThreshold',
+                request_serializer=computepool_dot_v1_dot_participant__service__pb2.UpdatePayoutThresholdRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_participant__service__pb2.Participant.FromString,
+                _registered_method=True)
+        self.ListBalanceChanges = channel.unary_unary(
+                '/computepool.v1.ParticipantService/ListBalanceChanges',
+                request_serializer=computepool_dot_v1_dot_participant__service__pb2.ListBalanceChangesRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_participant__service__pb2.ListBalanceChangesResponse.FromString,
+                _registered_method=True)
+        self.GetDailyEarnings = channel.unary_unary(
+                '/computepool.v1.ParticipantService/GetDailyEarnings',
+                request_serializer=computepool_dot_v1_dot_participant__service__pb2.GetDailyEarningsRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_participant__service__pb2.GetDailyEarningsResponse.FromString,
+                _registered_method=True)
 
 
 class ParticipantServiceServicer(object):
@@ -99,6 +114,35 @@ class ParticipantServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdatePayoutThreshold(self, request, context):
+        """Sets the participant's own payout threshold: a run pays it once it is owed at least this
+        much. It may be raised above the pool minimum, never lowered below it; 0 goes back to the
+        pool minimum. Returns INVALID_ARGUMENT (THRESHOLD_BELOW_POOL_MINIMUM) below the pool
+        minimum, NOT_FOUND (PARTICIPANT_NOT_FOUND) if the participant does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBalanceChanges(self, request, context):
+        """Lists every movement of what the pool owes the participant, newest first: earnings (per
+        job), reservations for payouts, releases of failed payouts, each with the balance it left.
+        Returns NOT_FOUND (PARTICIPANT_NOT_FOUND) if the participant does not exist,
+        INVALID_ARGUMENT for a bad limit or page token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDailyEarnings(self, request, context):
+        """The participant's marketplace earnings per UTC day and per worker, newest day first, with
+        each day's total. Returns NOT_FOUND (PARTICIPANT_NOT_FOUND) if the participant does not
+        exist, INVALID_ARGUMENT for days outside 1-366.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ParticipantServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -121,6 +165,21 @@ def add_ParticipantServiceServicer_to_server(servicer, server):
                     servicer.CreateParticipant,
                     request_deserializer=computepool_dot_v1_dot_participant__service__pb2.CreateParticipantRequest.FromString,
                     response_serializer=computepool_dot_v1_dot_participant__service__pb2.Participant.SerializeToString,
+            ),
+            'UpdatePayoutThreshold': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePayoutThreshold,
+                    request_deserializer=computepool_dot_v1_dot_participant__service__pb2.UpdatePayoutThresholdRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_participant__service__pb2.Participant.SerializeToString,
+            ),
+            'ListBalanceChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBalanceChanges,
+                    request_deserializer=computepool_dot_v1_dot_participant__service__pb2.ListBalanceChangesRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_participant__service__pb2.ListBalanceChangesResponse.SerializeToString,
+            ),
+            'GetDailyEarnings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDailyEarnings,
+                    request_deserializer=computepool_dot_v1_dot_participant__service__pb2.GetDailyEarningsRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_participant__service__pb2.GetDailyEarningsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -233,6 +292,87 @@ class ParticipantService(object):
             '/computepool.v1.ParticipantService/CreateParticipant',
             computepool_dot_v1_dot_participant__service__pb2.CreateParticipantRequest.SerializeToString,
             computepool_dot_v1_dot_participant__service__pb2.Participant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePayoutThreshold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.ParticipantService/UpdatePayoutThreshold',
+            computepool_dot_v1_dot_participant__service__pb2.UpdatePayoutThresholdRequest.SerializeToString,
+            computepool_dot_v1_dot_participant__service__pb2.Participant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBalanceChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.ParticipantService/ListBalanceChanges',
+            computepool_dot_v1_dot_participant__service__pb2.ListBalanceChangesRequest.SerializeToString,
+            computepool_dot_v1_dot_participant__service__pb2.ListBalanceChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDailyEarnings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.ParticipantService/GetDailyEarnings',
+            computepool_dot_v1_dot_participant__service__pb2.GetDailyEarningsRequest.SerializeToString,
+            computepool_dot_v1_dot_participant__service__pb2.GetDailyEarningsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,7 +27,7 @@ from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#computepool/v1/payout_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x02\n\x06Payout\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\x05\x12\x18\n\x10transaction_hash\x18\x03 \x01(\t\x12\x12\n\namount_ton\x18\x04 \x01(\x01\x12\x16\n\x0e\x61mount_nanoton\x18\x05 \x01(\x03\x12\x12\n\namount_usd\x18\x06 \x01(\x01\x12\x14\n\x0c\x66rom_address\x18\x07 \x01(\t\x12\x12\n\nto_address\x18\x08 \x01(\t\x12\x34\n\x10transaction_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cperiod_start\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"^\n\x12ListPayoutsRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x03 \x01(\tB\x08\n\x06_limit\"W\n\x13ListPayoutsResponse\x12\'\n\x07payouts\x18\x01 \x03(\x0b\x32\x16.computepool.v1.Payout\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetPayoutRequest\x12\x11\n\tpayout_id\x18\x01 \x01(\x05\"\xf5\x02\n\x13\x43reatePayoutRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x18\n\x10transaction_hash\x18\x02 \x01(\t\x12\x17\n\namount_ton\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0e\x61mount_nanoton\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x12\n\namount_usd\x18\x05 \x01(\x01\x12\x14\n\x0c\x66rom_address\x18\x06 \x01(\t\x12\x12\n\nto_address\x18\x07 \x01(\t\x12\x34\n\x10transaction_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cperiod_start\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\r\n\x0b_amount_tonB\x11\n\x0f_amount_nanoton\"1\n\x17GetPayoutSummaryRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\"k\n\x0eMonthlyPayouts\x12\r\n\x05month\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x11\n\ttotal_ton\x18\x03 \x01(\x01\x12\x15\n\rtotal_nanoton\x18\x04 \x01(\x03\x12\x11\n\ttotal_usd\x18\x05 \x01(\x01\"\xa1\x02\n\x18GetPayoutSummaryResponse\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x15\n\rtotal_payouts\x18\x02 \x01(\x05\x12\x11\n\ttotal_ton\x18\x03 \x01(\x01\x12\x15\n\rtotal_nanoton\x18\x04 \x01(\x03\x12\x11\n\ttotal_usd\x18\x05 \x01(\x01\x12\x33\n\x0f\x66irst_payout_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_payout_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x08\x62y_month\x18\x08 \x03(\x0b\x32\x1e.computepool.v1.MonthlyPayouts\">\n\x16\x45xportTaxReportRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x0c\n\x04year\x18\x02 \x01(\x05\x32\xf7\x04\n\rPayoutService\x12o\n\x0bListPayouts\x12\".computepool.v1.ListPayoutsRequest\x1a#.computepool.v1.ListPayoutsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/payouts\x12j\n\tGetPayout\x12 .computepool.v1.GetPayoutRequest\x1a\x16.computepool.v1.Payout\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/payouts/{payout_id}\x12g\n\x0c\x43reatePayout\x12#.computepool.v1.CreatePayoutRequest\x1a\x16.computepool.v1.Payout\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/api/v1/payouts:\x01*\x12\xa3\x01\n\x10GetPayoutSummary\x12\'.computepool.v1.GetPayoutSummaryRequest\x1a(.computepool.v1.GetPayoutSummaryResponse\"<\x82\xd3\xe4\x93\x02\x36\x12\x34/api/v1/payouts/participant/{participant_id}/summary\x12z\n\x0f\x45xportTaxReport\x12&.computepool.v1.ExportTaxReportRequest\x1a\x14.google.api.HttpBody\")\x82\xd3\xe4\x93\x02#\x12!/api/v1/payouts/export/tax-reportb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#computepool/v1/payout_service.proto\x12\x0e\x63omputepool.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x04\n\x06Payout\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x16\n\x0eparticipant_id\x18\x02 \x01(\x05\x12\x18\n\x10transaction_hash\x18\x03 \x01(\t\x12\x12\n\namount_ton\x18\x04 \x01(\x01\x12\x16\n\x0e\x61mount_nanoton\x18\x05 \x01(\x03\x12\x12\n\namount_usd\x18\x06 \x01(\x01\x12\x14\n\x0c\x66rom_address\x18\x07 \x01(\t\x12\x12\n\nto_address\x18\x08 \x01(\t\x12\x34\n\x10transaction_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cperiod_start\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06status\x18\r \x01(\t\x12\x0e\n\x06run_id\x18\x0e \x01(\x05\x12\x0f\n\x07\x63omment\x18\x0f \x01(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\x10 \x01(\t\x12+\n\x07sent_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x63onfirmed_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"n\n\x12ListPayoutsRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x12\n\x05limit\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\tB\x08\n\x06_limit\"W\n\x13ListPayoutsResponse\x12\'\n\x07payouts\x18\x01 \x03(\x0b\x32\x16.computepool.v1.Payout\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x10GetPayoutRequest\x12\x11\n\tpayout_id\x18\x01 \x01(\x05\"\xf5\x02\n\x13\x43reatePayoutRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x18\n\x10transaction_hash\x18\x02 \x01(\t\x12\x17\n\namount_ton\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0e\x61mount_nanoton\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x12\n\namount_usd\x18\x05 \x01(\x01\x12\x14\n\x0c\x66rom_address\x18\x06 \x01(\t\x12\x12\n\nto_address\x18\x07 \x01(\t\x12\x34\n\x10transaction_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cperiod_start\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\r\n\x0b_amount_tonB\x11\n\x0f_amount_nanoton\"1\n\x17GetPayoutSummaryRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\"k\n\x0eMonthlyPayouts\x12\r\n\x05month\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x12\x11\n\ttotal_ton\x18\x03 \x01(\x01\x12\x15\n\rtotal_nanoton\x18\x04 \x01(\x03\x12\x11\n\ttotal_usd\x18\x05 \x01(\x01\"\xa1\x02\n\x18GetPayoutSummaryResponse\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x15\n\rtotal_payouts\x18\x02 \x01(\x05\x12\x11\n\ttotal_ton\x18\x03 \x01(\x01\x12\x15\n\rtotal_nanoton\x18\x04 \x01(\x03\x12\x11\n\ttotal_usd\x18\x05 \x01(\x01\x12\x33\n\x0f\x66irst_payout_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_payout_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x08\x62y_month\x18\x08 \x03(\x0b\x32\x1e.computepool.v1.MonthlyPayouts\">\n\x16\x45xportTaxReportRequest\x12\x16\n\x0eparticipant_id\x18\x01 \x01(\x05\x12\x0c\n\x04year\x18\x02 \x01(\x05\"\xdf\x01\n\tPayoutRun\x12\n\n\x02id\x18\x01 \x01(\x05\x12\x0f\n\x07trigger\x18\x02 \x01(\t\x12\x1c\n\x14pool_minimum_nanoton\x18\x03 \x01(\x03\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cpayout_count\x18\x05 \x01(\x05\x12\x11\n\ttotal_ton\x18\x06 \x01(\x01\x12\x15\n\rtotal_nanoton\x18\x07 \x01(\x03\x12\'\n\x07payouts\x18\x08 \x03(\x0b\x32\x16.computepool.v1.Payout\"\x18\n\x16\x43reatePayoutRunRequest\"I\n\x15ListPayoutRunsRequest\x12\x12\n\x05limit\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x12\n\npage_token\x18\x02 \x01(\tB\x08\n\x06_limit\"Z\n\x16ListPayoutRunsResponse\x12\'\n\x04runs\x18\x01 \x03(\x0b\x32\x19.computepool.v1.PayoutRun\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x13GetPayoutRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\x05\"8\n\x16\x45xportPayoutRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"p\n\x19UpdatePayoutStatusRequest\x12\x11\n\tpayout_id\x18\x01 \x01(\x05\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x18\n\x10transaction_hash\x18\x03 \x01(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\x04 \x01(\t2\xec\t\n\rPayoutService\x12o\n\x0bListPayouts\x12\".computepool.v1.ListPayoutsRequest\x1a#.computepool.v1.ListPayoutsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/payouts\x12j\n\tGetPayout\x12 .computepool.v1.GetPayoutRequest\x1a\x16.computepool.v1.Payout\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/payouts/{payout_id}\x12g\n\x0c\x43reatePayout\x12#.computepool.v1.CreatePayoutRequest\x1a\x16.computepool.v1.Payout\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/api/v1/payouts:\x01*\x12\xa3\x01\n\x10GetPayoutSummary\x12\'.computepool.v1.GetPayoutSummaryRequest\x1a(.computepool.v1.GetPayoutSummaryResponse\"<\x82\xd3\xe4\x93\x02\x36\x12\x34/api/v1/payouts/participant/{participant_id}/summary\x12z\n\x0f\x45xportTaxReport\x12&.computepool.v1.ExportTaxReportRequest\x1a\x14.google.api.HttpBody\")\x82\xd3\xe4\x93\x02#\x12!/api/v1/payouts/export/tax-report\x12u\n\x0f\x43reatePayoutRun\x12&.computepool.v1.CreatePayoutRunRequest\x1a\x19.computepool.v1.PayoutRun\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/api/v1/payouts/runs:\x01*\x12}\n\x0eListPayoutRuns\x12%.computepool.v1.ListPayoutRunsRequest\x1a&.computepool.v1.ListPayoutRunsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/payouts/runs\x12u\n\x0cGetPayoutRun\x12#.computepool.v1.GetPayoutRunRequest\x1a\x19.computepool.v1.PayoutRun\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/payouts/runs/{run_id}\x12}\n\x0f\x45xportPayoutRun\x12&.computepool.v1.ExportPayoutRunRequest\x1a\x14.google.api.HttpBody\",\x82\xd3\xe4\x93\x02&\x12$/api/v1/payouts/runs/{run_id}/export\x12\x86\x01\n\x12UpdatePayoutStatus\x12).computepool.v1.UpdatePayoutStatusRequest\x1a\x16.computepool.v1.Payout\"-\x82\xd3\xe4\x93\x02\'\"\"/api/v1/payouts/{payout_id}/status:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,24 +44,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PAYOUTSERVICE'].methods_by_name['GetPayoutSummary']._serialized_options = b'\202\323\344\223\0026\0224/api/v1/payouts/participant/{participant_id}/summary'
   _globals['_PAYOUTSERVICE'].methods_by_name['ExportTaxReport']._loaded_options = None
   _globals['_PAYOUTSERVICE'].methods_by_name['ExportTaxReport']._serialized_options = b'\202\323\344\223\002#\022!/api/v1/payouts/export/tax-report'
+  _globals['_PAYOUTSERVICE'].methods_by_name['CreatePayoutRun']._loaded_options = None
+  _globals['_PAYOUTSERVICE'].methods_by_name['CreatePayoutRun']._serialized_options = b'\202\323\344\223\002\031\"\024/api/v1/payouts/runs:\001*'
+  _globals['_PAYOUTSERVICE'].methods_by_name['ListPayoutRuns']._loaded_options = None
+  _globals['_PAYOUTSERVICE'].methods_by_name['ListPayoutRuns']._serialized_options = b'\202\323\344\223\002\026\022\024/api/v1/payouts/runs'
+  _globals['_PAYOUTSERVICE'].methods_by_name['GetPayoutRun']._loaded_options = None
+  _globals['_PAYOUTSERVICE'].methods_by_name['GetPayoutRun']._serialized_options = b'\202\323\344\223\002\037\022\035/api/v1/payouts/runs/{run_id}'
+  _globals['_PAYOUTSERVICE'].methods_by_name['ExportPayoutRun']._loaded_options = None
+  _globals['_PAYOUTSERVICE'].methods_by_name['ExportPayoutRun']._serialized_options = b'\202\323\344\223\002&\022$/api/v1/payouts/runs/{run_id}/export'
+  _globals['_PAYOUTSERVICE'].methods_by_name['UpdatePayoutStatus']._loaded_options = None
+  _globals['_PAYOUTSERVICE'].methods_by_name['UpdatePayoutStatus']._serialized_options = b'\202\323\344\223\002\'\"\"/api/v1/payouts/{payout_id}/status:\001*'
   _globals['_PAYOUT']._serialized_start=146
-  _globals['_PAYOUT']._serialized_end=522
-  _globals['_LISTPAYOUTSREQUEST']._serialized_start=524
-  _globals['_LISTPAYOUTSREQUEST']._serialized_end=618
-  _globals['_LISTPAYOUTSRESPONSE']._serialized_start=620
-  _globals['_LISTPAYOUTSRESPONSE']._serialized_end=707
-  _globals['_GETPAYOUTREQUEST']._serialized_start=709
-  _globals['_GETPAYOUTREQUEST']._serialized_end=746
-  _globals['_CREATEPAYOUTREQUEST']._serialized_start=749
-  _globals['_CREATEPAYOUTREQUEST']._serialized_end=1122
-  _globals['_GETPAYOUTSUMMARYREQUEST']._serialized_start=1124
-  _globals['_GETPAYOUTSUMMARYREQUEST']._serialized_end=1173
-  _globals['_MONTHLYPAYOUTS']._serialized_start=1175
-  _globals['_MONTHLYPAYOUTS']._serialized_end=1282
-  _globals['_GETPAYOUTSUMMARYRESPONSE']._serialized_start=1285
-  _globals['_GETPAYOUTSUMMARYRESPONSE']._serialized_end=1574
-  _globals['_EXPORTTAXREPORTREQUEST']._serialized_start=1576
-  _globals['_EXPORTTAXREPORTREQUEST']._serialized_end=1638
-  _globals['_PAYOUTSERVICE']._serialized_start=1641
-  _globals['_PAYOUTSERVICE']._serialized_end=2272
+  _globals['_PAYOUT']._serialized_end=690
+  _globals['_LISTPAYOUTSREQUEST']._serialized_start=692
+  _globals['_LISTPAYOUTSREQUEST']._serialized_end=802
+  _globals['_LISTPAYOUTSRESPONSE']._serialized_start=804
+  _globals['_LISTPAYOUTSRESPONSE']._serialized_end=891
+  _globals['_GETPAYOUTREQUEST']._serialized_start=893
+  _globals['_GETPAYOUTREQUEST']._serialized_end=930
+  _globals['_CREATEPAYOUTREQUEST']._serialized_start=933
+  _globals['_CREATEPAYOUTREQUEST']._serialized_end=1306
+  _globals['_GETPAYOUTSUMMARYREQUEST']._serialized_start=1308
+  _globals['_GETPAYOUTSUMMARYREQUEST']._serialized_end=1357
+  _globals['_MONTHLYPAYOUTS']._serialized_start=1359
+  _globals['_MONTHLYPAYOUTS']._serialized_end=1466
+  _globals['_GETPAYOUTSUMMARYRESPONSE']._serialized_start=1469
+  _globals['_GETPAYOUTSUMMARYRESPONSE']._serialized_end=1758
+  _globals['_EXPORTTAXREPORTREQUEST']._serialized_start=1760
+  _globals['_EXPORTTAXREPORTREQUEST']._serialized_end=1822
+  _globals['_PAYOUTRUN']._serialized_start=1825
+  _globals['_PAYOUTRUN']._serialized_end=2048
+  _globals['_CREATEPAYOUTRUNREQUEST']._serialized_start=2050
+  _globals['_CREATEPAYOUTRUNREQUEST']._serialized_end=2074
+  _globals['_LISTPAYOUTRUNSREQUEST']._serialized_start=2076
+  _globals['_LISTPAYOUTRUNSREQUEST']._serialized_end=2149
+  _globals['_LISTPAYOUTRUNSRESPONSE']._serialized_start=2151
+  _globals['_LISTPAYOUTRUNSRESPONSE']._serialized_end=2241
+  _globals['_GETPAYOUTRUNREQUEST']._serialized_start=2243
+  _globals['_GETPAYOUTRUNREQUEST']._serialized_end=2280
+  _globals['_EXPORTPAYOUTRUNREQUEST']._serialized_start=2282
+  _globals['_EXPORTPAYOUTRUNREQUEST']._serialized_end=2338
+  _globals['_UPDATEPAYOUTSTATUSREQUEST']._serialized_start=2340
+  _globals['_UPDATEPAYOUTSTATUSREQUEST']._serialized_end=2452
+  _globals['_PAYOUTSERVICE']._serialized_start=2455
+  _globals['_PAYOUTSERVICE']._serialized_end=3715
 # @@protoc_insertion_point(module_scope)

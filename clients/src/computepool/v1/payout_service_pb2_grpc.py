@@ -27,7 +27,19 @@ if _version_not_supported:
 
 
 class PayoutServiceStub(object):
-    """PayoutService records on-chain transfers to participants and reports on them.
+    """PayoutService records on-chain transfers to participants and reports on them, and settles
+    what the pool owes them in payout runs.
+
+    Payout runs: what the pool owes a participant is its ledger balance (marketplace earnings,
+    less payouts reserved or paid): owed = earned - reserved - paid, exact nanotons, shown on the
+    Participant. A run (every PAYOUT_INTERVAL_SECONDS in one replica of many, or CreatePayoutRun)
+    gives each participant owed at least its threshold one `pending` payout of the whole amount,
+    reserved in the ledger so no run pays it twice. The pool's wallet sends the run's export
+    (ExportPayoutRun), then UpdatePayoutStatus records `sent` with the transaction hash (after
+    which CreatePayout with that hash finds this payout) and `confirmed`, which the TON watcher
+    also does by itself when TON_API_URL is set; `failed` returns the amount to what is owed.
+    Payouts recorded by hand with CreatePayout are transfers already made: `confirmed`, outside
+    the ledger (they may settle revenue the workers report themselves).
 
     Amounts: `amount_ton` and `amount_usd` are JSON numbers as documented and are converted
     exactly to integers (nanotons, micro-dollars). A JSON number carries at most 15 significant
@@ -66,10 +78,47 @@ class PayoutServiceStub(object):
                 request_serializer=computepool_dot_v1_dot_payout__service__pb2.ExportTaxReportRequest.SerializeToString,
                 response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
+        self.CreatePayoutRun = channel.unary_unary(
+                '/computepool.v1.PayoutService/CreatePayoutRun',
+                request_serializer=computepool_dot_v1_dot_payout__service__pb2.CreatePayoutRunRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_payout__service__pb2.PayoutRun.FromString,
+                _registered_method=True)
+        self.ListPayoutRuns = channel.unary_unary(
+                '/computepool.v1.PayoutService/ListPayoutRuns',
+                request_serializer=computepool_dot_v1_dot_payout__service__pb2.ListPayoutRunsRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_payout__service__pb2.ListPayoutRunsResponse.FromString,
+                _registered_method=True)
+        self.GetPayoutRun = channel.unary_unary(
+                '/computepool.v1.PayoutService/GetPayoutRun',
+                request_serializer=computepool_dot_v1_dot_payout__service__pb2.GetPayoutRunRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_payout__service__pb2.PayoutRun.FromString,
+                _registered_method=True)
+        self.ExportPayoutRun = channel.unary_unary(
+                '/computepool.v1.PayoutService/ExportPayoutRun',
+                request_serializer=computepool_dot_v1_dot_payout__service__pb2.ExportPayoutRunRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.UpdatePayoutStatus = channel.unary_unary(
+                '/computepool.v1.PayoutService/UpdatePayoutStatus',
+                request_serializer=computepool_dot_v1_dot_payout__service__pb2.UpdatePayoutStatusRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_payout__service__pb2.Payout.FromString,
+                _registered_method=True)
 
 
 class PayoutServiceServicer(object):
-    """PayoutService records on-chain transfers to participants and reports on them.
+    """PayoutService records on-chain transfers to participants and reports on them, and settles
+    what the pool owes them in payout runs.
+
+    Payout runs: what the pool owes a participant is its ledger balance (marketplace earnings,
+    less payouts reserved or paid): owed = earned - reserved - paid, exact nanotons, shown on the
+    Participant. A run (every PAYOUT_INTERVAL_SECONDS in one replica of many, or CreatePayoutRun)
+    gives each participant owed at least its threshold one `pending` payout of the whole amount,
+    reserved in the ledger so no run pays it twice. The pool's wallet sends the run's export
+    (ExportPayoutRun), then UpdatePayoutStatus records `sent` with the transaction hash (after
+    which CreatePayout with that hash finds this payout) and `confirmed`, which the TON watcher
+    also does by itself when TON_API_URL is set; `failed` returns the amount to what is owed.
+    Payouts recorded by hand with CreatePayout are transfers already made: `confirmed`, outside
+    the ledger (they may settle revenue the workers report themselves).
 
     Amounts: `amount_ton` and `amount_usd` are JSON numbers as documented and are converted
     exactly to integers (nanotons, micro-dollars). A JSON number carries at most 15 significant
@@ -123,6 +172,61 @@ class PayoutServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePayoutRun(self, request, context):
+        """Runs payouts now (admin): one pending payout per participant whose owed balance reaches
+        its threshold, each amount reserved in the ledger. A run when nothing is due has no
+        payouts. Through REST it answers 201. Returns UNAVAILABLE (DATABASE_UNAVAILABLE) while the
+        database cannot be reached: nothing was reserved, and the call may be repeated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayoutRuns(self, request, context):
+        """Lists payout runs, newest first, with their payouts (admin).
+        Returns INVALID_ARGUMENT for a bad limit or page token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPayoutRun(self, request, context):
+        """Returns one payout run with its payouts (admin). Returns NOT_FOUND (PAYOUT_RUN_NOT_FOUND)
+        if it does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportPayoutRun(self, request, context):
+        """Exports a run's payouts still pending for the wallet that sends them (admin), as CSV
+        (`text/csv`: columns payout_id, destination, amount_nanoton, amount_ton, comment) or JSON
+        (`application/json`: run_id, created_at, total_nanoton and payouts with those fields;
+        amounts as decimal strings so no JSON reader rounds them). The destination is the
+        participant's wallet in non-bounceable user-friendly form; the comment, `computepool payout
+        <id>`, must travel with the transfer: the TON watcher matches it. Asked again, it exports the
+        same payouts until they are marked sent. Through REST the file comes with
+        `Content-Disposition: attachment; filename="payout-run-<id>.<format>"`. Returns NOT_FOUND
+        (PAYOUT_RUN_NOT_FOUND) if the run does not exist, INVALID_ARGUMENT for another format.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePayoutStatus(self, request, context):
+        """Moves a payout on (admin): `sent` (transaction_hash required: unique among payouts, so a
+        later CreatePayout with it finds this payout), `confirmed` (paid: the reservation leaves
+        the pool), or `failed` (the reservation returns to what the participant is owed). Asking
+        again for the status it has, with the same hash, changes nothing. Returns NOT_FOUND
+        (PAYOUT_NOT_FOUND), FAILED_PRECONDITION (PAYOUT_STATUS_CONFLICT) for a change its status
+        does not allow (a confirmed payout cannot fail, a failed one cannot be sent), ALREADY_EXISTS
+        (PAYOUT_CONFLICT) if another payout has the hash or this one was sent with another,
+        INVALID_ARGUMENT naming the field for bad input.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PayoutServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +255,31 @@ def add_PayoutServiceServicer_to_server(servicer, server):
                     request_deserializer=computepool_dot_v1_dot_payout__service__pb2.ExportTaxReportRequest.FromString,
                     response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
+            'CreatePayoutRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePayoutRun,
+                    request_deserializer=computepool_dot_v1_dot_payout__service__pb2.CreatePayoutRunRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_payout__service__pb2.PayoutRun.SerializeToString,
+            ),
+            'ListPayoutRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayoutRuns,
+                    request_deserializer=computepool_dot_v1_dot_payout__service__pb2.ListPayoutRunsRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_payout__service__pb2.ListPayoutRunsResponse.SerializeToString,
+            ),
+            'GetPayoutRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPayoutRun,
+                    request_deserializer=computepool_dot_v1_dot_payout__service__pb2.GetPayoutRunRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_payout__service__pb2.PayoutRun.SerializeToString,
+            ),
+            'ExportPayoutRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportPayoutRun,
+                    request_deserializer=computepool_dot_v1_dot_payout__service__pb2.ExportPayoutRunRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'UpdatePayoutStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePayoutStatus,
+                    request_deserializer=computepool_dot_v1_dot_payout__service__pb2.UpdatePayoutStatusRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_payout__service__pb2.Payout.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'computepool.v1.PayoutService', rpc_method_handlers)
@@ -160,7 +289,19 @@ def add_PayoutServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class PayoutService(object):
-    """PayoutService records on-chain transfers to participants and reports on them.
+    """PayoutService records on-chain transfers to participants and reports on them, and settles
+    what the pool owes them in payout runs.
+
+    Payout runs: what the pool owes a participant is its ledger balance (marketplace earnings,
+    less payouts reserved or paid): owed = earned - reserved - paid, exact nanotons, shown on the
+    Participant. A run (every PAYOUT_INTERVAL_SECONDS in one replica of many, or CreatePayoutRun)
+    gives each participant owed at least its threshold one `pending` payout of the whole amount,
+    reserved in the ledger so no run pays it twice. The pool's wallet sends the run's export
+    (ExportPayoutRun), then UpdatePayoutStatus records `sent` with the transaction hash (after
+    which CreatePayout with that hash finds this payout) and `confirmed`, which the TON watcher
+    also does by itself when TON_API_URL is set; `failed` returns the amount to what is owed.
+    Payouts recorded by hand with CreatePayout are transfers already made: `confirmed`, outside
+    the ledger (they may settle revenue the workers report themselves).
 
     Amounts: `amount_ton` and `amount_usd` are JSON numbers as documented and are converted
     exactly to integers (nanotons, micro-dollars). A JSON number carries at most 15 significant
@@ -293,6 +434,141 @@ class PayoutService(object):
             '/computepool.v1.PayoutService/ExportTaxReport',
             computepool_dot_v1_dot_payout__service__pb2.ExportTaxReportRequest.SerializeToString,
             google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePayoutRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.PayoutService/CreatePayoutRun',
+            computepool_dot_v1_dot_payout__service__pb2.CreatePayoutRunRequest.SerializeToString,
+            computepool_dot_v1_dot_payout__service__pb2.PayoutRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayoutRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.PayoutService/ListPayoutRuns',
+            computepool_dot_v1_dot_payout__service__pb2.ListPayoutRunsRequest.SerializeToString,
+            computepool_dot_v1_dot_payout__service__pb2.ListPayoutRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPayoutRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.PayoutService/GetPayoutRun',
+            computepool_dot_v1_dot_payout__service__pb2.GetPayoutRunRequest.SerializeToString,
+            computepool_dot_v1_dot_payout__service__pb2.PayoutRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportPayoutRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.PayoutService/ExportPayoutRun',
+            computepool_dot_v1_dot_payout__service__pb2.ExportPayoutRunRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePayoutStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.PayoutService/UpdatePayoutStatus',
+            computepool_dot_v1_dot_payout__service__pb2.UpdatePayoutStatusRequest.SerializeToString,
+            computepool_dot_v1_dot_payout__service__pb2.Payout.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,5 +1,6 @@
 import datetime
 
+from computepool.v1 import participant_service_pb2 as _participant_service_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -201,3 +202,21 @@ class GetWorkerStatsResponse(_message.Message):
     last_7d: WorkerWindowStats
     last_30d: WorkerWindowStats
     def __init__(self, worker_id: _Optional[int] = ..., latest_status: _Optional[str] = ..., latest_seen_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_24h: _Optional[_Union[WorkerWindowStats, _Mapping]] = ..., last_7d: _Optional[_Union[WorkerWindowStats, _Mapping]] = ..., last_30d: _Optional[_Union[WorkerWindowStats, _Mapping]] = ...) -> None: ...
+
+class GetWorkerDailyEarningsRequest(_message.Message):
+    __slots__ = ("worker_id", "days")
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    worker_id: int
+    days: int
+    def __init__(self, worker_id: _Optional[int] = ..., days: _Optional[int] = ...) -> None: ...
+
+class GetWorkerDailyEarningsResponse(_message.Message):
+    __slots__ = ("worker_id", "participant_id", "days")
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_ID_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    worker_id: int
+    participant_id: int
+    days: _containers.RepeatedCompositeFieldContainer[_participant_service_pb2.DayEarnings]
+    def __init__(self, worker_id: _Optional[int] = ..., participant_id: _Optional[int] = ..., days: _Optional[_Iterable[_Union[_participant_service_pb2.DayEarnings, _Mapping]]] = ...) -> None: ...

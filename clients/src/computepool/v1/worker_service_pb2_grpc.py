@@ -68,6 +68,11 @@ class WorkerServiceStub(object):
                 request_serializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerStatsRequest.SerializeToString,
                 response_deserializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerStatsResponse.FromString,
                 _registered_method=True)
+        self.GetWorkerDailyEarnings = channel.unary_unary(
+                '/computepool.v1.WorkerService/GetWorkerDailyEarnings',
+                request_serializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer(object):
@@ -130,6 +135,15 @@ class WorkerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetWorkerDailyEarnings(self, request, context):
+        """The worker's marketplace earnings per UTC day, newest day first (each day names this one
+        worker). Returns NOT_FOUND (WORKER_NOT_FOUND) if the worker does not exist,
+        INVALID_ARGUMENT for days outside 1-366.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -162,6 +176,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.GetWorkerStats,
                     request_deserializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerStatsRequest.FromString,
                     response_serializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerStatsResponse.SerializeToString,
+            ),
+            'GetWorkerDailyEarnings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWorkerDailyEarnings,
+                    request_deserializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -330,6 +349,33 @@ class WorkerService(object):
             '/computepool.v1.WorkerService/GetWorkerStats',
             computepool_dot_v1_dot_worker__service__pb2.GetWorkerStatsRequest.SerializeToString,
             computepool_dot_v1_dot_worker__service__pb2.GetWorkerStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWorkerDailyEarnings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/computepool.v1.WorkerService/GetWorkerDailyEarnings',
+            computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsRequest.SerializeToString,
+            computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsResponse.FromString,
             options,
             channel_credentials,
             insecure,
