@@ -213,3 +213,12 @@ async def test_a_jobs_status_changes_reach_its_client_in_order_and_no_other(pool
                 await stranger.receive(timeout=0.5)
     assert [(e["job_id"], e["status"], e["attempts"]) for e in seen] == [
         (job.id, "pending", 0), (job.id, "running", 1), (job.id, "completed", 1)]
+
+
+async def test_registering_a_miner_is_an_event_for_its_owner(pool, channel):
+    with pool.events.subscribe(lambda e: e.type == "miner.registered") as registered:
+        miner = await Miner(channel, name="announced").register()
+        while (event := await asyncio.wait_for(registered.next(), 5)).data["miner_id"] != miner.id:
+            pass
+    assert (event.data["worker_id"], event.data["worker_name"]) == (miner.worker_id, "announced")
+    assert event.participant_id == await owner_of(channel, miner)

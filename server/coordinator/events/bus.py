@@ -27,7 +27,7 @@ from coordinator.identity.callers import Caller
 from coordinator.storage.database import Database, after_commit
 
 # The types of event the pool produces; a subscriber may ask for some of them.
-EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed")
+EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed", "miner.registered")
 SUBSCRIBED, LOST = "events.subscribed", "events.lost"  # what a stream says of itself
 CHANNEL = "computepool_events"
 # Bytes per NOTIFY; PostgreSQL refuses 8,000 and more. Every event's fields are bounded (ids,

@@ -19,7 +19,7 @@ from coordinator.identity.wallet_address import parse_address
 from coordinator.market import dispatch, miners
 from coordinator.market.config import Market
 from coordinator.market.heartbeats import Beat, Flushed, HeartbeatBuffer
-from coordinator.events.bus import EventBus
+from coordinator.events.bus import Event, EventBus
 from coordinator.market.jobs import JobChanges, NewWork, status_event
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.database import Database
@@ -73,6 +73,9 @@ class MinerWork:
                                            reason=Reason.NOT_OWNER)
             miner, worker, token = await miners.register(session, spec, self.market)
             wallet = (await session.get(Participant, worker.participant_id)).wallet_address
+            await self.events.emit(session, [Event("miner.registered", {
+                "miner_id": miner.id, "worker_id": worker.id, "worker_name": worker.worker_name,
+                "instance_number": worker.instance_number}, worker.participant_id)])
             return miner, worker, token, wallet
 
         return await self.database.retrying(register)

@@ -592,7 +592,7 @@ class AsyncEvents:
         """The caller's events as they happen, first `events.subscribed` (nothing after it is
         missed), `events.lost` after a gap (read afresh what you show). Runs until you stop
         iterating; `types` keeps only those (worker.status_changed, worker.metrics,
-        job.status_changed)."""
+        job.status_changed, miner.registered)."""
         async for event in self.client.stream("/computepool.v1.EventService/WatchEvents",
                                               event_pb.WatchEventsRequest(types=list(types)), event_pb.Event,
                                               timeout=timeout):
