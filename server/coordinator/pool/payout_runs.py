@@ -48,7 +48,7 @@ from coordinator.errors import (
 )
 from coordinator.identity.wallet_address import parse_address
 from coordinator.money import NANOTON_DECIMALS, units_to_decimal_str
-from coordinator.pool.payouts import normalise_transaction_hash
+from coordinator.pool.payouts import normalise_transaction_hash, rfc3339
 from coordinator.storage import paging
 from coordinator.storage.database import ConcurrentInsert, Database, get_existing
 from coordinator.storage.models import (
@@ -113,7 +113,7 @@ def slot_of(now: dt.datetime, interval_s: float) -> str:
     """The scheduled slot `now` falls in: the start of its interval, counted from the epoch, so
     every replica names the same slot whenever within the interval it runs."""
     start = int(now.timestamp() // interval_s * interval_s)
-    return "scheduled:" + dt.datetime.fromtimestamp(start, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "scheduled:" + rfc3339(dt.datetime.fromtimestamp(start, dt.timezone.utc))
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ async def export_run(session: AsyncSession, run_id: int, export_format: str) -> 
     view = await get_run(session, run_id)
     rows = export_rows(view.payouts)
     if export_format == "json":
-        document = {"run_id": view.run.id, "created_at": _rfc3339(view.run.created_at),
+        document = {"run_id": view.run.id, "created_at": rfc3339(view.run.created_at),
                     "total_nanoton": str(sum(int(row["amount_nanoton"]) for row in rows)), "payouts": rows}
         body = json.dumps(document, indent=2).encode() + b"\n"
     else:
@@ -215,10 +215,6 @@ async def export_run(session: AsyncSession, run_id: int, export_format: str) -> 
         writer.writerows(rows)
         body = out.getvalue().encode()
     return body, EXPORT_FORMATS[export_format], f"payout-run-{view.run.id}.{export_format}"
-
-
-def _rfc3339(value: dt.datetime) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def _locked_payout(session: AsyncSession, payout_id: int) -> Payout:
