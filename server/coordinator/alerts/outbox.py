@@ -11,6 +11,7 @@ attempt, fails the notification and counts against its channel, which is disable
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import uuid
@@ -156,9 +157,7 @@ class Sender:
         if channel.kind == "telegram" and self.config.telegram_bot_token and participant.telegram_user_id:
             return Telegram(self.config.telegram_api_url, self.config.telegram_bot_token, participant.telegram_user_id)
         if channel.kind == "email" and self.config.smtp is not None and participant.email:
-            smtp = self.config.smtp
-            return Email(smtp.host, smtp.port, smtp.sender, participant.email, smtp.username, smtp.password,
-                         smtp.start_tls)
+            return dataclasses.replace(self.config.smtp, to=participant.email)
         raise DeliveryFailed(f"no {channel.kind} destination: the pool or the participant has none now",
                              retryable=False)
 

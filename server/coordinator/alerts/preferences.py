@@ -170,8 +170,7 @@ async def replace_settings(session: AsyncSession, participant_id: int, rules: li
         if kind not in wanted:
             await session.delete(row)
     for kind, given in wanted.items():
-        row = old.get(kind) or NotificationChannel(participant_id=participant_id, kind=kind, consecutive_failures=0,
-                                                    disabled_reason="", webhook_secret="")
+        row = old.get(kind) or NotificationChannel(participant_id=participant_id, kind=kind)
         if kind == "webhook" and (not row.webhook_secret or row.webhook_url != given.webhook_url):
             row.webhook_secret = secrets.token_hex(32)
         if given.enabled and not row.enabled:

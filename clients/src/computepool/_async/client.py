@@ -624,6 +624,7 @@ class AsyncAlerts:
         self.client = client
 
     async def get(self, participant_id: int, *, timeout: float | None = None) -> alert_pb.AlertSettings:
+        """The participant's rules and channels (with the webhook's signing secret)."""
         return await self.client.call("/computepool.v1.AlertService/GetAlertSettings",
                                       alert_pb.GetAlertSettingsRequest(participant_id=participant_id),
                                       alert_pb.AlertSettings, idempotent=True, timeout=timeout)

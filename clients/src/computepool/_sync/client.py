@@ -625,6 +625,7 @@ class SyncAlerts:
         self.client = client
 
     def get(self, participant_id: int, *, timeout: float | None = None) -> alert_pb.AlertSettings:
+        """The participant's rules and channels (with the webhook's signing secret)."""
         return self.client.call("/computepool.v1.AlertService/GetAlertSettings",
                                       alert_pb.GetAlertSettingsRequest(participant_id=participant_id),
                                       alert_pb.AlertSettings, idempotent=True, timeout=timeout)
