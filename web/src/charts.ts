@@ -63,5 +63,10 @@ export function lineChart(title: string, unit: string, points: (Point | null)[],
   element("text", { x: "4", y: String(height + 16), class: "tick" }, new Date(from).toISOString().slice(5, 16).replace("T", " ") + " UTC");
   element("text", { x: String(width - 4), y: String(height + 16), class: "tick end" }, "now");
   element("path", { d: linePath(points, from, to, top, width, height), class: "line" });
+  const last = points.filter((p): p is Point => p !== null).at(-1);
+  if (last) { // the latest sample as a dot: a single sample draws no line
+    const [x, y] = linePath([last], from, to, top, width, height).slice(1).split(",");
+    element("circle", { cx: x, cy: y, r: "4", class: "dot" });
+  }
   return svg;
 }

@@ -50,3 +50,8 @@ export function utc(iso: string | undefined | null): string {
 export function statusLabel(status: string): string {
   return status ? status[0].toUpperCase() + status.slice(1) : "Unknown";
 }
+
+/** "1 job", "2 jobs". */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}

@@ -8,8 +8,8 @@ import type { Credential } from "./api/client";
 export interface PoolEvent {
   type: string;
   at: string;
-  participant_id: number;
-  data: Record<string, unknown>;
+  participant_id?: number;
+  data?: Record<string, unknown>; // absent when empty (events.subscribed)
 }
 
 /** One worker's latest figures in a metrics snapshot. */
@@ -100,7 +100,7 @@ export class LiveFeed<T> {
 
 /** One line for the activity feed, in words. */
 export function describe(event: PoolEvent): string {
-  const d = event.data;
+  const d = event.data ?? {};
   switch (event.type) {
     case "events.subscribed":
       return "Live feed connected";

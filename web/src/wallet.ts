@@ -10,7 +10,9 @@ let connector: TonConnectUI | null = null;
 
 function tonConnect(): TonConnectUI {
   // The manifest (name, URL, icon the wallet shows) is made by the server for the origin it is reached at.
-  connector ??= new TonConnectUI({ manifestUrl: new URL("tonconnect-manifest.json", location.href).toString() });
+  // No analytics: the SDK would otherwise report the user's wallet activity to TON Connect's servers.
+  connector ??= new TonConnectUI({ manifestUrl: new URL("tonconnect-manifest.json", location.href).toString(),
+                                   analytics: { mode: "off" } });
   return connector;
 }
 

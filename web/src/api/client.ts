@@ -70,7 +70,3 @@ export async function call<T>(pending: Promise<{ data?: T; error?: unknown; resp
   return outcome.data as T;
 }
 
-/** A list call's next page token (REST sends it in a header, the body being the bare array). */
-export function nextPageToken(response: Response): string {
-  return response.headers.get("X-Next-Page-Token") ?? "";
-}

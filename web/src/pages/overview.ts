@@ -1,9 +1,9 @@
 // "Is it alive, is it earning?" at a glance: the participant's workers right now (live), revenue
 // and jobs over the last hour, 24 hours, 7 and 30 days, and the pool's activity as it happens.
 
-import { api, call, nextPageToken, type Schemas } from "../api/client";
+import { api, call, type Schemas } from "../api/client";
 import { figure, fill, h, table, cell } from "../dom";
-import { ton } from "../format";
+import { plural, ton } from "../format";
 import { describe, LiveFeed, liveUrl, type FeedState, type PoolEvent, type PoolMetrics } from "../live";
 import type { PageContext } from "../page";
 import { daily, earningNow, rolling, HOUR_MS, type WindowTotal } from "../windows";
@@ -15,13 +15,13 @@ async function recentEarnings(participantId: number, now: Date) {
   const entries: Schemas["BalanceChange"][] = [];
   let token = "";
   for (let page = 0; page < MAX_PAGES; page++) {
-    const outcome = await api.GET("/api/v1/participants/{participant_id}/balance-changes", {
+    const found = await call(api.GET("/api/v1/participants/{participant_id}/balance-changes", {
       params: { path: { participant_id: participantId }, query: { limit: 1000, ...(token ? { page_token: token } : {}) } },
-    });
-    entries.push(...await call(Promise.resolve(outcome)) as unknown as Schemas["BalanceChange"][]);
-    token = nextPageToken(outcome.response);
+    }));
+    entries.push(...(found.changes ?? []));
+    token = found.next_page_token ?? "";
     const oldest = entries.at(-1);
-    if (!token || (oldest && new Date(oldest.created_at!).getTime() < now.getTime() - 24 * HOUR_MS)) break;
+    if (!token || (oldest?.created_at && Date.parse(oldest.created_at) < now.getTime() - 24 * HOUR_MS)) break;
   }
   return { entries, exhausted: !token };
 }
@@ -29,7 +29,7 @@ async function recentEarnings(participantId: number, now: Date) {
 function windowRow(total: WindowTotal): HTMLTableRowElement {
   const atLeast = total.complete ? "" : "at least ";
   return h("tr", { "data-window": total.label },
-    h("th", { scope: "row" }, total.label), cell(atLeast + ton(total.nanoton)), cell(`${atLeast}${total.jobs} jobs`));
+    h("th", { scope: "row" }, total.label), cell(atLeast + ton(total.nanoton)), cell(atLeast + plural(total.jobs, "job")));
 }
 
 export async function overview(context: PageContext): Promise<void> {

@@ -1,7 +1,7 @@
 // What the pool owes the participant and what it has paid: the balance, the history, the
 // summary by month, and the yearly tax report as the API makes it (CSV).
 
-import { api, call, type Schemas } from "../api/client";
+import { api, call } from "../api/client";
 import { cell, field, figure, fill, h, message, table } from "../dom";
 import { statusLabel, ton, usd, utc } from "../format";
 import type { PageContext } from "../page";
@@ -15,7 +15,7 @@ export function attachmentName(header: string | null, fallback: string): string 
 async function downloadTaxReport(participantId: number, year: number, status: HTMLElement): Promise<void> {
   const outcome = await api.GET("/api/v1/payouts/export/tax-report", {
     params: { query: { participant_id: participantId, year } }, parseAs: "blob" });
-  const blob = await call(Promise.resolve(outcome)) as Blob;
+  const blob = await call(Promise.resolve(outcome));
   const name = attachmentName(outcome.response.headers.get("Content-Disposition"), `tax-report-${participantId}-${year}.csv`);
   const url = URL.createObjectURL(blob);
   const link = h("a", { href: url, download: name });
@@ -32,12 +32,11 @@ export async function payouts(context: PageContext): Promise<void> {
     main.append(h("p", {}, "Choose a participant above to see its payouts."));
     return;
   }
-  const [participant, summary, history] = await Promise.all([
+  const [participant, summary, list] = await Promise.all([
     call(api.GET("/api/v1/participants/{participant_id}", { params: { path: { participant_id: participantId } } })),
     call(api.GET("/api/v1/payouts/participant/{participant_id}/summary", { params: { path: { participant_id: participantId } } })),
     call(api.GET("/api/v1/payouts", { params: { query: { participant_id: participantId, limit: 100 } } })),
   ]);
-  const list = history as unknown as Schemas["Payout"][];
   const thisYear = new Date().getUTCFullYear();
   const year = h("select", {}, Array.from({ length: 6 }, (_, i) => h("option", { value: thisYear - i }, String(thisYear - i))));
   const downloaded = h("div");

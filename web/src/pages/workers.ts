@@ -5,7 +5,7 @@
 import { api, call, type Schemas } from "../api/client";
 import { lineChart, type Point } from "../charts";
 import { cell, field, fill, h, message, table } from "../dom";
-import { ago, celsius, gigabytes, percent, statusLabel, ton, watts } from "../format";
+import { ago, celsius, gigabytes, percent, plural, statusLabel, ton, watts } from "../format";
 import { LiveFeed, liveUrl, type PoolEvent } from "../live";
 import { errorText, type PageContext } from "../page";
 
@@ -39,19 +39,19 @@ function workerRow(worker: Worker, context: PageContext, select: (worker: Worker
                                    class: "narrow", "aria-label": `Price coefficient of ${name}` });
   const saved = h("span", { class: "saved", role: "status" });
   const active = h("input", { type: "checkbox", checked: worker.is_active, "aria-label": `${name} active in the pool` });
+  let stored = { price: worker.price_coefficient, active: worker.is_active }; // as the server has it
   const update = async (body: { is_active?: boolean; price_coefficient?: number }) => {
     saved.textContent = "saving…";
     try {
       const changed = await call(api.PATCH("/api/v1/workers/{worker_id}", { params: { path: { worker_id: worker.id } }, body }));
-      coefficient.value = String(changed.price_coefficient);
-      active.checked = changed.is_active;
+      stored = { price: changed.price_coefficient, active: changed.is_active };
       saved.textContent = "saved";
     } catch (error) {
-      saved.textContent = "";
+      saved.textContent = "not saved";
       context.report(error);
-      coefficient.value = String(worker.price_coefficient);
-      active.checked = worker.is_active;
     }
+    coefficient.value = String(stored.price);
+    active.checked = stored.active;
   };
   active.addEventListener("change", () => void update({ is_active: active.checked }));
   const priceForm = h("form", {
@@ -97,7 +97,7 @@ async function details(worker: Worker, target: HTMLElement, hours: number): Prom
         cell(String(w.samples)), cell(percent(w.uptime_ratio * 100)), cell(percent(w.avg_gpu_utilization)),
         cell(percent(w.peak_gpu_utilization)), cell(`${w.requests} requests`), cell(`${w.errors} errors`), cell(ton(w.revenue_nanoton))))),
     field("Chart window", chooser),
-    h("p", {}, `${metrics.samples?.length ?? 0} samples in the last ${hours} h (at most one a minute is kept).`),
+    h("p", {}, `${plural(metrics.samples?.length ?? 0, "sample")} in the last ${hours} h (at most one a minute is kept).`),
     h("div", { class: "charts" },
       h("figure", {}, h("figcaption", {}, `GPU utilisation, % (last ${hours} h)`),
         lineChart("GPU utilisation", "%", series((s) => s.gpu_utilization), from, to, true)),
@@ -109,9 +109,8 @@ async function details(worker: Worker, target: HTMLElement, hours: number): Prom
 
 export async function workers(context: PageContext): Promise<void> {
   const { main, participantId, session } = context;
-  const outcome = await call(api.GET("/api/v1/workers", {
+  const list = await call(api.GET("/api/v1/workers", {
     params: { query: { limit: 1000, ...(participantId !== null ? { participant_id: participantId } : {}) } } }));
-  const list = outcome as unknown as Worker[];
   const detail = h("section", { "aria-live": "polite", class: "details" });
   const select = (worker: Worker) => {
     fill(detail, message("Loading…"));
@@ -124,7 +123,7 @@ export async function workers(context: PageContext): Promise<void> {
   main.append(
     h("p", {}, "Figures are each worker's latest heartbeat; they change here as heartbeats arrive. ", state),
     list.length
-      ? h("div", { class: "scroll" }, table(`${list.length} workers`,
+      ? h("div", { class: "scroll" }, table(plural(list.length, "worker"),
           ["Worker", "Status", "GPU utilisation (%)", "GPU memory (GB)", "GPU temperature (°C)", "GPU power (W)",
            "Revenue (TON, latest sample)", "Last heartbeat", "Price coefficient (× price table)", "Active"], rows))
       : h("p", {}, "No workers yet: register a miner with this wallet (see the README, “Running a miner”)."),
@@ -133,13 +132,14 @@ export async function workers(context: PageContext): Promise<void> {
   const feed = new LiveFeed<PoolEvent>(
     liveUrl(location.origin, "/ws/events", session.credential, { types: "worker.metrics,worker.status_changed" }),
     (event) => {
-      const row = byId.get(Number(event.data.worker_id));
+      const data = event.data ?? {};
+      const row = byId.get(Number(data.worker_id));
       if (!row) return;
-      if (event.type === "worker.metrics") liveFigures(row, event.data, event.at);
-      else {
-        row.dataset.status = String(event.data.new);
+      if (event.type === "worker.metrics") liveFigures(row, data, event.at);
+      else if (event.type === "worker.status_changed") {
+        row.dataset.status = String(data.new);
         const status = row.querySelector('[data-column="status"]');
-        if (status) status.textContent = statusLabel(String(event.data.new));
+        if (status) status.textContent = statusLabel(String(data.new));
       }
     },
     (feedState, reason) => {
