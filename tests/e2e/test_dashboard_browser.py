@@ -19,6 +19,9 @@ import aiohttp
 import grpc
 import nacl.signing
 import pytest
+import yarl
+from aiohttp import web
+from coordinator.api import dashboard
 from coordinator.storage import migrate
 from devtools.envoy_config import ROOT
 from devtools.launch import server_env, start_server_process
@@ -180,3 +183,28 @@ async def test_the_dashboard_is_served_under_app_with_its_manifest(stack):
                                              "iconUrl": f"{envoy.url}/app/icon.png"}
         async with http.get(f"{envoy.url}/app/no-such-file.js") as missing:
             assert missing.status == 404
+
+
+async def test_without_a_build_app_says_so_and_no_path_leaves_the_build(tmp_path):
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "index.html").write_text("<!doctype html><title>t</title>")
+    (tmp_path / "secret.txt").write_text("outside the build")
+    for directory, expected in (("", 404), (str(tmp_path / "missing"), 404), (str(tmp_path / "dist"), 200)):
+        app = web.Application()
+        app.add_routes(dashboard.routes(directory))
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/app/") as page:
+                    assert page.status == expected, directory
+                    if expected == 404:
+                        assert "not built" in await page.text()
+                escape = yarl.URL(f"http://127.0.0.1:{port}/app/%2E%2E/secret.txt", encoded=True)
+                async with http.get(escape) as outside:
+                    assert outside.status == 404 and "outside the build" not in await outside.text()
+        finally:
+            await runner.cleanup()

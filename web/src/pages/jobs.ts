@@ -3,7 +3,7 @@
 
 import { api, call, type Schemas } from "../api/client";
 import { cell, field, fill, h, message, table } from "../dom";
-import { statusLabel, ton, utc } from "../format";
+import { plural, statusLabel, ton, utc } from "../format";
 import { errorText, type PageContext } from "../page";
 
 const JOB_TYPES = ["llm_inference", "embedding", "echo"]; // the default price table; the server names the ones it takes
@@ -62,7 +62,7 @@ export async function jobs(context: PageContext): Promise<void> {
       params: { query: { limit: 100, ...(statusFilter.value ? { status: statusFilter.value } : {}) } } }));
     const list = (found.jobs ?? []) as Schemas["Job"][];
     fill(listing, list.length
-      ? table(`Your latest ${list.length} jobs, newest first`, ["Job", "Type", "Status", "Submitted", "Price (TON per unit)"],
+      ? table(`Your latest ${plural(list.length, "job")}, newest first`, ["Job", "Type", "Status", "Submitted", "Price (TON per unit)"],
           list.map((job) => h("tr", {},
             h("th", { scope: "row" }, h("button", { type: "button", class: "link", onclick: () =>
               receipts(job, detail).catch((error) => fill(detail, message(errorText(error), "error"))) }, job.id)),

@@ -3,7 +3,7 @@
 
 import { api, call } from "../api/client";
 import { cell, field, figure, fill, h, message, table } from "../dom";
-import { statusLabel, ton, usd, utc } from "../format";
+import { plural, statusLabel, ton, usd, utc } from "../format";
 import type { PageContext } from "../page";
 
 /** The file name a Content-Disposition header gives, or `fallback`. */
@@ -66,7 +66,7 @@ export async function payouts(context: PageContext): Promise<void> {
         : null),
     h("section", { "aria-labelledby": "history" }, h("h2", { id: "history" }, "History"),
       list.length
-        ? h("div", { class: "scroll" }, table(`The latest ${list.length} payouts, newest first`,
+        ? h("div", { class: "scroll" }, table(`The latest ${plural(list.length, "payout")}, newest first`,
             ["Transaction time (UTC)", "Amount (TON)", "Amount (USD)", "Status", "Period (UTC)", "Transaction"],
             list.map((payout) => h("tr", {},
               h("th", { scope: "row" }, utc(payout.transaction_time)), cell(ton(payout.amount_nanoton)), cell(usd(payout.amount_usd)),
