@@ -47,6 +47,8 @@ RULES: dict[str, frozenset[str]] = {
     **_service("ApiKeyService", CreateApiKey=ADMIN, ListApiKeys=ADMIN, RevokeApiKey=ADMIN),
     # Every credential: each sees its own (events.bus.visible_to), and the pool's totals.
     **_service("EventService", WatchEvents=OWNERS, WatchPoolMetrics=OWNERS),
+    **_service("AlertService", GetAlertSettings=OWNERS, UpdateAlertSettings=OWNERS, ListIncidents=OWNERS,
+               ListNotifications=OWNERS),
 }
 
 # The rpcs that act as one registered miner: besides a MINERS credential they need that miner's

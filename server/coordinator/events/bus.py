@@ -27,7 +27,8 @@ from coordinator.identity.callers import Caller
 from coordinator.storage.database import Database, after_commit
 
 # The types of event the pool produces; a subscriber may ask for some of them.
-EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed", "miner.registered")
+EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed", "miner.registered",
+               "payout.state_changed")
 SUBSCRIBED, LOST = "events.subscribed", "events.lost"  # what a stream says of itself
 CHANNEL = "computepool_events"
 # Bytes per NOTIFY; PostgreSQL refuses 8,000 and more. Every event's fields are bounded (ids,
@@ -97,15 +98,20 @@ class Subscription:
             self._queue.get_nowait()
         self._woken.set()
 
+    def take_nowait(self) -> Event | Lost | None:
+        """What is next, or None when nothing is."""
+        if self._lost:
+            lost, self._lost = self._lost, 0
+            return Lost(lost)
+        if not self._queue.empty():
+            return self._queue.get_nowait()
+        return None
+
     async def next(self) -> Event | Lost:
-        while True:
-            if self._lost:
-                lost, self._lost = self._lost, 0
-                return Lost(lost)
-            if not self._queue.empty():
-                return self._queue.get_nowait()
+        while (item := self.take_nowait()) is None:
             self._woken.clear()
             await self._woken.wait()
+        return item
 
 
 class EventBus:
