@@ -148,7 +148,7 @@ async def test_a_participant_logs_in_with_a_wallet_and_uses_every_page(stack, tm
         assert seen["taxReport"]["name"] == f"tax-report-{participant_id}-{this_year}.csv"
         downloaded = pathlib.Path(seen["taxReport"]["path"]).read_bytes()
         assert downloaded == report.encode() and payout["transaction_hash"].encode() in downloaded
-        assert "Not available yet" in seen["notifications"]
+        assert "Not available here yet" in seen["notifications"]
         # Logged out: the session token is revoked on the server and forgotten by the page.
         status, body, _ = await call(http, "GET", "/v1/users/me", headers={"X-Session-Token": token, "X-Api-Key": ""})
         assert status == 401 and body["error"]["code"] == "SESSION_INVALID", body

@@ -1,5 +1,5 @@
 // The signed-in account: wallet and session, the payout threshold, API keys (an admin's to make
-// and revoke), and where notification preferences will be.
+// and revoke), and where notification preferences will be (the API has them; this page not yet).
 
 import { api, call, type Schemas } from "../api/client";
 import { cell, field, figure, fill, h, message, table } from "../dom";
@@ -81,7 +81,8 @@ export async function account(context: PageContext): Promise<void> {
 
   main.append(
     h("section", { "aria-labelledby": "notifications" }, h("h2", { id: "notifications" }, "Notifications"),
-      message("Not available yet: alert rules and notification preferences are still being built on the server.")),
+      message("Not available here yet: alert rules and notification channels are set through the API " +
+              `(GET and PUT /api/v1/participants/${participantId ?? "{id}"}/alerts); this page does not edit them yet.`)),
     h("section", { "aria-labelledby": "keys" }, h("h2", { id: "keys" }, "API keys"), keysSection));
   if (session.role === "admin") await apiKeys(context, keysSection);
   else fill(keysSection, h("p", {}, "API keys for programs (the SDK, the CLI, miners) are made by the pool's admin; ask them for a client or miner key for your participant."));
