@@ -40,7 +40,7 @@ class AlertServiceStub(object):
     Notifications are delivered at least once: each has a `notice_id` that stays the same on every
     retry (webhook header `X-Computepool-Delivery`; the SMTP Message-ID), for receivers to
     deduplicate. A failed attempt is retried with exponential backoff (first NOTIFY_RETRY_SECONDS,
-    doubling, six attempts); a channel whose notifications fail NOTIFY_DISABLE_AFTER_FAILURES times
+    doubling, with jitter, eight attempts); a channel whose notifications fail NOTIFY_DISABLE_AFTER_FAILURES times
     in a row is disabled (`enabled` false, `disabled_reason` says why) until its owner enables it.
     """
 
@@ -87,7 +87,7 @@ class AlertServiceServicer(object):
     Notifications are delivered at least once: each has a `notice_id` that stays the same on every
     retry (webhook header `X-Computepool-Delivery`; the SMTP Message-ID), for receivers to
     deduplicate. A failed attempt is retried with exponential backoff (first NOTIFY_RETRY_SECONDS,
-    doubling, six attempts); a channel whose notifications fail NOTIFY_DISABLE_AFTER_FAILURES times
+    doubling, with jitter, eight attempts); a channel whose notifications fail NOTIFY_DISABLE_AFTER_FAILURES times
     in a row is disabled (`enabled` false, `disabled_reason` says why) until its owner enables it.
     """
 
@@ -174,7 +174,7 @@ class AlertService(object):
     Notifications are delivered at least once: each has a `notice_id` that stays the same on every
     retry (webhook header `X-Computepool-Delivery`; the SMTP Message-ID), for receivers to
     deduplicate. A failed attempt is retried with exponential backoff (first NOTIFY_RETRY_SECONDS,
-    doubling, six attempts); a channel whose notifications fail NOTIFY_DISABLE_AFTER_FAILURES times
+    doubling, with jitter, eight attempts); a channel whose notifications fail NOTIFY_DISABLE_AFTER_FAILURES times
     in a row is disabled (`enabled` false, `disabled_reason` says why) until its owner enables it.
     """
 
