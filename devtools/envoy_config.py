@@ -47,7 +47,7 @@ FAMILY_RULES = [
     ("user", r"/computepool\.v1\.(UserService|ExchangeService|ApiKeyService)/.*", None),
     # A watch is one request however long it lasts: opening one counts as a read.
     ("pool_read", r"/(api/)?v1/(events|metrics/watch)([/?].*)?", None),
-    ("pool_read", r"/computepool\.v1\.EventService/.*", None),
+    ("pool_read", r"/computepool\.v1\.(EventService/.*|WorkerService/Watch.*)", None),
 ]
 
 

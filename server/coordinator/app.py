@@ -154,7 +154,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         "AlertService": AlertServicer(Alerts(database, ChannelsAvailable(
             telegram=bool(sender_config.telegram_bot_token), email=sender_config.smtp is not None,
             webhook_private_addresses=sender_config.webhook_private_addresses))),
-        "WorkerService": WorkerServicer(Workers(database)),
+        "WorkerService": WorkerServicer(Workers(database, events)),
         "ParticipantService": ParticipantServicer(Participants(database, payout_policy.minimum_nanoton)),
         "PayoutService": PayoutServicer(Payouts(database), payout_runs.PayoutRuns(database, payout_policy, events)),
         "JobService": JobServicer(Jobs(database, market, new_work, job_changes, events)),

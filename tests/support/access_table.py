@@ -154,6 +154,8 @@ TABLE: dict[str, Row] = {
         worker_id=w.worker_id))),
     "WorkerService/GetWorkerStats": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerStatsRequest(
         worker_id=w.worker_id))),
+    "WorkerService/WatchWorkers": Row(OWNER_SIDE, _sync(lambda w: worker_pb.WatchWorkersRequest(
+        participant_id=w.owner_id))),
     "WorkerService/GetWorkerDailyEarnings": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerDailyEarningsRequest(
         worker_id=w.worker_id))),
     "ParticipantService/ListParticipants": Row(EVERYONE - {"anonymous"},
@@ -291,7 +293,7 @@ async def call_rpc(world: World, rpc: str, request, metadata) -> grpc.aio.AioRpc
             await stream.write(request)
             await stream.read()
             await stream.done_writing()
-        elif method in ("WatchJob", "WatchEvents", "WatchPoolMetrics"):
+        elif method in ("WatchJob", "WatchEvents", "WatchPoolMetrics", "WatchWorkers"):
             stream = call(request, metadata=metadata)
             await stream.read()
             stream.cancel()

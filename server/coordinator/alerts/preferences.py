@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from coordinator.errors import FailedPrecondition, Reason, Validator
 from coordinator.identity.callers import require_owner
 from coordinator.storage import paging
-from coordinator.storage.database import Database, get_existing
+from coordinator.storage.database import Database, get_existing, not_found
 from coordinator.storage.models import AlertRule, Incident, Notification, NotificationChannel, Participant, utcnow
 
 # Each rule kind, and the range its threshold must fall in (None: unused, must be 0).
@@ -60,7 +60,7 @@ class AlertSettingsView:
     channels: list[NotificationChannel]
 
 
-def check_webhook_url(url: str, field: str, private_allowed: bool) -> str:
+def check_webhook_url(url: str, private_allowed: bool, field: str) -> str:
     """An http(s) URL with a host; not a private, loopback or link-local address unless allowed.
     (A name is checked again when it is resolved, at each delivery: adapters/notifiers.)"""
     check = Validator()
@@ -156,7 +156,10 @@ async def replace_settings(session: AsyncSession, participant_id: int, rules: li
                            channels: list[ChannelIn], available: ChannelsAvailable) -> AlertSettingsView:
     """Replaces the rules and channels. A channel kept keeps its webhook secret (while its URL is
     unchanged) and its failure count; enabling it again clears why the pool disabled it."""
-    participant = await get_existing(session, Participant, participant_id, "participant")
+    # Locked: two saves at once replace one after the other, never interleaved.
+    participant = await session.scalar(select(Participant).where(Participant.id == participant_id).with_for_update())
+    if participant is None:
+        raise not_found("participant", participant_id)
     _checked(rules, channels, available, participant)
     old = {c.kind: c for c in (await get_settings(session, participant_id)).channels}
     await session.execute(delete(AlertRule).where(AlertRule.participant_id == participant_id))

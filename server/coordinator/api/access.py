@@ -27,7 +27,8 @@ def _service(name: str, **methods: frozenset[str]) -> dict[str, frozenset[str]]:
 
 RULES: dict[str, frozenset[str]] = {
     **_service("WorkerService", ListWorkers=OWNERS, GetWorker=OWNERS, CreateWorker=OWNERS, UpdateWorker=OWNERS,
-               GetWorkerMetrics=OWNERS, GetWorkerStats=OWNERS, GetWorkerDailyEarnings=OWNERS),
+               GetWorkerMetrics=OWNERS, GetWorkerStats=OWNERS, GetWorkerDailyEarnings=OWNERS,
+               WatchWorkers=OWNERS),
     **_service("ParticipantService", ListParticipants=OWNERS, GetParticipant=OWNERS, GetParticipantByWallet=OWNERS,
                CreateParticipant=ADMIN, UpdatePayoutThreshold=OWNERS, ListBalanceChanges=OWNERS,
                GetDailyEarnings=OWNERS),

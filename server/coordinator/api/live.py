@@ -103,7 +103,7 @@ class LiveHttp:
                             break
                         receiving = asyncio.ensure_future(socket.receive())  # the peer's messages are ignored
                     if sending in done:
-                        await socket.send_str(_json(convert.event(sending.result())))
+                        await socket.send_str(sending.result().json_text)
                         sending = asyncio.ensure_future(anext(events))
             finally:
                 for task in (sending, receiving):
