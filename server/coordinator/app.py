@@ -180,7 +180,8 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
                       service_names=service_names, collector=collector, registry=registry, heartbeats=heartbeats,
                       market=market, job_changes=job_changes, events=events,
-                      live=LiveHttp(registry, collector, authenticator, events, settings.live_max_subscribers))
+                      live=LiveHttp(registry, collector, authenticator, events, settings.live_max_subscribers,
+                                    dashboard_dir=settings.dashboard_dir))
     pool.background.append(lambda: refresh_forever(collector, database))
     pool.background.append(events.run_forever)
     pool.background.append(heartbeats.run_forever)

@@ -108,6 +108,9 @@ class Settings:
     webhook_private_addresses: bool = False
     # WebSocket subscribers one server process takes (/ws/metrics and /ws/events together).
     live_max_subscribers: int = 1000
+    # The participant dashboard's built files (web/dist: `npm --prefix web run build`), served on
+    # the HTTP port under /app/; empty: /app/ says the dashboard is not built here.
+    dashboard_dir: str = ""
     # DEBUG adds a log line per rpc.
     log_level: str = "INFO"
     # Where the server writes the ports it bound, as JSON, once it serves (with port 0, the
@@ -203,6 +206,7 @@ class Settings:
             smtp_starttls=flag("SMTP_STARTTLS"),
             webhook_private_addresses=flag("WEBHOOK_PRIVATE_ADDRESSES"),
             live_max_subscribers=number("LIVE_MAX_SUBSCRIBERS", defaults.live_max_subscribers),
+            dashboard_dir=text("DASHBOARD_DIR", ""),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
             port_file=text("PORT_FILE", ""),
         )
