@@ -148,7 +148,13 @@ async def test_a_participant_logs_in_with_a_wallet_and_uses_every_page(stack, tm
         assert seen["taxReport"]["name"] == f"tax-report-{participant_id}-{this_year}.csv"
         downloaded = pathlib.Path(seen["taxReport"]["path"]).read_bytes()
         assert downloaded == report.encode() and payout["transaction_hash"].encode() in downloaded
-        assert "Not available here yet" in seen["notifications"]
+        # Notification settings: a threshold the server refuses shows its reason; the saved ones are the API's.
+        assert "rules[0].threshold" in seen["alertRefusal"] and "HTTP 422" in seen["alertRefusal"], seen["alertRefusal"]
+        status, alerts, _ = await call(http, "GET", f"/api/v1/participants/{participant_id}/alerts")
+        assert alerts["rules"] == [{"kind": "worker_offline", "threshold": 15, "channels": ["webhook"]}], alerts
+        assert [(c["kind"], c["enabled"], c["webhook_url"]) for c in alerts["channels"]] == [
+            ("webhook", True, "https://hooks.example.org/computepool")]
+        assert seen["webhookSecretShown"]
         # Logged out: the session token is revoked on the server and forgotten by the page.
         status, body, _ = await call(http, "GET", "/v1/users/me", headers={"X-Session-Token": token, "X-Api-Key": ""})
         assert status == 401 and body["error"]["code"] == "SESSION_INVALID", body

@@ -230,7 +230,19 @@ try {
     await page.getByTestId("wallet").waitFor();
   });
   seen.accountWallet = await page.getByTestId("wallet").locator("dd").innerText();
-  seen.notifications = await page.locator("#notifications + .message").innerText();
+  await step("notification settings: a refused threshold, then saved", async () => {
+    await page.getByLabel("Use webhook").check();
+    await page.getByLabel("Webhook URL").fill("https://hooks.example.org/computepool");
+    const offline = page.locator("fieldset", { has: page.locator("legend", { hasText: "A worker goes unheard of" }) });
+    await offline.getByLabel("A worker goes unheard of", { exact: true }).check();
+    await offline.getByLabel("Threshold (minutes)").fill("0");
+    await page.getByRole("button", { name: "Save notification settings" }).click();
+    seen.alertRefusal = await page.locator("#notifications ~ * .message.error, form .message.error").last().innerText();
+    await offline.getByLabel("Threshold (minutes)").fill("15");
+    await page.getByRole("button", { name: "Save notification settings" }).click();
+    await page.getByText("Notification settings saved.").waitFor();
+    seen.webhookSecretShown = await page.getByText("Signing secret").isVisible();
+  });
   await shoot(page, "account");
 
   await step("a phone-sized overview", async () => {

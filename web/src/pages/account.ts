@@ -1,10 +1,11 @@
-// The signed-in account: wallet and session, the payout threshold, API keys (an admin's to make
-// and revoke), and where notification preferences will be (the API has them; this page not yet).
+// The signed-in account: wallet and session, the payout threshold, notification preferences
+// (pages/notifications.ts) and API keys (an admin's to make and revoke).
 
 import { api, call, type Schemas } from "../api/client";
 import { cell, field, figure, fill, h, message, table } from "../dom";
 import { parseTon, ton, utc } from "../format";
 import { errorText, type PageContext } from "../page";
+import { notifications } from "./notifications";
 
 async function apiKeys(context: PageContext, target: HTMLElement): Promise<void> {
   const found = await call(api.GET("/v1/admin/api-keys"));
@@ -79,11 +80,14 @@ export async function account(context: PageContext): Promise<void> {
       }, field("Threshold (TON)", threshold), h("button", { type: "submit" }, "Save threshold"), changed)));
   }
 
+  const notificationsSection = h("div");
   main.append(
     h("section", { "aria-labelledby": "notifications" }, h("h2", { id: "notifications" }, "Notifications"),
-      message("Not available here yet: alert rules and notification channels are set through the API " +
-              `(GET and PUT /api/v1/participants/${participantId ?? "{id}"}/alerts); this page does not edit them yet.`)),
+      h("p", {}, "The pool tells you once when a rule fires and once when it recovers, on the channels you choose."),
+      notificationsSection),
     h("section", { "aria-labelledby": "keys" }, h("h2", { id: "keys" }, "API keys"), keysSection));
+  if (participantId !== null) await notifications(participantId, notificationsSection);
+  else fill(notificationsSection, h("p", {}, "Choose a participant to see its notification settings."));
   if (session.role === "admin") await apiKeys(context, keysSection);
   else fill(keysSection, h("p", {}, "API keys for programs (the SDK, the CLI, miners) are made by the pool's admin; ask them for a client or miner key for your participant."));
 }
