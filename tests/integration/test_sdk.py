@@ -9,6 +9,7 @@ import grpc
 import pytest
 from computepool import AsyncClient, Client, JobFailed, JobSpec, RetryPolicy, verify_receipt
 from computepool import errors as sdk_errors
+from computepool.v1 import alert_service_pb2 as alert_pb
 from computepool.v1 import miner_service_pb2 as miner_pb
 from coordinator.api.status import STATUS_OF
 from coordinator.app import build_server
@@ -162,6 +163,26 @@ async def test_pool_resources(client):
     assert [p.id async for p in client.payouts.list(participant.id)] == [payout.id]
     assert (await client.payouts.summary(participant.id)).total_nanoton == 2_500_000_000
     assert payout.transaction_hash.encode() in await client.payouts.tax_report(participant.id, 2025)
+
+
+async def test_alert_settings_and_a_workers_watch(client, channel):
+    miner = await Miner(channel).register()
+    participant_id = (await client.workers.get(miner.worker_id)).participant_id
+    saved = await client.alerts.replace(
+        participant_id, [alert_pb.AlertRule(kind="worker_temperature", threshold=80, channels=["webhook"])],
+        [alert_pb.NotificationChannel(kind="webhook", enabled=True, webhook_url="https://hooks.example.org/a")])
+    assert (await client.alerts.get(participant_id)) == saved and len(saved.channels[0].webhook_secret) == 64
+    with pytest.raises(sdk_errors.ValidationError):
+        await client.alerts.replace(participant_id, [alert_pb.AlertRule(kind="worker_temperature", threshold=900,
+                                                                        channels=["webhook"])], saved.channels)
+    assert [i async for i in client.alerts.incidents(participant_id, open_only=True)] == []
+    assert [n async for n in client.alerts.notifications(participant_id)] == []
+    watch = client.workers.watch(participant_id)
+    assert (await anext(watch)).id == miner.worker_id
+    await miner.heartbeat(gpu=42.0)
+    changed = await asyncio.wait_for(anext(watch), 5)
+    await watch.aclose()
+    assert (changed.id, changed.latest_gpu_utilization) == (miner.worker_id, 42.0)
 
 
 async def test_api_keys_users_and_the_exchange(client, pool):
