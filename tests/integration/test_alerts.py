@@ -180,6 +180,12 @@ async def test_a_hot_gpu_is_told_once_on_every_channel_asked_for_and_its_recover
         (channel, f"worker_temperature.{phase}", "delivered", 1)
         for channel in ("webhook", "telegram", "email") for phase in ("opened", "recovered"))
     assert len({n.notice_id for n in log}) == 6
+    first = await alerting.alerts.ListNotifications(pb.ListNotificationsRequest(participant_id=pid, limit=4),
+                                                    metadata=AUTH)
+    rest = await alerting.alerts.ListNotifications(pb.ListNotificationsRequest(
+        participant_id=pid, limit=4, page_token=first.next_page_token), metadata=AUTH)
+    assert [n.notification_id for n in [*first.notifications, *rest.notifications]] == [n.notification_id for n in log]
+    assert len(rest.notifications) == 2 and rest.next_page_token == ""
 
 
 async def test_an_offline_worker_and_a_silent_participant_open_after_the_minutes_and_recover(alerting):

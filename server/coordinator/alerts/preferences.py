@@ -188,27 +188,28 @@ async def replace_settings(session: AsyncSession, participant_id: int, rules: li
 
 async def list_incidents(session: AsyncSession, participant_id: int, open_only: bool, limit: int | None,
                          page_token: str) -> tuple[list[Incident], str]:
-    check = Validator()
-    limit, position = paging.newest_first_request(check, limit, page_token)
-    check.raise_if_any()
-    await get_existing(session, Participant, participant_id, "participant")
     query = select(Incident).where(Incident.participant_id == participant_id)
     if open_only:
         query = query.where(Incident.resolved_at.is_(None))
-    rows = list(await session.scalars(paging.newest_first(query, Incident.opened_at, Incident.id, limit, position)))
-    return paging.newest_first_page(rows, limit, "opened_at")
+    return await _newest_first(session, participant_id, query, Incident.opened_at, Incident.id, limit, page_token)
 
 
 async def list_notifications(session: AsyncSession, participant_id: int, limit: int | None, page_token: str
                              ) -> tuple[list[Notification], str]:
+    query = select(Notification).where(Notification.participant_id == participant_id)
+    return await _newest_first(session, participant_id, query, Notification.created_at, Notification.id, limit,
+                               page_token)
+
+
+async def _newest_first(session: AsyncSession, participant_id: int, query, time_column, id_column,
+                        limit: int | None, page_token: str) -> tuple[list, str]:
+    """A page of the participant's rows, newest first."""
     check = Validator()
     limit, position = paging.newest_first_request(check, limit, page_token)
     check.raise_if_any()
     await get_existing(session, Participant, participant_id, "participant")
-    query = select(Notification).where(Notification.participant_id == participant_id)
-    rows = list(await session.scalars(paging.newest_first(query, Notification.created_at, Notification.id,
-                                                          limit, position)))
-    return paging.newest_first_page(rows, limit, "created_at")
+    rows = list(await session.scalars(paging.newest_first(query, time_column, id_column, limit, position)))
+    return paging.newest_first_page(rows, limit, time_column.key)
 
 
 class Alerts:
