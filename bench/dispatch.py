@@ -68,19 +68,20 @@ class CpuMeter:
     def __init__(self, server_pids: list[int], database_url: str | None):
         self.server_pids, self.database_url = server_pids, database_url
 
-    def _read(self) -> tuple[dict[int, float], dict[int, float]]:
+    def _read(self) -> tuple[dict[int, float], dict[int, float], float]:
         backends = database_backends(self.database_url) if self.database_url else []
         return ({pid: process_cpu_s(pid) for pid in self.server_pids},
-                {pid: process_cpu_s(pid) for pid in backends})
+                {pid: process_cpu_s(pid) for pid in backends}, time.process_time())
 
     def start(self) -> None:
         self.before = self._read()
 
     def stop(self, jobs: int) -> dict:
-        """CPU milliseconds per job: of the server processes and of the database backends."""
+        """CPU milliseconds per job: of the server processes, of the database backends, and of
+        this process (the client, or the database floor's driver)."""
         after = self._read()
-        spent = [sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items()) for before, now in zip(self.before, after)]
-        figures = {}
+        spent = [sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items()) for before, now in zip(self.before, after[:2])]
+        figures = {"client_cpu_ms_per_job": round((after[2] - self.before[2]) * 1000 / jobs, 3)}
         if self.server_pids:
             figures["server_cpu_ms_per_job"] = round(spent[0] * 1000 / jobs, 3)
         if self.database_url:

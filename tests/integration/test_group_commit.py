@@ -7,13 +7,20 @@ import asyncio
 import uuid
 
 import grpc
+import nacl.signing
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
 from coordinator.errors import InvalidArgument
+from coordinator.market.dispatch import ResultSpec
+from coordinator.market.dispatch_group import DispatchGroup
+from coordinator.market.jobs import JobSpec
+from coordinator.market.miners import authenticate
+from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.group_commit import GroupCommit
 from coordinator.storage.models import Participant
 from sqlalchemy import func, select
 
+from computepool.encoding import result_digest
 from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.server import AUTH
 
@@ -126,3 +133,26 @@ async def test_concurrent_submissions_each_get_their_own_job(pool, channel):
     twins = await asyncio.gather(*[jobs.SubmitJob(job_pb.SubmitJobRequest(job_type="echo", idempotency_key=key),
                                                   metadata=AUTH) for _ in range(2)])
     assert twins[0].id == twins[1].id
+
+
+async def test_submissions_results_and_claims_share_one_transaction(pool, channel):
+    """The dispatch path's one group (market/dispatch_group.py): a submission, a result and a
+    claim at once are one transaction, in which the claim sees the job submitted before it and
+    the result's job is completed with its receipt."""
+    await cancel_open_jobs(pool.database)
+    miner = await Miner(channel, job_types=("echo",), name=f"group-{uuid.uuid4().hex[:8]}").register()
+    async with pool.database.transaction() as session:
+        who = await authenticate(session, miner.token, miner.id)
+    group = DispatchGroup(pool.database, pool.market, ReceiptSigner(nacl.signing.SigningKey.generate()), pool.events)
+    ((submitted, _),), leased = await asyncio.gather(group.submit("group-client", [JobSpec("echo", {})], False),
+                                                    group.claim(miner.id, 1))
+    assert group.groups == 1 and [job.id for job in leased] == [submitted.id]
+    job = leased[0]
+    result = ResultSpec(job.id, job.lease_token, "completed", {"ok": True}, "", 0, 2,
+                        miner.sign(result_digest({"ok": True})))
+    ((next_job, _),), (outcome,), leased = await asyncio.gather(
+        group.submit("group-client", [JobSpec("echo", {})], False), group.results(who, [result]),
+        group.claim(miner.id, 1))
+    assert group.groups == 2
+    assert outcome.error is None and outcome.job.status == "completed" and outcome.receipt.units == 2
+    assert [job.id for job in leased] == [next_job.id]

@@ -160,7 +160,8 @@ class EventBus:
                 await connection.execute(f"LISTEN {CHANNEL}")
                 self.listening.set()
                 async for notify in connection.notifies():
-                    self._deliver([Event.decoded(raw) for raw in json.loads(notify.payload)])
+                    if self.subscriptions:  # nobody listening in this replica (the usual case): no decoding
+                        self._deliver([Event.decoded(raw) for raw in json.loads(notify.payload)])
         finally:
             if self.listening.is_set():
                 self.listening.clear()
