@@ -17,7 +17,7 @@ from coordinator.market.jobs import JobSpec
 from coordinator.market.miners import authenticate
 from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.group_commit import GroupCommit
-from coordinator.storage.models import Participant
+from coordinator.storage.models import Job, Participant
 from sqlalchemy import func, select
 
 from computepool.encoding import result_digest
@@ -156,3 +156,32 @@ async def test_submissions_results_and_claims_share_one_transaction(pool, channe
     assert group.groups == 2
     assert outcome.error is None and outcome.job.status == "completed" and outcome.receipt.units == 2
     assert [job.id for job in leased] == [next_job.id]
+
+
+async def test_claims_in_one_group_are_leased_as_one_claim_after_another(pool, channel):
+    """Claims that share their filters share one pick (market/dispatch.py claim_many): each
+    still gets what leasing them one after another gives (the first claim the first jobs in
+    offer order), its own lease token, no job twice; a claim with other filters gets its own."""
+    await cancel_open_jobs(pool.database)
+    first, second = [await Miner(channel, job_types=("echo",), name=f"group-{uuid.uuid4().hex[:8]}").register()
+                     for _ in range(2)]
+    embedder = await Miner(channel, job_types=("embedding",), name=f"group-{uuid.uuid4().hex[:8]}").register()
+    group = DispatchGroup(pool.database, pool.market, ReceiptSigner(nacl.signing.SigningKey.generate()), pool.events)
+    submitted = [job for job, _ in await group.submit("group-client", [
+        JobSpec("echo", {}, priority=p) for p in (1, 9, 5, 3, 7)] + [JobSpec("embedding", {})], True)]
+    leases = await asyncio.gather(group.claim(first.id, 2), group.claim(second.id, 1), group.claim(embedder.id, 3),
+                                  group.claim(first.id, 1))
+    assert group.groups == 2
+    by_priority = {job.priority: job.id for job in submitted if job.job_type == "echo"}
+    assert [[job.id for job in jobs] for jobs in leases] == [
+        [by_priority[9], by_priority[7]], [by_priority[5]], [submitted[5].id], [by_priority[3]]]
+    tokens = [{job.lease_token for job in jobs} for jobs in leases]
+    assert all(len(t) == 1 for t in tokens) and len(set.union(*tokens)) == 4
+    async with pool.database.transaction() as session:
+        stored = {job.id: job for job in await session.scalars(select(Job).where(Job.id.in_([j.id for j in submitted])))}
+    for jobs, miner in zip(leases, (first, second, embedder, first)):
+        for job in jobs:
+            row = stored[job.id]
+            assert (row.status, row.attempts, row.lease_worker_id, row.lease_token) == (
+                "running", 1, miner.worker_id, job.lease_token)
+    assert stored[by_priority[1]].status == "pending"

@@ -10,6 +10,7 @@ transaction that completes the job, writes its receipt and posts its ledger entr
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import re
 import secrets
@@ -47,12 +48,13 @@ REAP_BATCH = 500
 _jobs, _miners, _workers = Job.__table__, Miner.__table__, Worker.__table__
 
 
-def _lease_statement(by_model: bool):
-    """The lease of one claim, built once: an UPDATE … RETURNING over a SKIP LOCKED pick of the
-    jobs the worker can run (the miner's job types and, when every capability names its models,
-    those models; its VRAM, GPU model and the worker's price), priority first, then oldest.
-    Core columns only: one ORM attribute anywhere in it would send the statement through the
-    ORM's bulk update machinery, which costs more than the statement."""
+def _pick_statement(by_model: bool):
+    """The pick of a group's claims that share their filters, built once: the pending jobs their
+    worker can run (the miner's job types and, when every capability names its models, those
+    models; its VRAM, GPU model and the worker's price), priority first, then oldest, locked
+    with SKIP LOCKED (a job another transaction is leasing or finishing is passed over).
+    Core columns only: an ORM attribute in a statement sends it through the ORM's machinery,
+    which costs more than the statement."""
     jobs, now = _jobs.c, bindparam("now")
     conditions = [jobs.status == JobStatus.PENDING, jobs.available_at <= now, jobs.expires_at > now,
                   jobs.job_type.in_(bindparam("job_types", expanding=True)), jobs.min_vram_gb <= bindparam("vram_gb"),
@@ -61,16 +63,16 @@ def _lease_statement(by_model: bool):
                       jobs.max_price_coefficient_micros >= bindparam("coefficient"))]
     if by_model:
         conditions.append(or_(jobs.required_model == "", jobs.required_model.in_(bindparam("models", expanding=True))))
-    pick = (select(jobs.id).where(*conditions).order_by(jobs.priority.desc(), jobs.created_at)
+    return (select(*_jobs.columns).where(*conditions).order_by(jobs.priority.desc(), jobs.created_at, jobs.id)
             .limit(bindparam("room")).with_for_update(skip_locked=True))
-    return (update(_jobs).where(jobs.id.in_(pick.scalar_subquery()))
-            .values(status=JobStatus.RUNNING, attempts=jobs.attempts + 1, lease_token=bindparam("new_token"),
-                    lease_worker_id=bindparam("holder"), lease_expires_at=bindparam("deadline"),
-                    lease_price_coefficient_micros=bindparam("coefficient"), updated_at=now)
-            .returning(*_jobs.columns))
 
 
-_LEASE = {False: _lease_statement(False), True: _lease_statement(True)}
+_PICK = {False: _pick_statement(False), True: _pick_statement(True)}
+# The columns a lease changes on its job, written for every job a group leases in one executemany.
+_LEASE_COLUMNS = ("status", "attempts", "lease_token", "lease_worker_id", "lease_expires_at",
+                  "lease_price_coefficient_micros", "updated_at")
+_WRITE_LEASE = (update(_jobs).where(_jobs.c.id == bindparam("job_id"))
+                .values({name: bindparam(name) for name in _LEASE_COLUMNS}))
 _RUNNING = (select(func.count(_jobs.c.id))
             .where(_jobs.c.lease_worker_id == _miners.c.worker_id, _jobs.c.status == JobStatus.RUNNING)
             .scalar_subquery())
@@ -89,40 +91,58 @@ async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Mar
     return jobs
 
 
+def _filters(claimer) -> tuple:
+    """What decides which jobs a claimer may lease: claims with the same filters share one pick."""
+    capabilities = claimer.capabilities
+    by_model = all(c["models"] for c in capabilities)  # an empty models list means any model
+    models = tuple(sorted({m for c in capabilities for m in c["models"]})) if by_model else None
+    return (tuple(c["job_type"] for c in capabilities), claimer.vram_gb, claimer.gpu_model,
+            claimer.price_coefficient_micros, models)
+
+
 async def claim_many(session: AsyncSession, claims: list[tuple[str, int]], market: Market,
                      now: dt.datetime) -> list[list[Job]]:
-    """Leases to each (miner, up to max_jobs) in turn: priority first, then oldest. One read for
-    every miner (miner, worker, jobs it runs), then one UPDATE … RETURNING per claim; each
-    claim sees the jobs the ones before it leased. Jobs leased together share a lease token:
-    they have the same holder, and any later lease of one of them gets a new token. The jobs
-    returned are detached snapshots of the leased rows."""
+    """Leases to each (miner, up to max_jobs) in turn: priority first, then oldest, each claim
+    after the ones before it. One read for every miner (miner, worker, jobs it runs); then, for
+    the claims that share their filters, one locked pick of as many jobs as they have room for,
+    handed out in the claims' order (what leasing them one claim after another would give);
+    then one UPDATE (executemany) for every job leased. Jobs leased together share a lease
+    token: they have the same holder, and any later lease of one of them gets a new token. The
+    jobs returned are detached snapshots of the leased rows."""
     rows = await session.execute(_CLAIMERS, {"miner_ids": sorted({miner_id for miner_id, _ in claims})})
     found = {row.id: [row, row.running] for row in rows}
-    leases = []
-    for miner_id, max_jobs in claims:
+    by_filters: dict[tuple, list[tuple[int, object, int]]] = {}  # filters -> (claim's index, claimer, room)
+    for index, (miner_id, max_jobs) in enumerate(claims):
         if miner_id not in found:
-            leases.append([])
             continue
         claimer, running = found[miner_id]
         if (claimer.status != MinerStatus.ACTIVE or not claimer.is_active
                 or claimer.latest_status == WorkerStatus.OFFLINE):
-            leases.append([])
             continue
         room = min(max_jobs, claimer.max_concurrent_jobs - running)
         if room <= 0:
-            leases.append([])
             continue
-        capabilities = claimer.capabilities
-        params = {"now": now, "job_types": [c["job_type"] for c in capabilities], "vram_gb": claimer.vram_gb,
-                  "gpu_model": claimer.gpu_model, "coefficient": claimer.price_coefficient_micros, "room": room,
-                  "new_token": secrets.token_hex(16), "holder": claimer.worker_id, "deadline": now + market.lease}
-        by_model = all(c["models"] for c in capabilities)  # an empty models list means any model
-        if by_model:
-            params["models"] = sorted({m for c in capabilities for m in c["models"]})
-        leased = [Job(**row._mapping) for row in await session.execute(_LEASE[by_model], params)]
-        jobs = sorted(leased, key=lambda job: (-job.priority, job.created_at))
-        found[miner_id][1] += len(jobs)  # the same miner twice in one group: its second claim counts these
-        leases.append(jobs)
+        found[miner_id][1] += room  # the same miner twice in one group: its second claim counts these
+        by_filters.setdefault(_filters(claimer), []).append((index, claimer, room))
+    leases: list[list[Job]] = [[] for _ in claims]
+    written = []
+    for (job_types, vram_gb, gpu_model, coefficient, models), members in by_filters.items():
+        params = {"now": now, "job_types": list(job_types), "vram_gb": vram_gb, "gpu_model": gpu_model,
+                  "coefficient": coefficient, "room": sum(room for _, _, room in members)}
+        if models is not None:
+            params["models"] = list(models)
+        picked = iter((await session.execute(_PICK[models is not None], params)).all())
+        for index, claimer, room in members:
+            token = secrets.token_hex(16)
+            for row in itertools.islice(picked, room):
+                job = Job(**row._mapping)
+                job.status, job.attempts, job.lease_token = JobStatus.RUNNING, job.attempts + 1, token
+                job.lease_worker_id, job.lease_expires_at = claimer.worker_id, now + market.lease
+                job.lease_price_coefficient_micros, job.updated_at = coefficient, now
+                leases[index].append(job)
+                written.append({"job_id": job.id, **{name: getattr(job, name) for name in _LEASE_COLUMNS}})
+    if written:
+        await session.execute(_WRITE_LEASE, written)
     return leases
 
 
