@@ -88,6 +88,29 @@ async def test_a_caller_that_breaks_the_transaction_fails_alone_and_the_others_c
     assert group.groups == 3  # the failed group committed nothing; each good item alone
 
 
+async def test_heavy_items_get_transactions_side_by_side_and_light_ones_share_one(pool):
+    """Once a full group's weight waits behind the group in flight, another starts beside it (up
+    to max_writers); light items never queue that much and share one transaction."""
+    active, most = 0, 0
+
+    async def apply(session, items):
+        nonlocal active, most
+        active += 1
+        most = max(most, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+        return items
+
+    heavy = GroupCommit(pool.database, apply, max_group=10, max_writers=2, weight=lambda item: item)
+    assert await asyncio.gather(*[heavy.run(10) for _ in range(4)]) == [10] * 4
+    assert heavy.groups == 4  # a group takes one item of full weight
+    assert most == 2
+    most = 0
+    light = GroupCommit(pool.database, apply, max_group=10, max_writers=2, weight=lambda item: item)
+    assert await asyncio.gather(*[light.run(1) for _ in range(8)]) == [1] * 8
+    assert light.groups == 1 and most == 1
+
+
 async def test_concurrent_results_one_refused_the_others_complete(pool, channel):
     """Through the API: results sent together, one with a wrong lease token (LEASE_LOST); the
     others complete with their receipts, the refused job stays leased."""

@@ -23,6 +23,12 @@ from coordinator.storage.group_commit import GroupCommit
 from coordinator.storage.models import Job, utcnow
 
 SUBMIT, RESULTS, CLAIM = "submit", "results", "claim"
+# A group's weight is the jobs its items submit, judge or may lease. One job per call never
+# queues this much, so those calls keep to one transaction at a time and share it; batches do,
+# and then up to MAX_WRITERS transactions run at once (one would leave the process idle while
+# the database works through each big statement).
+MAX_GROUP_JOBS = 256
+MAX_WRITERS = 3
 
 
 class DispatchGroup:
@@ -30,7 +36,8 @@ class DispatchGroup:
         self.market = market
         self.signer = signer
         self.events = events
-        self.commit = GroupCommit(database, self._apply)
+        self.commit = GroupCommit(database, self._apply, max_group=MAX_GROUP_JOBS, max_writers=MAX_WRITERS,
+                                  weight=_jobs_of)
 
     @property
     def groups(self) -> int:
@@ -86,3 +93,9 @@ class DispatchGroup:
 def _of_kind(items: list[tuple[str, tuple]], kind: str) -> list[tuple[int, tuple]]:
     """(index, arguments) of the items of this kind."""
     return [(index, args) for index, (item_kind, args) in enumerate(items) if item_kind == kind]
+
+
+def _jobs_of(item: tuple[str, tuple]) -> int:
+    """The jobs an item submits, judges or may lease."""
+    kind, args = item
+    return args[1] if kind == CLAIM else len(args[1])
