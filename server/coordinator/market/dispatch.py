@@ -37,7 +37,8 @@ from coordinator.market.jobs import TERMINAL, release_lease, status_event
 from coordinator.market.miners import MinerIdentity
 from computepool.receipts import verify_miner_signature
 from coordinator.market.receipts import ReceiptSigner, receipt_of, rfc3339
-from coordinator.storage.models import Job, JobStatus, Miner, MinerStatus, Receipt, Worker, WorkerStatus, utcnow
+from coordinator.storage.models import (Job, JobStatus, Miner, MinerStatus, Receipt, Worker, WorkerStatus, detached,
+                                       utcnow)
 
 log = logging.getLogger(__name__)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -135,7 +136,7 @@ async def claim_many(session: AsyncSession, claims: list[tuple[str, int]], marke
         for index, claimer, room in members:
             token = secrets.token_hex(16)
             for row in itertools.islice(picked, room):
-                job = Job(**row._mapping)
+                job = detached(Job, row._mapping)
                 job.status, job.attempts, job.lease_token = JobStatus.RUNNING, job.attempts + 1, token
                 job.lease_worker_id, job.lease_expires_at = claimer.worker_id, now + market.lease
                 job.lease_price_coefficient_micros, job.updated_at = coefficient, now
@@ -240,7 +241,7 @@ async def submit_many(session: AsyncSession, results: list[tuple[MinerIdentity, 
     accepted ones changed is written after: every job in one UPDATE (executemany), the receipts
     in one INSERT, the ledger entries in one INSERT (Core statements: the ORM's unit of work
     costs more per job than the statements)."""
-    locked = {row.id: Job(**row._mapping) for row in await session.execute(
+    locked = {row.id: detached(Job, row._mapping) for row in await session.execute(
         _LOCK_JOBS, {"job_ids": sorted({spec.job_id for _, spec in results})})}
     outcomes, entries, changed, issued = [], [], {}, {}
     for who, spec in results:

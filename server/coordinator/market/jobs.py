@@ -22,7 +22,7 @@ from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
 from coordinator.storage import paging
 from coordinator.storage.database import ConcurrentInsert, Database
-from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, utcnow
+from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, detached, utcnow
 
 if TYPE_CHECKING:
     from coordinator.market.dispatch_group import DispatchGroup
@@ -104,10 +104,11 @@ async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], ma
         ttl = value.pop("ttl")
         # Every column given: the row is inserted as is (insert_new), and this object, never
         # added to the session, is what the caller is shown.
-        jobs.append((Job(id=str(uuid.uuid4()), client_id=client_id, status=JobStatus.PENDING, attempts=0,
-                         max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now,
-                         updated_at=now, error_message="", lease_token=None, lease_worker_id=None,
-                         lease_expires_at=None, lease_price_coefficient_micros=None, **value), True))
+        jobs.append((detached(Job, dict(
+            id=str(uuid.uuid4()), client_id=client_id, status=JobStatus.PENDING, attempts=0,
+            max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now, updated_at=now,
+            error_message="", lease_token=None, lease_worker_id=None, lease_expires_at=None,
+            lease_price_coefficient_micros=None, **value)), True))
     if insert:
         await insert_new(session, [job for job, created in jobs if created])
     return jobs
