@@ -9,14 +9,18 @@ PROMETHEUS := /usr/bin/prometheus
 SYSTEMD_ANALYZE := /usr/bin/systemd-analyze
 CHROMIUM := /usr/bin/chromium
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+# The dashboard (web/): its own npm package, built by Vite into web/dist, which the server serves under /app/.
+WEB_INSTALLED := web/node_modules/.package-lock.json
+WEB_DIST := web/dist/index.html
+WEB_SOURCES := $(shell find web/src web/public -type f -not -name schema.d.ts 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
 
-.PHONY: run test bench deps gen check-gen lint postgres clean
+.PHONY: run test bench deps gen check-gen lint postgres clean web-test
 
 # npm's packages too ($(BUF) installs them): Envoy serves the API reference's Swagger UI and ReDoc from node_modules.
-run: $(INSTALLED) $(BUF)
+run: $(INSTALLED) $(BUF) $(WEB_DIST)
 	$(PY) -m devtools.supervisor
 
-test: deps lint check-gen postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE) $(CHROMIUM)
+test: deps lint check-gen web-test $(WEB_DIST) postgres $(PROMETHEUS) $(SYSTEMD_ANALYZE) $(CHROMIUM)
 	TEST_POSTGRES_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
 
 # The performance harness (bench/harness.py, run as a module so it imports tests.support): real
@@ -56,6 +60,20 @@ $(BUF): package.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
+# The dashboard's packages, exactly as web/package-lock.json pins them (again only when it changes).
+$(WEB_INSTALLED): web/package.json web/package-lock.json
+	npm --prefix web ci --no-audit --no-fund --silent
+	touch $@
+
+# Its typed REST client is generated from envoy/openapi.json (openapi-typescript), then type-checked
+# (tsc) and bundled (vite build).
+$(WEB_DIST): $(WEB_INSTALLED) envoy/openapi.json $(WEB_SOURCES)
+	npm --prefix web run build --silent
+
+# The dashboard's unit tests (Vitest) and type check; its browser tests are in tests/e2e (pytest).
+web-test: $(WEB_INSTALLED)
+	npm --prefix web test --silent
+
 # Regenerates clients/src/computepool/v1, envoy/computepool.pb and envoy/openapi.json from proto/.
 gen: $(INSTALLED)
 	$(PY) scripts/gen_protos.py
@@ -83,4 +101,4 @@ postgres:
 	  echo "PostgreSQL did not start on 127.0.0.1:5432" >&2; exit 1
 
 clean:
-	rm -rf $(VENV) node_modules var
+	rm -rf $(VENV) node_modules var web/node_modules web/dist

@@ -5,6 +5,7 @@ this machine; figures go to bench/results/bench.json and a table to bench/result
   python -m bench.harness --scenario reads     # GetWorker: direct gRPC vs REST through Envoy, 50 callers,
                                                # each with tracing off and on (100%, batch exporter)
   python -m bench.harness --scenario fanin     # 10,000 heartbeat streams at 1 Hz for 60 s on one server
+  python -m bench.harness --scenario subscribers  # the fan-in without and with 100 live WebSocket subscribers
   python -m bench.harness --scenario dispatch  # bench/dispatch.py's end-to-end flow, one job per call and
                                                # batched, against bench/floor.py's transport and database
                                                # floors measured in the same run; claim latency 1k vs 1M queued
@@ -38,8 +39,10 @@ from computepool.v1 import worker_service_pb2 as worker_pb
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from sqlalchemy.engine import make_url
 
+from bench import subscribers
 from bench.dispatch import ROOT, Cluster, percentile, process_cpu_s, run_flow
 from tests.support.envoy import Envoy
+from tests.support.ports import free_port
 from tests.support.server import API_KEY, AUTH
 from tests.support.wallets import forms, new_wallet
 
@@ -49,6 +52,7 @@ TARGETS = {
     "fanin_heartbeats_per_s": ("heartbeats/s ingested from 10,000 streams", ">=", 9500),
     "fanin_p99_visible_s": ("p99 heartbeat-to-visible, s", "<", 2.0),
     "fanin_peak_rss_mib": ("server peak RSS, MiB", "<", 1024),
+    "subscribers_heartbeats_vs_alone": ("fan-in heartbeats/s with live subscribers / without", ">=", 0.95),
     "tracing_on_vs_off_grpc": ("tracing on / off, gRPC reads", ">=", 0.85),
     "tracing_on_vs_off_rest": ("tracing on / off, REST reads", ">=", 0.85),
     "dispatch_single_vs_bound": ("dispatch, one job per call: ours / combined bound", ">=", 0.8),
@@ -202,26 +206,29 @@ async def reads(seconds: float, rounds: int, profile: bool) -> tuple[dict, dict]
     return off, on
 
 
-def add_fan_in_miners(database_url: str, count: int) -> None:
-    """Registers `count` miners straight in the database (a benchmark fixture: registering
-    10,000 through the API would take longer than the scenario)."""
+def add_fan_in_miners(database_url: str, count: int, owners: int = 1) -> list[int]:
+    """Registers `count` miners straight in the database, their workers spread over `owners`
+    participants (a benchmark fixture: registering 10,000 through the API would take longer than
+    the scenario); returns the participants' ids."""
     url = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url, autocommit=True) as conn:
-        owner = conn.execute(
+        owner_ids = [row[0] for row in conn.execute(
             "INSERT INTO participants (wallet_address, wallet_raw, username, email, is_active, created_at, updated_at)"
-            " VALUES ('UQ-fan', '0:fan', '', '', true, now(), now()) RETURNING id").fetchone()[0]
+            " SELECT 'UQ-fan-' || n, '0:fan-' || n, '', '', true, now(), now() FROM generate_series(1, %s) AS n"
+            " RETURNING id", (owners,)).fetchall()]
         conn.execute("""
             INSERT INTO workers (participant_id, worker_name, instance_number, host, stats_port,
                                  price_coefficient_micros, is_active, latest_status, latest_revenue_nanoton,
                                  created_at, updated_at)
-            SELECT %s, 'fan-' || n, 0, '10.0.0.1', 0, 1000000, true, 'unknown', 0, now(), now()
-            FROM generate_series(1, %s) AS n""", (owner, count))
+            SELECT (%s::int[])[1 + n %% %s], 'fan-' || n, 0, '10.0.0.1', 0, 1000000, true, 'unknown', 0, now(), now()
+            FROM generate_series(1, %s) AS n""", (owner_ids, owners, count))
         conn.execute("""
             INSERT INTO miners (id, worker_id, public_key, token_hash, endpoint, capabilities, gpu_model, gpu_count,
                                 vram_gb, max_concurrent_jobs, status, created_at, updated_at)
             SELECT md5('fan' || n)::uuid::text, w.id, '', encode(sha256(('fan-token-' || n)::bytea), 'hex'), '',
                    '[]', 'H100', 1, 80, 1, 'active', now(), now()
             FROM generate_series(1, %s) AS n JOIN workers w ON w.worker_name = 'fan-' || n""", (count,))
+    return owner_ids
 
 
 FANIN_OPEN_TIMEOUT_S = 600  # every stream opened, authenticated and acked once
@@ -272,12 +279,36 @@ async def drive_fan_in(server, port: int, streams: int, seconds: float, clients:
             "first_failure": next((o["first_failure"] for o in outputs if o["first_failure"]), "")}
 
 
+async def fan_in_with_subscribers(streams: int, seconds: float, clients: int, count: int, rounds: int) -> dict:
+    """The fan-in without subscribers and with `count` of them (bench/subscribers.py), on one
+    server, in turn over `rounds` rounds: what subscribers cost heartbeat ingestion, measured in
+    the same run. Each round's ratio is with / without; the median round counts."""
+    metrics_port = free_port()
+    async with Cluster(1, HEARTBEAT_TIMEOUT="120", METRICS_PORT=str(metrics_port),
+                       LIVE_MAX_SUBSCRIBERS=str(count + 10)) as cluster:
+        owners = add_fan_in_miners(cluster.url, streams, owners=count)
+        keys = await subscribers.keys_for(cluster.channels[0], owners)
+        process, port = cluster.servers[0]
+        measured = []
+        for _ in range(rounds):
+            alone = await drive_fan_in(process, port, streams, seconds, clients, Profiler(False, "fanin"))
+            async with subscribers.Subscribers(metrics_port, keys) as attached:
+                watched = await drive_fan_in(process, port, streams, seconds, clients, Profiler(False, "fanin"))
+                received = await attached.stop()
+            measured.append({"alone": alone, "watched": watched, "received": received,
+                             "ratio": round(watched["heartbeats_per_s"] / max(alone["heartbeats_per_s"], 1), 3)})
+    middle = sorted(measured, key=lambda r: r["ratio"])[(len(measured) - 1) // 2]
+    return {"subscribers": count, "rounds": measured, **middle, "heartbeats_vs_alone": middle["ratio"],
+            "round_ratios": [r["ratio"] for r in measured]}
+
+
 def verdicts(results: dict) -> dict:
     figures = {
         "rest_vs_grpc": results.get("reads", {}).get("rest_vs_grpc"),
         "fanin_heartbeats_per_s": results.get("fanin", {}).get("heartbeats_per_s"),
         "fanin_p99_visible_s": results.get("fanin", {}).get("p99_visible_s"),
         "fanin_peak_rss_mib": results.get("fanin", {}).get("server_peak_rss_mib"),
+        "subscribers_heartbeats_vs_alone": results.get("subscribers", {}).get("heartbeats_vs_alone"),
         "dispatch_single_vs_bound": results.get("dispatch", {}).get("single", {}).get("vs_bound"),
         "dispatch_batched_vs_bound": results.get("dispatch", {}).get("batched", {}).get("vs_bound"),
         "dispatch_claim_ratio": results.get("dispatch", {}).get("claim", {}).get("p50_ratio"),
@@ -314,6 +345,16 @@ def markdown(results: dict, table: dict) -> str:
         lines.append(f"| fan-in: server CPU cores, p50 visible s, unacked, failed streams, all open after s | "
                      f"{f['server_cpu_cores']}, {f['p50_visible_s']}, {f.get('unacked', '')}, {f['failed_streams']}, "
                      f"{f.get('open_all_s', '')} | | |")
+    if "subscribers" in results:
+        s = results["subscribers"]
+        lines.append(f"| fan-in with {s['subscribers']} subscribers, median of rounds {s['round_ratios']}: heartbeats/s, "
+                     f"p99 visible s, server CPU cores (without: …) | {s['watched']['heartbeats_per_s']}, {s['watched']['p99_visible_s']}, "
+                     f"{s['watched']['server_cpu_cores']} (without: {s['alone']['heartbeats_per_s']}, "
+                     f"{s['alone']['p99_visible_s']}, {s['alone']['server_cpu_cores']}) | | |")
+        fast, slow = s["received"]["fast"], s["received"]["slow"]
+        lines.append(f"| subscribers: events the fast ones read; the slow ones (reading only at the end): events, "
+                     f"gaps told, events lost | {fast['events']}; {slow['events']}, {slow['lost_notices']}, "
+                     f"{slow['lost_events']} | | |")
     if "dispatch" in results:
         lines += ["", *dispatch_table(results["dispatch"])]
     return "\n".join(lines) + "\n"
@@ -420,12 +461,14 @@ def dispatch_table(d: dict) -> list[str]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", choices=["reads", "fanin", "dispatch", "all"], default="all")
+    parser.add_argument("--scenario", choices=["reads", "fanin", "subscribers", "dispatch", "all"], default="all")
     parser.add_argument("--seconds", type=float, default=5.0, help="measuring time of each reads run")
     parser.add_argument("--rounds", type=int, default=3, help="reads: alternating rounds of the four series")
     parser.add_argument("--streams", type=int, default=10_000)
     parser.add_argument("--fanin-seconds", type=float, default=60.0)
     parser.add_argument("--fanin-clients", type=int, default=2, help="client processes holding the streams")
+    parser.add_argument("--subscribers", type=int, default=100, help="subscribers: live WebSocket subscribers")
+    parser.add_argument("--subscriber-rounds", type=int, default=2, help="subscribers: rounds without and with them")
     parser.add_argument("--jobs", type=int, default=3000, help="dispatch: jobs one per call (x5 batched)")
     parser.add_argument("--dispatch-rounds", type=int, default=2, help="dispatch: rounds of ours and the floors")
     parser.add_argument("--queued", type=int, default=1_000_000, help="dispatch: claim latency with this many queued"
@@ -436,7 +479,7 @@ async def main() -> None:
     out = RESULTS / "bench.json"
     results = json.loads(out.read_text()) if out.exists() else {}
     results.update(when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=f"{os.cpu_count()} cores")
-    run = {args.scenario} if args.scenario != "all" else {"reads", "fanin", "dispatch"}
+    run = {args.scenario} if args.scenario != "all" else {"reads", "fanin", "subscribers", "dispatch"}
     if "reads" in run:
         results["reads"], results["tracing"] = await reads(args.seconds, args.rounds, args.profile)
         print("reads:", json.dumps(results["reads"]), flush=True)
@@ -444,6 +487,10 @@ async def main() -> None:
     if "fanin" in run:
         results["fanin"] = await fan_in(args.streams, args.fanin_seconds, args.fanin_clients, args.profile)
         print("heartbeat fan-in:", json.dumps(results["fanin"]), flush=True)
+    if "subscribers" in run:
+        results["subscribers"] = await fan_in_with_subscribers(args.streams, args.fanin_seconds, args.fanin_clients,
+                                                               args.subscribers, args.subscriber_rounds)
+        print("fan-in with subscribers:", json.dumps(results["subscribers"]), flush=True)
     if "dispatch" in run:
         results["dispatch"] = await dispatch(args.jobs, args.queued, args.dispatch_rounds, args.profile)
     table = verdicts(results)

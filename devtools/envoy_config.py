@@ -36,7 +36,7 @@ HEALTH_SERVICE = "grpc.health.v1.Health"
 # included —, HTTP method or "!METHOD" for any other, or None). REST paths and the native gRPC
 # paths of the same rpcs fall in the same family.
 POOL_REST = r"/api/v1/(workers|participants|payouts)([/?].*)?"
-POOL_GRPC = r"/computepool\.v1\.(WorkerService|ParticipantService|PayoutService)/"
+POOL_GRPC = r"/computepool\.v1\.(WorkerService|ParticipantService|PayoutService|AlertService)/"
 FAMILY_RULES = [
     ("pool_read", POOL_REST, "GET"), ("pool_write", POOL_REST, "!GET"),
     ("pool_read", POOL_GRPC + "(List|Get|Export).*", None), ("pool_write", POOL_GRPC + "(Create|Update).*", None),
@@ -47,7 +47,7 @@ FAMILY_RULES = [
     ("user", r"/computepool\.v1\.(UserService|ExchangeService|ApiKeyService)/.*", None),
     # A watch is one request however long it lasts: opening one counts as a read.
     ("pool_read", r"/(api/)?v1/(events|metrics/watch)([/?].*)?", None),
-    ("pool_read", r"/computepool\.v1\.EventService/.*", None),
+    ("pool_read", r"/computepool\.v1\.(EventService/.*|WorkerService/Watch.*)", None),
 ]
 
 

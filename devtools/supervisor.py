@@ -1,7 +1,8 @@
 """`make run`: migrate, then run the server and Envoy together until Ctrl-C / SIGTERM.
 
 gRPC on GRPC_PORT (50051), REST and gRPC through Envoy on API_PORT (8000), /metrics through
-Envoy too. Either process exiting stops the other. Without COORDINATOR_SIGNING_KEY or
+Envoy too, and the dashboard (web/dist, which the Makefile builds) on API_PORT under /app/.
+Either process exiting stops the other. Without COORDINATOR_SIGNING_KEY or
 SECRET_KEY, receipts are signed with a development key kept in var/, so they still verify after
 a restart.
 """
@@ -29,6 +30,7 @@ def main() -> int:
     config = state / "envoy.yaml"
     config.write_text(render_from_env(os.environ))
     env = os.environ.copy()
+    env.setdefault("DASHBOARD_DIR", str(ROOT / "web" / "dist"))  # the Makefile builds it before
     if not settings.coordinator_signing_key and not settings.secret_key:
         env["COORDINATOR_SIGNING_KEY"] = development_signing_key(state / DEVELOPMENT_KEY_FILE)
     server = subprocess.Popen([sys.executable, "-m", "coordinator"], env=env)

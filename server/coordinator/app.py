@@ -12,6 +12,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
+from coordinator.alerts.incidents import AlertEvaluator
+from coordinator.alerts.outbox import Sender, SenderConfig
+from coordinator.alerts.preferences import Alerts, ChannelsAvailable
+from coordinator.api.alerts import AlertServicer
 from coordinator.api.api_keys import ApiKeyServicer
 from coordinator.api.events import EventServicer
 from coordinator.api.exchange import ExchangeServicer
@@ -147,10 +151,14 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     dispatch_group = DispatchGroup(database, market, signer, events)  # submissions, claims, results
     exchange_config = ExchangeConfig.from_settings(settings)
     payout_policy = payout_runs.PayoutPolicy.from_settings(settings)
+    sender_config = SenderConfig.from_settings(settings)
     servicers = {
-        "WorkerService": WorkerServicer(Workers(database)),
+        "AlertService": AlertServicer(Alerts(database, ChannelsAvailable(
+            telegram=bool(sender_config.telegram_bot_token), email=sender_config.smtp is not None,
+            webhook_private_addresses=sender_config.webhook_private_addresses))),
+        "WorkerService": WorkerServicer(Workers(database, events)),
         "ParticipantService": ParticipantServicer(Participants(database, payout_policy.minimum_nanoton)),
-        "PayoutService": PayoutServicer(Payouts(database), payout_runs.PayoutRuns(database, payout_policy)),
+        "PayoutService": PayoutServicer(Payouts(database), payout_runs.PayoutRuns(database, payout_policy, events)),
         "JobService": JobServicer(Jobs(database, market, new_work, job_changes, events, dispatch_group)),
         "MinerService": MinerServicer(
             MinerWork(database, market, heartbeats, new_work, job_changes, events, dispatch_group),
@@ -175,21 +183,24 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     pool = PoolServer(settings=settings, server=server, database=database, health=health_servicer,
                       service_names=service_names, collector=collector, registry=registry, heartbeats=heartbeats,
                       market=market, job_changes=job_changes, events=events,
-                      live=LiveHttp(registry, collector, authenticator, events, settings.live_max_subscribers))
+                      live=LiveHttp(registry, collector, authenticator, events, settings.live_max_subscribers,
+                                    dashboard_dir=settings.dashboard_dir))
     pool.background.append(lambda: refresh_forever(collector, database))
     pool.background.append(events.run_forever)
     pool.background.append(heartbeats.run_forever)
     if background_duties:
         poller = StatsPoller(database, settings)
         pool.background.append(poller.run_forever)
+        pool.background.append(AlertEvaluator(database, events, settings.alert_interval_s).run_forever)
+        pool.background.append(Sender(database, sender_config).run_forever)
         pool.background.append(lambda: reap_forever(database, market, settings.reaper_interval_s, events))
         if exchange_config.xpub is not None and settings.bitcoin_rpc_url:
             pool.background.append(lambda: watch_forever(database, settings.bitcoin_rpc_url,
                                                          settings.bitcoin_confirmations, settings.bitcoin_poll_s))
         if payout_policy.interval_s > 0:
-            pool.background.append(lambda: payout_runs.schedule_forever(database, payout_policy))
+            pool.background.append(lambda: payout_runs.schedule_forever(database, events, payout_policy))
         if settings.ton_api_url and payout_policy.from_address:
             pool.background.append(lambda: payout_runs.watch_forever(
-                database, settings.ton_api_url, settings.ton_api_key, payout_policy.from_address,
+                database, events, settings.ton_api_url, settings.ton_api_key, payout_policy.from_address,
                 settings.ton_watch_limit, settings.ton_watch_s))
     return pool

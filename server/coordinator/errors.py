@@ -50,6 +50,7 @@ class Reason(StrEnum):
     PAYOUT_STATUS_CONFLICT = "PAYOUT_STATUS_CONFLICT"  # the payout's status does not allow this change
     PAYOUT_RUN_NOT_FOUND = "PAYOUT_RUN_NOT_FOUND"
     THRESHOLD_BELOW_POOL_MINIMUM = "THRESHOLD_BELOW_POOL_MINIMUM"  # a participant's payout threshold
+    CHANNEL_UNAVAILABLE = "CHANNEL_UNAVAILABLE"  # a notification channel the pool or participant cannot use
     # The marketplace
     INVALID_JOB_TYPE = "INVALID_JOB_TYPE"
     JOB_NOT_FOUND = "JOB_NOT_FOUND"

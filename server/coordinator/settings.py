@@ -89,8 +89,28 @@ class Settings:
     tls_key_file: str = ""
     # Messages per minute on one heartbeat stream, enforced by the server.
     stream_messages_per_minute: int = 1000
+    # Alerts: rules are judged on events and on a sweep every ALERT_INTERVAL_SECONDS; a failed
+    # notification is retried after NOTIFY_RETRY_SECONDS, doubling; a channel is disabled after
+    # NOTIFY_DISABLE_AFTER_FAILURES failed notifications in a row. Telegram through the Bot API
+    # (TELEGRAM_API_URL, a stand-in in tests); e-mail through SMTP_HOST. Webhooks may point at
+    # private or loopback addresses only with WEBHOOK_PRIVATE_ADDRESSES=1.
+    alert_interval_s: float = 30.0
+    notify_retry_s: float = 10.0
+    notify_disable_after: int = 5
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_token: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = ""
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    webhook_private_addresses: bool = False
     # WebSocket subscribers one server process takes (/ws/metrics and /ws/events together).
     live_max_subscribers: int = 1000
+    # The participant dashboard's built files (web/dist: `npm --prefix web run build`), served on
+    # the HTTP port under /app/; empty: /app/ says the dashboard is not built here.
+    dashboard_dir: str = ""
     # DEBUG adds a log line per rpc.
     log_level: str = "INFO"
     # Where the server writes the ports it bound, as JSON, once it serves (with port 0, the
@@ -173,7 +193,20 @@ class Settings:
             tls_cert_file=text("TLS_CERT_FILE", ""),
             tls_key_file=text("TLS_KEY_FILE", ""),
             stream_messages_per_minute=number("STREAM_MESSAGES_PER_MINUTE", defaults.stream_messages_per_minute),
+            alert_interval_s=number("ALERT_INTERVAL_SECONDS", defaults.alert_interval_s, float),
+            notify_retry_s=number("NOTIFY_RETRY_SECONDS", defaults.notify_retry_s, float),
+            notify_disable_after=number("NOTIFY_DISABLE_AFTER_FAILURES", defaults.notify_disable_after),
+            telegram_api_url=text("TELEGRAM_API_URL", defaults.telegram_api_url),
+            telegram_bot_token=text("TELEGRAM_BOT_TOKEN", ""),
+            smtp_host=text("SMTP_HOST", ""),
+            smtp_port=number("SMTP_PORT", defaults.smtp_port),
+            smtp_from=text("SMTP_FROM", ""),
+            smtp_username=text("SMTP_USERNAME", ""),
+            smtp_password=text("SMTP_PASSWORD", ""),
+            smtp_starttls=flag("SMTP_STARTTLS"),
+            webhook_private_addresses=flag("WEBHOOK_PRIVATE_ADDRESSES"),
             live_max_subscribers=number("LIVE_MAX_SUBSCRIBERS", defaults.live_max_subscribers),
+            dashboard_dir=text("DASHBOARD_DIR", ""),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
             port_file=text("PORT_FILE", ""),
         )

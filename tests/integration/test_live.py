@@ -17,12 +17,14 @@ from computepool.v1 import worker_service_pb2 as worker_pb
 from computepool.v1 import worker_service_pb2_grpc
 from coordinator.app import build_server
 from coordinator.events.bus import Event, EventBus, Lost
+from coordinator.identity.callers import Caller, CallerKind
 from coordinator.storage import migrate
 
 from tests.support.identity import Identity
 from tests.support.live import next_of, subscribed
 from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.postgres import create_database, drop_database
+from tests.support.rpc_errors import error_details
 from tests.support.server import API_KEY, AUTH, make_settings
 
 
@@ -108,6 +110,27 @@ async def test_a_subscriber_that_falls_behind_is_told_it_lost_events(pool):
         if pool.database.dialect == "postgresql":
             bus._deliver([Event("test.tick", {"n": 10})])
         assert (await slow.next()).data == {"n": 10}
+
+
+def test_an_event_is_offered_only_to_the_subscribers_it_concerns_and_once_to_each(pool):
+    bus = EventBus(pool.database)
+    owner = Caller(CallerKind.USER, participant_id=7, client_id="participant-7")
+    others_client = Caller(CallerKind.CLIENT, participant_id=None, client_id="apikey-9")
+    asked: list[str] = []
+
+    def counting(name: str):
+        return lambda event: asked.append(name) or True
+
+    with bus.subscribe(counting("admin"), Caller(CallerKind.ADMIN)) as admin, \
+            bus.subscribe(counting("owner"), owner) as mine, bus.subscribe(counting("client"), others_client) as client:
+        bus._deliver([Event("job.status_changed", {"n": 1}, participant_id=7, client_id="participant-7"),
+                      Event("worker.metrics", {"n": 2}, participant_id=8),
+                      Event("job.status_changed", {"n": 3}, client_id="apikey-9")])
+        assert sorted(asked) == ["admin", "admin", "admin", "client", "owner"]  # never asked of another's
+        assert [mine.take_nowait().data, mine.take_nowait()] == [{"n": 1}, None]  # once, though its twice
+        assert [client.take_nowait().data, client.take_nowait()] == [{"n": 3}, None]
+        assert [admin.take_nowait().data["n"] for _ in range(3)] == [1, 2, 3]
+    assert bus.subscriptions == set() and bus.by_participant == {} and bus.by_client == {}
 
 
 async def test_a_rolled_back_change_produces_no_event(pool):
@@ -222,3 +245,30 @@ async def test_registering_a_miner_is_an_event_for_its_owner(pool, channel):
             pass
     assert (event.data["worker_id"], event.data["worker_name"]) == (miner.worker_id, "announced")
     assert event.participant_id == await owner_of(channel, miner)
+
+
+async def test_watching_workers_shows_them_then_each_change_and_only_to_their_owner(pool, channel):
+    miner = await Miner(channel).register()
+    second = await Miner(channel, wallet=miner.wallet, name="rig-two").register()
+    owner_id = await owner_of(channel, miner)
+    _, owner_key = await Identity(channel).api_key("client", owner_id)
+    workers = worker_service_pb2_grpc.WorkerServiceStub(channel)
+    stream = workers.WatchWorkers(worker_pb.WatchWorkersRequest(participant_id=owner_id), metadata=owner_key)
+    first = [await asyncio.wait_for(stream.read(), 5) for _ in range(2)]
+    assert [w.id for w in first] == sorted([miner.worker_id, second.worker_id])
+    assert all(w.latest_status == "unknown" for w in first)
+    await miner.heartbeat(gpu=61.0)
+    changed = await asyncio.wait_for(stream.read(), 5)  # the heartbeat's two events come as one worker
+    assert (changed.id, changed.latest_status, changed.latest_gpu_utilization) == (miner.worker_id, "healthy", 61.0)
+    await second.heartbeat(gpu=12.0)
+    assert (await asyncio.wait_for(stream.read(), 5)).id == second.worker_id
+    stream.cancel()
+    _, stranger_key = await Identity(channel).api_key("client")
+    refused = workers.WatchWorkers(worker_pb.WatchWorkersRequest(participant_id=owner_id), metadata=stranger_key)
+    with pytest.raises(grpc.aio.AioRpcError) as denied:
+        await refused.read()
+    missing = workers.WatchWorkers(worker_pb.WatchWorkersRequest(participant_id=10**8), metadata=AUTH)
+    with pytest.raises(grpc.aio.AioRpcError) as absent:
+        await missing.read()
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert absent.value.code() == grpc.StatusCode.NOT_FOUND and "PARTICIPANT" in str(error_details(absent.value))

@@ -1,56 +1,28 @@
 """The notification channels against real local receivers: an HTTP server that checks webhook
 signatures with the SDK's verifier, a stand-in for Telegram's Bot API, and an SMTP server
-(aiosmtpd). Retries, backoff that honours the receiver, and giving up on what cannot succeed."""
+(aiosmtpd). Which failures may pass, backoff that honours the receiver, and webhooks kept off the
+pool's own network. (tests/integration/test_alerts.py sends through them from the outbox.)"""
 
 from __future__ import annotations
 
-import asyncio
-import email
 import json
 import time
 
 import pytest
-from aiohttp import web
 from aiosmtpd.controller import Controller
 from computepool import webhooks
-from coordinator.adapters.notifiers import DeliveryFailed, Email, Notice, Telegram, Webhook, deliver
+from coordinator.adapters.notifiers import DeliveryFailed, Email, Notice, Telegram, Webhook, retry_delay_s
 
 from tests.support.ports import free_port
+from tests.support.receivers import Inbox, Receiver
 
 NOTICE = Notice(id="n-1", type="worker.offline", title="Worker 7 is offline",
                 text="No heartbeat for 5 minutes.", data={"worker_id": 7}, participant_id=3)
 
 
-class Receiver:
-    """An HTTP server answering each request with the next of `statuses` (then 200), keeping them."""
-
-    def __init__(self, *statuses: int | tuple[int, dict]):
-        self.statuses = list(statuses)
-        self.requests: list[tuple[str, dict, bytes, float]] = []
-
-    async def __aenter__(self) -> Receiver:
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", self.answer)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        self.port = free_port()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-        self.url = f"http://127.0.0.1:{self.port}"
-        return self
-
-    async def __aexit__(self, *_) -> None:
-        await self.runner.cleanup()
-
-    async def answer(self, request: web.Request) -> web.Response:
-        self.requests.append((request.path, dict(request.headers), await request.read(), time.monotonic()))
-        status = self.statuses.pop(0) if self.statuses else 200
-        status, body = status if isinstance(status, tuple) else (status, {"ok": status < 300})
-        return web.json_response(body, status=status)
-
-
 async def test_a_webhook_is_signed_so_that_the_sdk_verifies_it_and_a_forgery_fails():
     async with Receiver() as receiver:
-        assert await deliver(Webhook(f"{receiver.url}/hook", "s3cret"), NOTICE) == 1
+        await Webhook(f"{receiver.url}/hook", "s3cret", private_addresses=True).send(NOTICE)
     _, headers, body, _ = receiver.requests[0]
     assert webhooks.verify("s3cret", body, headers[webhooks.SIGNATURE_HEADER]) <= time.time()
     assert json.loads(body) == {"id": "n-1", "type": "worker.offline", "title": "Worker 7 is offline",
@@ -62,45 +34,51 @@ async def test_a_webhook_is_signed_so_that_the_sdk_verifies_it_and_a_forgery_fai
             webhooks.verify(secret, tampered, headers[webhooks.SIGNATURE_HEADER], now=at)
 
 
-async def test_a_webhook_failing_for_a_while_is_retried_with_growing_waits_and_the_same_id():
-    async with Receiver(503, 500) as receiver:
-        attempts = await deliver(Webhook(f"{receiver.url}/hook", "s"), NOTICE, first_backoff_s=0.2)
-    times = [at for *_, at in receiver.requests]
-    assert attempts == 3 and len({headers["X-Computepool-Delivery"] for _, headers, _, _ in receiver.requests}) == 1
-    assert 0.1 <= times[1] - times[0] and times[2] - times[1] >= 0.2  # 0.2 s then 0.4 s, each jittered by half
-
-
-async def test_a_refusal_that_cannot_change_is_not_retried():
-    async with Receiver(410) as receiver:
-        with pytest.raises(DeliveryFailed) as failed:
-            await deliver(Webhook(f"{receiver.url}/hook", "s"), NOTICE, first_backoff_s=0.01)
-    assert not failed.value.retryable and "410" in str(failed.value) and len(receiver.requests) == 1
-
-
-async def test_an_unreachable_receiver_fails_after_every_attempt():
+async def send_failure(notifier) -> DeliveryFailed:
     with pytest.raises(DeliveryFailed) as failed:
-        await deliver(Webhook(f"http://127.0.0.1:{free_port()}/hook", "s"), NOTICE, attempts=3, first_backoff_s=0.01)
-    assert failed.value.retryable and "unreachable" in str(failed.value)
+        await notifier.send(NOTICE)
+    return failed.value
 
 
-async def test_telegram_gets_send_message_for_the_chat_and_its_retry_after_is_honoured():
-    too_many = (429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                      "parameters": {"retry_after": 1}})
+async def test_a_receiver_in_trouble_may_be_retried_and_a_refusal_that_cannot_change_may_not():
+    async with Receiver(503, 429, 410) as receiver:
+        hook = Webhook(f"{receiver.url}/hook", "s", private_addresses=True)
+        away, busy, gone = [await send_failure(hook) for _ in range(3)]
+    unreachable = await send_failure(Webhook(f"http://127.0.0.1:{free_port()}/hook", "s", private_addresses=True))
+    assert away.retryable and busy.retryable and unreachable.retryable and "unreachable" in str(unreachable)
+    assert not gone.retryable and "410" in str(gone) and len(receiver.requests) == 3
+
+
+def test_waits_double_with_jitter_honour_the_receiver_and_end():
+    away = DeliveryFailed("503", retryable=True)
+    waits = [retry_delay_s(away, attempt, 10.0) for attempt in range(1, 8)]
+    for attempt, wait in enumerate(waits, 1):
+        assert 5.0 * 2 ** (attempt - 1) <= wait <= 10.0 * 2 ** (attempt - 1)
+    assert retry_delay_s(away, 8, 10.0) is None  # the last attempt
+    assert retry_delay_s(DeliveryFailed("410", retryable=False), 1, 10.0) is None
+    assert retry_delay_s(DeliveryFailed("429", retryable=True, retry_after_s=30), 1, 10.0) == 30
+
+
+async def test_telegram_gets_send_message_for_the_chat_and_its_retry_after_is_read():
+    too_many = (429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
+                      "parameters": {"retry_after": 7}})
     async with Receiver(too_many) as bot_api:
-        attempts = await deliver(Telegram(bot_api.url, "123:abc", chat_id=424242), NOTICE, first_backoff_s=0.01)
-    (path, _, first, at_first), (_, _, second, at_second) = bot_api.requests
-    assert attempts == 2 and path == "/bot123:abc/sendMessage" and first == second
+        telegram = Telegram(bot_api.url, "123:abc", chat_id=424242)
+        refused = await send_failure(telegram)
+        await telegram.send(NOTICE)
+    (path, _, first, _), (_, _, second, _) = bot_api.requests
+    assert refused.retryable and refused.retry_after_s == 7
+    assert path == "/bot123:abc/sendMessage" and first == second
     assert json.loads(first) == {"chat_id": 424242, "text": "Worker 7 is offline\nNo heartbeat for 5 minutes."}
-    assert at_second - at_first >= 1.0  # the Bot API's retry_after, not our 10 ms
 
 
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
+async def test_a_webhook_never_reaches_a_private_address_unless_the_pool_allows_it():
+    async with Receiver() as receiver:
+        for url in (f"{receiver.url}/hook", f"http://localhost:{receiver.port}/hook",
+                    f"http://[::1]:{receiver.port}/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest"):
+            refused = await send_failure(Webhook(url, "s"))
+            assert not refused.retryable and "public" in str(refused), url
+    assert receiver.requests == []
 
 
 async def test_an_email_reaches_a_real_smtp_server():
@@ -108,7 +86,7 @@ async def test_an_email_reaches_a_real_smtp_server():
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        await deliver(Email("127.0.0.1", controller.port, "pool@example.org", "owner@example.org"), NOTICE)
+        await Email("127.0.0.1", controller.port, "pool@example.org", "owner@example.org").send(NOTICE)
     finally:
         controller.stop()
     [message] = inbox.messages
@@ -118,7 +96,4 @@ async def test_an_email_reaches_a_real_smtp_server():
 
 
 async def test_an_smtp_server_that_is_away_is_a_retryable_failure():
-    with pytest.raises(DeliveryFailed) as failed:
-        await deliver(Email("127.0.0.1", free_port(), "pool@example.org", "o@example.org"), NOTICE, attempts=2,
-                      first_backoff_s=0.01)
-    assert failed.value.retryable
+    assert (await send_failure(Email("127.0.0.1", free_port(), "pool@example.org", "o@example.org"))).retryable

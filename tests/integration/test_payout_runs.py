@@ -274,7 +274,7 @@ async def test_a_run_that_dies_before_commit_leaves_nothing_and_a_restart_export
     before = await count_runs_and_payouts(pool.database, pid)
     with pytest.raises(RuntimeError):
         async with pool.database.transaction() as session:  # the process dies after creating, before commit
-            created = await payout_runs.create_run(session, policy, payout_runs.MANUAL)
+            created = await payout_runs.create_run(session, pool.events, policy, payout_runs.MANUAL)
             assert [p.participant_id for p in await payout_runs.run_payouts(session, created.id)].count(pid) == 1
             raise RuntimeError("killed")
     assert await count_runs_and_payouts(pool.database, pid) == before
@@ -282,16 +282,16 @@ async def test_a_run_that_dies_before_commit_leaves_nothing_and_a_restart_export
     # A replica makes the run and stops before anyone exports it; a new one exports the same.
     replica = build_server(make_settings(database_url), background_duties=False)
     await replica.start()
-    made = await payout_runs.PayoutRuns(replica.database, policy).create()
+    made = await payout_runs.PayoutRuns(replica.database, policy, replica.events).create()
     assert [p.amount_nanoton for p in made.payouts if p.participant_id == pid] == [2 * TON]
-    first_export = await payout_runs.PayoutRuns(replica.database, policy).export(made.run.id, "json")
+    first_export = await payout_runs.PayoutRuns(replica.database, policy, replica.events).export(made.run.id, "json")
     await replica.stop(0)
     restarted = build_server(make_settings(database_url), background_duties=False)
     await restarted.start()
     try:
-        assert await payout_runs.PayoutRuns(restarted.database, policy).export(made.run.id, "json") == first_export
+        assert await payout_runs.PayoutRuns(restarted.database, policy, restarted.events).export(made.run.id, "json") == first_export
         assert any(item["amount_nanoton"] == str(2 * TON) for item in json.loads(first_export[0])["payouts"])
-        again = await payout_runs.PayoutRuns(restarted.database, policy).create()
+        again = await payout_runs.PayoutRuns(restarted.database, policy, restarted.events).create()
         assert [p for p in again.payouts if p.participant_id == pid] == []
     finally:
         await restarted.stop(0)
@@ -308,7 +308,7 @@ async def test_two_replicas_running_the_same_slot_at_once_make_one_run(pool, stu
         await replica.start()
     try:
         policy = PayoutPolicy(minimum_nanoton=TON, interval_s=3600)
-        made = await asyncio.gather(*[payout_runs.run_scheduled(r.database, policy) for r in replicas * 2])
+        made = await asyncio.gather(*[payout_runs.run_scheduled(r.database, r.events, policy) for r in replicas * 2])
         runs = [m for m in made if m is not None]
         assert len(runs) == 1 and runs[0].trigger == "scheduled"
         async with pool.database.transaction() as session:
@@ -321,7 +321,7 @@ async def test_two_replicas_running_the_same_slot_at_once_make_one_run(pool, stu
         # On demand at once in both replicas too: what is owed is reserved once.
         for pid, worker, _ in owners:
             await earn(pool.database, pid, worker, TON)
-        manual = await asyncio.gather(*[payout_runs.PayoutRuns(r.database, policy).create() for r in replicas])
+        manual = await asyncio.gather(*[payout_runs.PayoutRuns(r.database, policy, r.events).create() for r in replicas])
         paid_now = [p.participant_id for view in manual for p in view.payouts if p.participant_id in
                     {pid for pid, _, _ in owners}]
         assert sorted(paid_now) == sorted(pid for pid, _, _ in owners)
@@ -375,9 +375,9 @@ async def test_the_ton_watcher_confirms_by_comment_amount_and_destination(pool, 
     try:
         async with aiohttp.ClientSession() as session:
             center = TonCenter(ton.url, "secret-key", session)
-            assert await payout_runs.watch_once(pool.database, center, POOL_WALLET, 50) == 1
+            assert await payout_runs.watch_once(pool.database, pool.events, center, POOL_WALLET, 50) == 1
             assert ton.requests[-1] == ({"address": POOL_WALLET, "limit": "50"}, "secret-key")
-            assert await payout_runs.watch_once(pool.database, center, POOL_WALLET, 50) == 0  # once
+            assert await payout_runs.watch_once(pool.database, pool.events, center, POOL_WALLET, 50) == 0  # once
         confirmed = await stubs.payouts.GetPayout(pb.GetPayoutRequest(payout_id=good.id), metadata=AUTH)
         assert (confirmed.status, confirmed.transaction_hash, confirmed.confirmed_at.seconds) == (
             "confirmed", good_hash, utime)

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 import grpc
+from computepool.v1 import alert_service_pb2 as alert_pb
 from computepool.v1 import api_key_service_pb2 as key_pb
 from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import exchange_service_pb2 as exchange_pb
@@ -153,6 +154,8 @@ TABLE: dict[str, Row] = {
         worker_id=w.worker_id))),
     "WorkerService/GetWorkerStats": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerStatsRequest(
         worker_id=w.worker_id))),
+    "WorkerService/WatchWorkers": Row(OWNER_SIDE, _sync(lambda w: worker_pb.WatchWorkersRequest(
+        participant_id=w.owner_id))),
     "WorkerService/GetWorkerDailyEarnings": Row(OWNER_SIDE, _sync(lambda w: worker_pb.GetWorkerDailyEarningsRequest(
         worker_id=w.worker_id))),
     "ParticipantService/ListParticipants": Row(EVERYONE - {"anonymous"},
@@ -218,6 +221,15 @@ TABLE: dict[str, Row] = {
         lambda w: key_pb.CreateApiKeyRequest(role="client", participant_id=w.owner_id))),
     "ApiKeyService/ListApiKeys": Row({"admin"}, _sync(lambda w: key_pb.ListApiKeysRequest())),
     "ApiKeyService/RevokeApiKey": Row({"admin"}, _fresh_key),
+    "AlertService/GetAlertSettings": Row(OWNER_SIDE, _sync(lambda w: alert_pb.GetAlertSettingsRequest(
+        participant_id=w.owner_id))),
+    # Replacing with nothing: the owner's settings stay empty whoever was let in.
+    "AlertService/UpdateAlertSettings": Row(OWNER_SIDE, _sync(lambda w: alert_pb.UpdateAlertSettingsRequest(
+        participant_id=w.owner_id))),
+    "AlertService/ListIncidents": Row(OWNER_SIDE, _sync(lambda w: alert_pb.ListIncidentsRequest(
+        participant_id=w.owner_id))),
+    "AlertService/ListNotifications": Row(OWNER_SIDE, _sync(lambda w: alert_pb.ListNotificationsRequest(
+        participant_id=w.owner_id))),
     # every credential may watch; each sees its own (tests/integration/test_live.py)
     "EventService/WatchEvents": Row(EVERYONE - {"anonymous"}, _sync(lambda w: event_pb.WatchEventsRequest())),
     "EventService/WatchPoolMetrics": Row(EVERYONE - {"anonymous"}, _sync(
@@ -281,7 +293,7 @@ async def call_rpc(world: World, rpc: str, request, metadata) -> grpc.aio.AioRpc
             await stream.write(request)
             await stream.read()
             await stream.done_writing()
-        elif method in ("WatchJob", "WatchEvents", "WatchPoolMetrics"):
+        elif method in ("WatchJob", "WatchEvents", "WatchPoolMetrics", "WatchWorkers"):
             stream = call(request, metadata=metadata)
             await stream.read()
             stream.cancel()

@@ -1,13 +1,16 @@
 """Where notifications go, each in its own protocol: a participant's webhook (a signed JSON
 POST), Telegram (the Bot API's sendMessage, to the participant's telegram_user_id) and e-mail
-(SMTP). `deliver` retries what may succeed later (the receiver away, 5xx, 429) with exponential
-backoff and jitter, and gives up at once on what will not (any other 4xx)."""
+(SMTP). A failure says whether it may succeed later (the receiver away, 5xx, 429: retry, after
+`retry_delay_s`) or will not (any other 4xx: give up at once)."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import random
+import socket
+import urllib.parse
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -17,7 +20,7 @@ import aiosmtplib
 from computepool.webhooks import SIGNATURE_HEADER, sign
 
 TIMEOUT_S = 10.0
-MAX_ATTEMPTS, FIRST_BACKOFF_S, MAX_BACKOFF_S = 5, 1.0, 60.0
+MAX_ATTEMPTS, MAX_BACKOFF_S = 8, 3600.0  # with 10 s first: eight attempts over about 20 minutes
 
 
 @dataclass(frozen=True)
@@ -44,15 +47,44 @@ class Notifier(Protocol):
 
 @dataclass(frozen=True)
 class Webhook:
+    """A participant's URL. Unless `private_addresses`, it may not reach a private, loopback or
+    link-local address (the pool's own network), whatever its name resolves to at delivery."""
     url: str
     secret: str
+    private_addresses: bool = False
 
     async def send(self, notice: Notice) -> None:
         body = json.dumps({"id": notice.id, "type": notice.type, "title": notice.title, "text": notice.text,
                            "participant_id": notice.participant_id, "data": notice.data}).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body),
                    "X-Computepool-Delivery": notice.id}
-        await _post(self.url, data=body, headers=headers, what="webhook")
+        if self.private_addresses:
+            await _post(self.url, data=body, headers=headers, what="webhook")
+            return
+        host = urllib.parse.urlsplit(self.url).hostname or ""
+        if _is_ip(host) and not ipaddress.ip_address(host).is_global:
+            raise DeliveryFailed(f"webhook address {host} is not public", retryable=False)
+        await _post(self.url, data=body, headers=headers, what="webhook",
+                    connector=aiohttp.TCPConnector(resolver=PublicResolver()))
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+class PublicResolver(aiohttp.ThreadedResolver):
+    """Resolves a name to its public addresses only; a name with none is refused."""
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+        found = await super().resolve(host, port, family)
+        public = [entry for entry in found if ipaddress.ip_address(entry["host"]).is_global]
+        if not public:
+            raise DeliveryFailed(f"webhook host {host} resolves to no public address", retryable=False)
+        return public
 
 
 @dataclass(frozen=True)
@@ -91,9 +123,9 @@ class Email:
             raise DeliveryFailed(f"SMTP server unreachable: {error}", retryable=True) from None
 
 
-async def _post(url: str, *, what: str, **request: Any) -> None:
+async def _post(url: str, *, what: str, connector: aiohttp.BaseConnector | None = None, **request: Any) -> None:
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S)) as http:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S), connector=connector) as http:
             async with http.post(url, **request) as response:
                 if response.status < 300:
                     return
@@ -116,18 +148,12 @@ def _retry_after(header: str | None, text: str) -> float | None:
         return None
 
 
-async def deliver(notifier: Notifier, notice: Notice, *, attempts: int = MAX_ATTEMPTS,
-                  first_backoff_s: float = FIRST_BACKOFF_S) -> int:
-    """Sends until it is taken; returns the attempts it took, or raises the last DeliveryFailed
-    (at once when it cannot succeed later). Waits double from `first_backoff_s` with jitter, never
-    less than what the receiver asked for."""
-    for attempt in range(1, attempts + 1):
-        try:
-            await notifier.send(notice)
-            return attempt
-        except DeliveryFailed as failure:
-            if not failure.retryable or attempt == attempts:
-                raise
-            backoff = min(MAX_BACKOFF_S, first_backoff_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-            await asyncio.sleep(max(backoff, failure.retry_after_s or 0.0))
-    raise AssertionError("unreachable")
+def retry_delay_s(failure: DeliveryFailed, attempt: int, first_backoff_s: float,
+                  attempts: int = MAX_ATTEMPTS) -> float | None:
+    """Seconds to wait after failed attempt number `attempt` (from 1), or None to give up: at
+    once on what cannot succeed later, and after `attempts`. Waits double from `first_backoff_s`
+    with jitter (receivers coming back are not stormed), never less than the receiver asked."""
+    if not failure.retryable or attempt >= attempts:
+        return None
+    backoff = min(MAX_BACKOFF_S, first_backoff_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+    return max(backoff, failure.retry_after_s or 0.0)

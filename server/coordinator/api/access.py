@@ -27,7 +27,8 @@ def _service(name: str, **methods: frozenset[str]) -> dict[str, frozenset[str]]:
 
 RULES: dict[str, frozenset[str]] = {
     **_service("WorkerService", ListWorkers=OWNERS, GetWorker=OWNERS, CreateWorker=OWNERS, UpdateWorker=OWNERS,
-               GetWorkerMetrics=OWNERS, GetWorkerStats=OWNERS, GetWorkerDailyEarnings=OWNERS),
+               GetWorkerMetrics=OWNERS, GetWorkerStats=OWNERS, GetWorkerDailyEarnings=OWNERS,
+               WatchWorkers=OWNERS),
     **_service("ParticipantService", ListParticipants=OWNERS, GetParticipant=OWNERS, GetParticipantByWallet=OWNERS,
                CreateParticipant=ADMIN, UpdatePayoutThreshold=OWNERS, ListBalanceChanges=OWNERS,
                GetDailyEarnings=OWNERS),
@@ -47,6 +48,8 @@ RULES: dict[str, frozenset[str]] = {
     **_service("ApiKeyService", CreateApiKey=ADMIN, ListApiKeys=ADMIN, RevokeApiKey=ADMIN),
     # Every credential: each sees its own (events.bus.visible_to), and the pool's totals.
     **_service("EventService", WatchEvents=OWNERS, WatchPoolMetrics=OWNERS),
+    **_service("AlertService", GetAlertSettings=OWNERS, UpdateAlertSettings=OWNERS, ListIncidents=OWNERS,
+               ListNotifications=OWNERS),
 }
 
 # The rpcs that act as one registered miner: besides a MINERS credential they need that miner's

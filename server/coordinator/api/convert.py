@@ -7,12 +7,14 @@ import datetime as dt
 from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from computepool.v1 import alert_service_pb2 as alert_pb
 from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import job_pb2 as job_pb
 from computepool.v1 import miner_service_pb2 as miner_pb
 from computepool.v1 import participant_service_pb2 as participant_pb
 from computepool.v1 import payout_service_pb2 as payout_pb
 from computepool.v1 import worker_service_pb2 as worker_pb
+from coordinator.alerts.preferences import AlertSettingsView
 from coordinator.events.bus import Event
 from coordinator.identity.callers import Caller
 from coordinator.money import USD_MICROS_DECIMALS, nanoton_to_ton, units_to_float
@@ -203,3 +205,26 @@ def pool_metrics(collector: PoolCollector, caller: Caller) -> event_pb.PoolMetri
     if collector.refreshed_at is not None:
         message.at.CopyFrom(timestamp(collector.refreshed_at))
     return message
+
+
+def alert_settings(view: AlertSettingsView) -> alert_pb.AlertSettings:
+    return alert_pb.AlertSettings(
+        participant_id=view.participant_id,
+        rules=[alert_pb.AlertRule(kind=r.kind, threshold=r.threshold, channels=r.channels.split(","))
+               for r in view.rules],
+        channels=[alert_pb.NotificationChannel(kind=c.kind, enabled=c.enabled, webhook_url=c.webhook_url,
+                                               webhook_secret=c.webhook_secret, disabled_reason=c.disabled_reason,
+                                               consecutive_failures=c.consecutive_failures)
+                  for c in view.channels])
+
+
+def incident(i: models.Incident) -> alert_pb.Incident:
+    return alert_pb.Incident(incident_id=i.id, rule=i.rule, worker_id=i.worker_id, summary=i.summary,
+                             opened_at=timestamp(i.opened_at), resolved_at=timestamp(i.resolved_at))
+
+
+def notification(n: models.Notification) -> alert_pb.Notification:
+    return alert_pb.Notification(
+        notification_id=n.id, notice_id=n.notice_id, channel=n.channel, type=n.type, title=n.title, text=n.text,
+        incident_id=n.incident_id, status=n.status, attempts=n.attempts, last_error=n.last_error,
+        created_at=timestamp(n.created_at), delivered_at=timestamp(n.delivered_at))

@@ -1,6 +1,7 @@
-"""The server's plain-HTTP port (METRICS_PORT; Envoy routes /metrics and /ws/ here): Prometheus
-/metrics, and the WebSockets /ws/metrics and /ws/events: the same messages as EventService's
-WatchPoolMetrics and WatchEvents, as JSON text frames.
+"""The server's plain-HTTP port (METRICS_PORT; Envoy routes /metrics, /ws/ and /app/ here): Prometheus
+/metrics, the WebSockets /ws/metrics and /ws/events: the same messages as EventService's
+WatchPoolMetrics and WatchEvents, as JSON text frames; and the dashboard's files under /app/
+(api/dashboard.py).
 
 A WebSocket is authenticated like an rpc: `X-Api-Key` or `X-Session-Token` headers, or, since a
 browser cannot set headers on a WebSocket, the query parameters `api_key` / `session_token`.
@@ -26,7 +27,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from google.protobuf import json_format
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from coordinator.api import convert
+from coordinator.api import convert, dashboard
 from coordinator.api.events import checked_interval
 from coordinator.errors import DomainError, InvalidArgument
 from coordinator.events.bus import EventBus, checked_types, watch
@@ -41,13 +42,13 @@ ENDED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 
 class LiveHttp:
     def __init__(self, registry: CollectorRegistry, collector: PoolCollector, authenticator: Authenticator,
-                 bus: EventBus, max_subscribers: int):
+                 bus: EventBus, max_subscribers: int, dashboard_dir: str = ""):
         self.registry, self.collector, self.authenticator, self.bus = registry, collector, authenticator, bus
         self.max_subscribers = max_subscribers
         self.sockets: set[web.WebSocketResponse] = set()
         app = web.Application()
         app.add_routes([web.get("/metrics", self.metrics), web.get("/ws/metrics", self.ws_metrics),
-                        web.get("/ws/events", self.ws_events)])
+                        web.get("/ws/events", self.ws_events), *dashboard.routes(dashboard_dir)])
         self.runner = web.AppRunner(app, access_log=None)
         self.port = 0
 
@@ -102,7 +103,7 @@ class LiveHttp:
                             break
                         receiving = asyncio.ensure_future(socket.receive())  # the peer's messages are ignored
                     if sending in done:
-                        await socket.send_str(_json(convert.event(sending.result())))
+                        await socket.send_str(sending.result().json_text)
                         sending = asyncio.ensure_future(anext(events))
             finally:
                 for task in (sending, receiving):

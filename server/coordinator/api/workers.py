@@ -21,6 +21,10 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
     async def GetWorker(self, request, context):
         return convert.worker(await self.workers.get(request.worker_id))
 
+    async def WatchWorkers(self, request, context):
+        async for view in self.workers.watch(request.participant_id):
+            yield convert.worker(view)
+
     async def CreateWorker(self, request, context):
         new = workers.NewWorker(
             participant_id=request.participant_id, worker_name=request.worker_name,

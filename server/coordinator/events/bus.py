@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
@@ -27,7 +28,8 @@ from coordinator.identity.callers import Caller
 from coordinator.storage.database import Database, after_commit
 
 # The types of event the pool produces; a subscriber may ask for some of them.
-EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed", "miner.registered")
+EVENT_TYPES = ("worker.status_changed", "worker.metrics", "job.status_changed", "miner.registered",
+               "payout.state_changed")
 SUBSCRIBED, LOST = "events.subscribed", "events.lost"  # what a stream says of itself
 CHANNEL = "computepool_events"
 # Bytes per NOTIFY; PostgreSQL refuses 8,000 and more. Every event's fields are bounded (ids,
@@ -55,11 +57,14 @@ class Event:
     client_id: str | None = None
     at: str = field(default_factory=now_text)
 
-    def as_dict(self) -> dict[str, Any]:
-        shown = {"type": self.type, "at": self.at, **self.data}
+    @functools.cached_property
+    def json_text(self) -> str:
+        """The event as WatchEvents prints it in JSON, made once however many subscribers get it."""
+        shown = {"type": self.type, "at": self.at}
         if self.participant_id is not None:
             shown["participant_id"] = self.participant_id
-        return shown
+        shown["data"] = self.data
+        return json.dumps(shown, separators=(",", ":"))
 
     def encoded(self) -> dict[str, Any]:
         return {"t": self.type, "d": self.data, "p": self.participant_id, "c": self.client_id, "a": self.at}
@@ -99,22 +104,33 @@ class Subscription:
             self._queue.get_nowait()
         self._woken.set()
 
+    def take_nowait(self) -> Event | Lost | None:
+        """What is next, or None when nothing is."""
+        if self._lost:
+            lost, self._lost = self._lost, 0
+            return Lost(lost)
+        if not self._queue.empty():
+            return self._queue.get_nowait()
+        return None
+
     async def next(self) -> Event | Lost:
-        while True:
-            if self._lost:
-                lost, self._lost = self._lost, 0
-                return Lost(lost)
-            if not self._queue.empty():
-                return self._queue.get_nowait()
+        while (item := self.take_nowait()) is None:
             self._woken.clear()
             await self._woken.wait()
+        return item
 
 
 class EventBus:
     def __init__(self, database: Database, queue_size: int = QUEUE_SIZE):
         self.database = database
         self.queue_size = queue_size
-        self.subscriptions: set[Subscription] = set()
+        # Subscribers by what they may see, so an event is offered only to those it concerns (with
+        # thousands of workers heartbeating and a hundred dashboards open, asking each subscriber
+        # of each event would cost more than the heartbeats): admins and the pool's own duties see
+        # every event; anyone else its participant's and its own client's.
+        self.everything: set[Subscription] = set()
+        self.by_participant: dict[int, set[Subscription]] = {}
+        self.by_client: dict[str, set[Subscription]] = {}
         self.listening = asyncio.Event()  # set while the LISTEN connection is up (PostgreSQL)
 
     async def emit(self, session, events: list[Event]) -> None:
@@ -136,17 +152,37 @@ class EventBus:
         await session.execute(_NOTIFY, [{"channel": CHANNEL, "payload": payload} for payload in payloads])
 
     @contextlib.contextmanager
-    def subscribe(self, accepts: Callable[[Event], bool]):
+    def subscribe(self, accepts: Callable[[Event], bool], caller: Caller | None = None):
+        """A subscription to the events `accepts`, among those `caller` may see (None: all)."""
         subscription = Subscription(accepts, self.queue_size)
-        self.subscriptions.add(subscription)
+        homes = [self.everything]
+        if caller is not None and not caller.is_admin:
+            homes = [self.by_participant.setdefault(caller.participant_id, set())] \
+                if caller.participant_id is not None else []
+            if caller.client_id:
+                homes.append(self.by_client.setdefault(caller.client_id, set()))
+        for home in homes:
+            home.add(subscription)
         try:
             yield subscription
         finally:
-            self.subscriptions.discard(subscription)
+            for home in homes:
+                home.discard(subscription)
+            if caller is not None:
+                for index, key in ((self.by_participant, caller.participant_id), (self.by_client, caller.client_id)):
+                    if key in index and not index[key]:
+                        del index[key]
+
+    @property
+    def subscriptions(self) -> set[Subscription]:
+        return self.everything.union(*self.by_participant.values(), *self.by_client.values())
 
     def _deliver(self, events: list[Event]) -> None:
-        for subscription in list(self.subscriptions):
-            for event in events:
+        for event in events:
+            concerned = self.by_participant.get(event.participant_id, ()), self.by_client.get(event.client_id, ())
+            targets = self.everything.union(*concerned) if all(concerned) else [*self.everything, *concerned[0],
+                                                                                 *concerned[1]]
+            for subscription in targets:
                 subscription.offer(event)
 
     async def run_forever(self) -> None:
@@ -162,7 +198,7 @@ class EventBus:
                 await connection.execute(f"LISTEN {CHANNEL}")
                 self.listening.set()
                 async for notify in connection.notifies():
-                    if self.subscriptions:  # nobody listening in this replica (the usual case): no decoding
+                    if self.everything or self.by_participant or self.by_client:  # else no one here to decode for
                         self._deliver([Event.decoded(raw) for raw in json.loads(notify.payload)])
         finally:
             if self.listening.is_set():
@@ -199,7 +235,7 @@ async def watch(bus: EventBus, caller: Caller, types: set[str]) -> AsyncIterator
     def accepts(event: Event) -> bool:
         return (not types or event.type in types) and visible_to(caller, event)
 
-    with bus.subscribe(accepts) as subscription:
+    with bus.subscribe(accepts, caller) as subscription:
         yield Event(SUBSCRIBED, {})
         while True:
             item = await subscription.next()

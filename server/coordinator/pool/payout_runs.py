@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import ledger
+from coordinator.alerts import outbox
 from coordinator.duties import repeat
 from coordinator.errors import (
     AlreadyExists,
@@ -46,6 +47,7 @@ from coordinator.errors import (
     Reason,
     Validator,
 )
+from coordinator.events.bus import Event, EventBus
 from coordinator.identity.wallet_address import parse_address
 from coordinator.money import NANOTON_DECIMALS, units_to_decimal_str
 from coordinator.pool.payouts import normalise_transaction_hash, rfc3339
@@ -122,8 +124,8 @@ class RunView:
     payouts: list[Payout]
 
 
-async def create_run(session: AsyncSession, policy: PayoutPolicy, trigger: str, slot: str | None = None
-                     ) -> PayoutRun | None:
+async def create_run(session: AsyncSession, events: EventBus, policy: PayoutPolicy, trigger: str,
+                     slot: str | None = None) -> PayoutRun | None:
     """A run of the payouts owed now; None when `slot` already has its run."""
     # The lock first: the run's first write, so on SQLite its transaction starts here too.
     await session.execute(update(Counter).where(Counter.name == RUN_COUNTER).values(value=Counter.value + 1))
@@ -158,6 +160,7 @@ async def create_run(session: AsyncSession, policy: PayoutPolicy, trigger: str, 
     for payout in payouts:
         ledger.record_reservation(session, participant_id=payout.participant_id, payout_id=payout.id,
                                   amount=payout.amount_nanoton)
+    await events.emit(session, [state_event(payout, None) for payout in payouts])
     return run
 
 
@@ -247,8 +250,9 @@ async def _record_hash(session: AsyncSession, payout: Payout, transaction_hash: 
     payout.transaction_hash = transaction_hash
 
 
-async def update_status(session: AsyncSession, payout_id: int, status: str, transaction_hash: str = "",
-                        failure_reason: str = "", at: dt.datetime | None = None) -> Payout:
+async def update_status(session: AsyncSession, events: EventBus, payout_id: int, status: str,
+                        transaction_hash: str = "", failure_reason: str = "", at: dt.datetime | None = None
+                        ) -> Payout:
     """Moves a run's payout on: `sent` (needs the hash), `confirmed` (the hash, unless sent
     with it), `failed` (releases the reservation). Asking for the state it is in, with the
     same hash, changes nothing."""
@@ -262,7 +266,24 @@ async def update_status(session: AsyncSession, payout_id: int, status: str, tran
         check.check(bool(transaction_hash), "transaction_hash", "is required to mark a payout sent")
     check.raise_if_any()
     payout = await _locked_payout(session, payout_id)
-    at = at or utcnow()
+    old = payout.status
+    await _move(session, payout, status, tx_hash, failure_reason, at or utcnow())
+    if payout.status != old:
+        await events.emit(session, [state_event(payout, old)])
+        if payout.status in (PayoutStatus.SENT, PayoutStatus.FAILED):
+            await outbox.tell_payout(session, payout)
+    return payout
+
+
+def state_event(payout: Payout, old: str | None) -> Event:
+    return Event("payout.state_changed", {
+        "payout_id": payout.id, "old": old, "new": payout.status, "amount_nanoton": payout.amount_nanoton,
+        "transaction_hash": payout.transaction_hash, "failure_reason": payout.failure_reason},
+        participant_id=payout.participant_id)
+
+
+async def _move(session: AsyncSession, payout: Payout, status: str, tx_hash: str | None, failure_reason: str,
+                at: dt.datetime) -> Payout:
     if status == PayoutStatus.FAILED:
         if payout.status == PayoutStatus.FAILED:
             return payout
@@ -357,7 +378,7 @@ def _comment_of(message: dict) -> str:
     return ""
 
 
-async def watch_once(database: Database, ton: TonCenter, wallet: str, limit: int) -> int:
+async def watch_once(database: Database, events: EventBus, ton: TonCenter, wallet: str, limit: int) -> int:
     """Confirms each open run payout whose transfer the wallet made (comment, amount and
     destination all match); returns how many it confirmed."""
     async with database.transaction() as session:
@@ -380,7 +401,7 @@ async def watch_once(database: Database, ton: TonCenter, wallet: str, limit: int
                      transfer.transaction_hash, recorded)
         try:
             async with database.transaction() as session:
-                await update_status(session, payout.id, PayoutStatus.CONFIRMED,
+                await update_status(session, events, payout.id, PayoutStatus.CONFIRMED,
                                     transfer.transaction_hash if recorded is None else "", at=transfer.time)
             confirmed += 1
             del open_payouts[payout.id]
@@ -390,39 +411,40 @@ async def watch_once(database: Database, ton: TonCenter, wallet: str, limit: int
     return confirmed
 
 
-async def watch_forever(database: Database, base_url: str, api_key: str, wallet: str, limit: int,
-                        every_s: float) -> None:
+async def watch_forever(database: Database, events: EventBus, base_url: str, api_key: str, wallet: str,
+                        limit: int, every_s: float) -> None:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         ton = TonCenter(base_url, api_key, http)
         # Only the kind of error is logged: the URL may carry an API key.
-        await repeat("TON payout watcher", lambda: watch_once(database, ton, wallet, limit), every_s, traceback=False)
+        await repeat("TON payout watcher", lambda: watch_once(database, events, ton, wallet, limit), every_s, traceback=False)
 
 
-async def run_scheduled(database: Database, policy: PayoutPolicy) -> PayoutRun | None:
+async def run_scheduled(database: Database, events: EventBus, policy: PayoutPolicy) -> PayoutRun | None:
     """The duty's round: this interval's run, unless a replica made it already."""
     slot = slot_of(utcnow(), policy.interval_s)
     async with database.transaction() as session:  # a cheap look first: most rounds find it made
         if await session.scalar(select(PayoutRun.id).where(PayoutRun.slot == slot)) is not None:
             return None
-    return await database.retrying(lambda session: create_run(session, policy, SCHEDULED, slot))
+    return await database.retrying(lambda session: create_run(session, events, policy, SCHEDULED, slot))
 
 
-async def schedule_forever(database: Database, policy: PayoutPolicy) -> None:
+async def schedule_forever(database: Database, events: EventBus, policy: PayoutPolicy) -> None:
     # Rounds several times an interval (at most a minute apart) so a run starts soon after its
     # slot opens in whichever replica gets there first.
-    await repeat("payout run", lambda: run_scheduled(database, policy), min(policy.interval_s / 4, 60.0))
+    await repeat("payout run", lambda: run_scheduled(database, events, policy), min(policy.interval_s / 4, 60.0))
 
 
 class PayoutRuns:
     """The admin's payout-run operations, each one unit of work."""
 
-    def __init__(self, database: Database, policy: PayoutPolicy):
+    def __init__(self, database: Database, policy: PayoutPolicy, events: EventBus):
         self.database = database
         self.policy = policy
+        self.events = events
 
     async def create(self) -> RunView:
         async def work(session):
-            run = await create_run(session, self.policy, MANUAL)
+            run = await create_run(session, self.events, self.policy, MANUAL)
             return RunView(run, await run_payouts(session, run.id))
         return await self.database.retrying(work)
 
@@ -440,4 +462,4 @@ class PayoutRuns:
 
     async def update_status(self, payout_id: int, status: str, transaction_hash: str, failure_reason: str) -> Payout:
         async with self.database.transaction() as session:
-            return await update_status(session, payout_id, status, transaction_hash, failure_reason)
+            return await update_status(session, self.events, payout_id, status, transaction_hash, failure_reason)

@@ -6,6 +6,7 @@ import datetime as dt
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import ledger
 from coordinator.errors import AlreadyExists, InvalidArgument, Reason, Validator
-from coordinator.identity.callers import require_owner, scoped_participant_filter
+from coordinator.events.bus import EventBus, Lost
+from coordinator.identity.callers import current_caller, require_owner, scoped_participant_filter
 from coordinator.money import decimal_to_units
 from coordinator.pool.participants import DailyEarning, daily_earnings, require_participant
 from coordinator.storage import paging
 from coordinator.storage.database import Database, get_existing, not_found
-from coordinator.storage.models import LedgerEntry, Worker, WorkerSample, WorkerStatus, utcnow
+from coordinator.storage.models import LedgerEntry, Participant, Worker, WorkerSample, WorkerStatus, utcnow
 
 COEFFICIENT_DECIMALS = 6
 MAX_COEFFICIENT_MICROS = 1000 * 10**COEFFICIENT_DECIMALS
@@ -247,12 +249,16 @@ class WorkerView:
     revenue_nanoton: int  # as revenue_of
 
 
+WORKER_EVENTS = frozenset({"worker.status_changed", "worker.metrics", "miner.registered"})
+
+
 class Workers:
     """The pool's worker operations, each one unit of work with its ownership check: what
     WorkerService calls, and what a command line or a background duty would call."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, events: EventBus):
         self.database = database
+        self.events = events
 
     async def list(self, participant_id: int, is_active: bool | None, limit: int | None, page_token: str
                    ) -> tuple[list[WorkerView], str]:
@@ -292,6 +298,32 @@ class Workers:
         async with self.database.transaction() as session:
             worker = await _owned(session, worker_id)
             return worker, await daily_earnings(session, worker.participant_id, days, worker_id=worker.id)
+
+
+    async def watch(self, participant_id: int) -> AsyncIterator[WorkerView]:
+        """The participant's workers now, then each again when an event says it changed (those
+        that came together read once, together; all of them after a gap)."""
+        require_owner(participant_id, "participant")
+        concerned = lambda event: event.type in WORKER_EVENTS and event.participant_id == participant_id  # noqa: E731
+        with self.events.subscribe(concerned, current_caller.get()) as subscription:  # before the first read
+            changed: set[int] | None = None
+            while True:
+                async with self.database.transaction() as session:
+                    await get_existing(session, Participant, participant_id, "participant")
+                    query = select(Worker).where(Worker.participant_id == participant_id).order_by(Worker.id)
+                    if changed is not None:
+                        query = query.where(Worker.id.in_(changed))
+                    rows = list(await session.scalars(query))
+                    revenue = await revenue_of(session, rows)
+                for worker in rows:
+                    yield WorkerView(worker, revenue[worker.id])
+                item, changed = await subscription.next(), set()
+                while item is not None:
+                    if isinstance(item, Lost):
+                        changed = None
+                    elif changed is not None:
+                        changed.add(item.data["worker_id"])
+                    item = subscription.take_nowait()
 
 
 async def _owned(session: AsyncSession, worker_id: int) -> Worker:

@@ -399,6 +399,85 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class AlertRule(Base):
+    """One of a participant's alert rules (alerts/rules.py says what each kind watches)."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (UniqueConstraint("participant_id", "kind", name="uq_alert_rules_participant_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    threshold: Mapped[float] = mapped_column(Float, default=0.0)
+    channels: Mapped[str] = mapped_column(String(64))  # channel kinds, comma-separated
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NotificationChannel(Base):
+    """Where a participant's notifications go: its webhook, Telegram or e-mail (one each)."""
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (UniqueConstraint("participant_id", "kind", name="uq_notification_channels_participant_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    webhook_url: Mapped[str] = mapped_column(String(500), default="")
+    webhook_secret: Mapped[str] = mapped_column(String(64), default="")
+    disabled_reason: Mapped[str] = mapped_column(String(300), default="")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Incident(Base):
+    """A rule that fired for one subject. At most one open per rule and subject: replicas that
+    see the same condition at once insert one row (the partial unique index), so one notifies."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("uq_incidents_open", "participant_id", "rule", "subject", unique=True,
+              postgresql_where=text("resolved_at IS NULL"), sqlite_where=text("resolved_at IS NULL")),
+        Index("ix_incidents_participant_time", "participant_id", "opened_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    rule: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(32))  # "worker:<id>" or "participant"
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("workers.id"))
+    summary: Mapped[str] = mapped_column(String(300))
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class Notification(Base):
+    """One notice to one channel: the outbox the senders work from, and the delivery log."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("ix_notifications_participant_time", "participant_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[str] = mapped_column(String(36), unique=True)  # the same on every attempt
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(48))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column()
+
+
 ModelT = TypeVar("ModelT", bound=Base)
 
 

@@ -21,6 +21,7 @@ from computepool._async import transport
 from computepool._retry import RetryPolicy
 from computepool.errors import ComputepoolError, DeadlineExceeded, from_rpc_error
 from computepool.jobs import MAX_BATCH, TERMINAL, JobFailed, JobSpec
+from computepool.v1 import alert_service_pb2 as alert_pb
 from computepool.v1 import api_key_service_pb2 as api_key_pb
 from computepool.v1 import event_service_pb2 as event_pb
 from computepool.v1 import exchange_service_pb2 as exchange_pb
@@ -67,6 +68,7 @@ class AsyncClient:
         self.users = AsyncUsers(self)
         self.miners = AsyncMiners(self)
         self.events = AsyncEvents(self)
+        self.alerts = AsyncAlerts(self)
 
     @classmethod
     def connect(cls, target: str, **options: Any) -> AsyncClient:
@@ -310,6 +312,14 @@ class AsyncWorkers:
         return await self.client.call("/computepool.v1.WorkerService/GetWorkerDailyEarnings",
                                       worker_pb.GetWorkerDailyEarningsRequest(worker_id=worker_id, days=days),
                                       worker_pb.GetWorkerDailyEarningsResponse, idempotent=True, timeout=timeout)
+
+    async def watch(self, participant_id: int, *, timeout: float | None = None) -> AsyncIterator[worker_pb.Worker]:
+        """The participant's workers now, then each again whenever it changes (status, a
+        heartbeat's figures, a miner registered). Runs until you stop iterating."""
+        async for worker in self.client.stream("/computepool.v1.WorkerService/WatchWorkers",
+                                               worker_pb.WatchWorkersRequest(participant_id=participant_id),
+                                               worker_pb.Worker, timeout=timeout):
+            yield worker
 
 
 class AsyncParticipants:
@@ -592,7 +602,7 @@ class AsyncEvents:
         """The caller's events as they happen, first `events.subscribed` (nothing after it is
         missed), `events.lost` after a gap (read afresh what you show). Runs until you stop
         iterating; `types` keeps only those (worker.status_changed, worker.metrics,
-        job.status_changed, miner.registered)."""
+        job.status_changed, miner.registered, payout.state_changed)."""
         async for event in self.client.stream("/computepool.v1.EventService/WatchEvents",
                                               event_pb.WatchEventsRequest(types=list(types)), event_pb.Event,
                                               timeout=timeout):
@@ -605,6 +615,45 @@ class AsyncEvents:
                                                 event_pb.WatchPoolMetricsRequest(interval_seconds=interval_s),
                                                 event_pb.PoolMetrics, timeout=timeout):
             yield metrics
+
+
+class AsyncAlerts:
+    """AlertService: a participant's alert rules and channels, its incidents and notifications."""
+
+    def __init__(self, client: AsyncClient):
+        self.client = client
+
+    async def get(self, participant_id: int, *, timeout: float | None = None) -> alert_pb.AlertSettings:
+        """The participant's rules and channels (with the webhook's signing secret)."""
+        return await self.client.call("/computepool.v1.AlertService/GetAlertSettings",
+                                      alert_pb.GetAlertSettingsRequest(participant_id=participant_id),
+                                      alert_pb.AlertSettings, idempotent=True, timeout=timeout)
+
+    async def replace(self, participant_id: int, rules: Iterable[alert_pb.AlertRule],
+                      channels: Iterable[alert_pb.NotificationChannel], *, timeout: float | None = None
+                      ) -> alert_pb.AlertSettings:
+        """Replaces every rule and channel (saving the same again changes nothing)."""
+        request = alert_pb.UpdateAlertSettingsRequest(participant_id=participant_id, rules=list(rules),
+                                                      channels=list(channels))
+        return await self.client.call("/computepool.v1.AlertService/UpdateAlertSettings", request,
+                                      alert_pb.AlertSettings, idempotent=True, timeout=timeout)
+
+    async def incidents(self, participant_id: int, *, open_only: bool = False, page_size: int = PAGE_SIZE,
+                        timeout: float | None = None) -> AsyncIterator[alert_pb.Incident]:
+        """Its incidents, newest first, every page."""
+        request = alert_pb.ListIncidentsRequest(participant_id=participant_id, open_only=open_only, limit=page_size)
+        async for incident in self.client.pages("/computepool.v1.AlertService/ListIncidents", request,
+                                                alert_pb.ListIncidentsResponse, "incidents", timeout=timeout):
+            yield incident
+
+    async def notifications(self, participant_id: int, *, page_size: int = PAGE_SIZE,
+                            timeout: float | None = None) -> AsyncIterator[alert_pb.Notification]:
+        """The delivery log, newest first, every page."""
+        request = alert_pb.ListNotificationsRequest(participant_id=participant_id, limit=page_size)
+        async for notification in self.client.pages("/computepool.v1.AlertService/ListNotifications", request,
+                                                    alert_pb.ListNotificationsResponse, "notifications",
+                                                    timeout=timeout):
+            yield notification
 
 
 class AsyncMiners:

@@ -79,6 +79,12 @@ class GetWorkerRequest(_message.Message):
     worker_id: int
     def __init__(self, worker_id: _Optional[int] = ...) -> None: ...
 
+class WatchWorkersRequest(_message.Message):
+    __slots__ = ("participant_id",)
+    PARTICIPANT_ID_FIELD_NUMBER: _ClassVar[int]
+    participant_id: int
+    def __init__(self, participant_id: _Optional[int] = ...) -> None: ...
+
 class CreateWorkerRequest(_message.Message):
     __slots__ = ("participant_id", "worker_name", "instance_number", "host", "stats_port", "price_coefficient", "is_active")
     PARTICIPANT_ID_FIELD_NUMBER: _ClassVar[int]

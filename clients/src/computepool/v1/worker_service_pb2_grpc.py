@@ -73,6 +73,11 @@ class WorkerServiceStub(object):
                 request_serializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsRequest.SerializeToString,
                 response_deserializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsResponse.FromString,
                 _registered_method=True)
+        self.WatchWorkers = channel.unary_stream(
+                '/computepool.v1.WorkerService/WatchWorkers',
+                request_serializer=computepool_dot_v1_dot_worker__service__pb2.WatchWorkersRequest.SerializeToString,
+                response_deserializer=computepool_dot_v1_dot_worker__service__pb2.Worker.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer(object):
@@ -144,6 +149,17 @@ class WorkerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchWorkers(self, request, context):
+        """The participant's workers as they are now, then each again whenever it changes: its status,
+        a heartbeat's figures, a miner registered for it (changes close together come once, as the
+        latest). After a gap (the server lost events) every worker is sent again. Ends only when the
+        caller or the server ends it. Over REST a Server-Sent Events stream. Returns NOT_FOUND
+        (PARTICIPANT_NOT_FOUND); a non-admin may watch only its own participant's workers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -181,6 +197,11 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.GetWorkerDailyEarnings,
                     request_deserializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsRequest.FromString,
                     response_serializer=computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsResponse.SerializeToString,
+            ),
+            'WatchWorkers': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchWorkers,
+                    request_deserializer=computepool_dot_v1_dot_worker__service__pb2.WatchWorkersRequest.FromString,
+                    response_serializer=computepool_dot_v1_dot_worker__service__pb2.Worker.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -376,6 +397,33 @@ class WorkerService(object):
             '/computepool.v1.WorkerService/GetWorkerDailyEarnings',
             computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsRequest.SerializeToString,
             computepool_dot_v1_dot_worker__service__pb2.GetWorkerDailyEarningsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchWorkers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/computepool.v1.WorkerService/WatchWorkers',
+            computepool_dot_v1_dot_worker__service__pb2.WatchWorkersRequest.SerializeToString,
+            computepool_dot_v1_dot_worker__service__pb2.Worker.FromString,
             options,
             channel_credentials,
             insecure,
