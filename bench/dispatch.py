@@ -19,6 +19,7 @@ import json
 import os
 import statistics
 import time
+from pathlib import Path
 
 import grpc
 import psycopg
@@ -38,6 +39,54 @@ from tests.support.server import API_KEY, AUTH  # the simulated miners present t
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (0 for one that is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(database_url: str) -> list[int]:
+    """The PostgreSQL backend processes connected to this database now (not others' databases:
+    the server is shared with other work)."""
+    url = make_url(database_url)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return [pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (url.database,))]
+
+
+class CpuMeter:
+    """CPU seconds spent by server processes and by the database's backends between start() and
+    stop(): steadier than jobs/s on a shared machine, where other work slows every process alike.
+    A backend that connects during the run counts from 0; one that leaves before stop() is lost
+    (the servers' pools keep theirs)."""
+
+    def __init__(self, server_pids: list[int], database_url: str | None):
+        self.server_pids, self.database_url = server_pids, database_url
+
+    def _read(self) -> tuple[dict[int, float], dict[int, float], float]:
+        backends = database_backends(self.database_url) if self.database_url else []
+        return ({pid: process_cpu_s(pid) for pid in self.server_pids},
+                {pid: process_cpu_s(pid) for pid in backends}, time.process_time())
+
+    def start(self) -> None:
+        self.before = self._read()
+
+    def stop(self, jobs: int) -> dict:
+        """CPU milliseconds per job: of the server processes, of the database backends, and of
+        this process (the client, or the database floor's driver)."""
+        after = self._read()
+        spent = [sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items()) for before, now in zip(self.before, after[:2])]
+        figures = {"client_cpu_ms_per_job": round((after[2] - self.before[2]) * 1000 / jobs, 3)}
+        if self.server_pids:
+            figures["server_cpu_ms_per_job"] = round(spent[0] * 1000 / jobs, 3)
+        if self.database_url:
+            figures["database_cpu_ms_per_job"] = round(spent[1] * 1000 / jobs, 3)
+        return figures
 
 
 class Cluster:
@@ -155,13 +204,16 @@ async def run_flow(cluster: Cluster, jobs_total: int, miners_count: int, batched
             stream.cancel()
 
     heartbeats = [] if streamed else [asyncio.create_task(keep_alive(m)) for m in miners]
+    meter = CpuMeter([process.pid for process, _ in cluster.servers], getattr(cluster, "url", None))
+    meter.start()
     await asyncio.gather(submit_all(), *[(mine_streamed if streamed else mine)(m) for m in miners])
     elapsed = time.perf_counter() - started
+    cpu = meter.stop(jobs_total)
     for task in heartbeats:
         task.cancel()
     return {"jobs": jobs_total, "seconds": round(elapsed, 2), "jobs_per_s": round(jobs_total / elapsed),
             "p50_submit_to_completed_ms": round(percentile(latencies, 50) * 1000, 1),
-            "p99_submit_to_completed_ms": round(percentile(latencies, 99) * 1000, 1)}
+            "p99_submit_to_completed_ms": round(percentile(latencies, 99) * 1000, 1), **cpu}
 
 
 def fill_queue(database_url: str, count: int) -> None:

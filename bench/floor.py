@@ -46,7 +46,7 @@ from coordinator.market.receipts import ReceiptSigner
 from google.protobuf import json_format, timestamp_pb2
 from sqlalchemy.engine import make_url
 
-from bench.dispatch import ROOT, Cluster, run_flow
+from bench.dispatch import ROOT, Cluster, CpuMeter, run_flow
 
 
 def now_ts() -> timestamp_pb2.Timestamp:
@@ -237,51 +237,62 @@ async def database(jobs: int, batched: bool, connections: int = 16) -> dict:
         public_key = base64.b64encode(bytes(miner_key.verify_key)).decode()
         completed = 0
         started = time.perf_counter()
+        meter = CpuMeter([], cluster.url)
+        meter.start()
 
         chunks = iter(range(0, jobs, insert_size))
 
+        opened: list[psycopg.AsyncConnection] = []  # closed after the meter reads their backends' CPU
+
+        async def connect() -> psycopg.AsyncConnection:
+            opened.append(await psycopg.AsyncConnection.connect(url))
+            return opened[-1]
+
         async def submit() -> None:
-            async with await psycopg.AsyncConnection.connect(url) as conn:
-                for i in chunks:
-                    async with conn.transaction(), conn.cursor() as cursor:
-                        await cursor.executemany(INSERT_JOB, [(str(uuid.uuid4()),)
-                                                              for _ in range(min(insert_size, jobs - i))])
+            conn = await connect()
+            for i in chunks:
+                async with conn.transaction(), conn.cursor() as cursor:
+                    await cursor.executemany(INSERT_JOB, [(str(uuid.uuid4()),)
+                                                          for _ in range(min(insert_size, jobs - i))])
 
         async def mine() -> None:
             nonlocal completed
-            async with await psycopg.AsyncConnection.connect(url) as conn:
-                while completed < jobs:
-                    async with conn.transaction():
-                        leased = await (await conn.execute(CLAIM, (secrets.token_hex(16), worker, claim_size))).fetchall()
-                    if not leased:
-                        await asyncio.sleep(0.005)
-                        continue
-                    result_hash = result_digest({"ok": True})
-                    miner_signature = base64.b64encode(miner_key.sign(bytes.fromhex(result_hash)).signature).decode()
-                    ids = [row[0] for row in leased]
-                    async with conn.transaction(), conn.cursor() as cursor:
-                        await cursor.execute(LOCK, (ids,))
-                        await cursor.fetchall()
-                        receipts, entries = [], []
-                        for job_id in ids:
-                            assert verify_miner_signature(public_key, result_hash, miner_signature)
-                            receipt_id = str(uuid.uuid4())
-                            payload, signature = signer.sign({"job_id": job_id, "result_hash": result_hash})
-                            receipts.append((receipt_id, job_id, miner, worker, participant, result_hash, payload,
-                                             signature, miner_signature))
-                            entries += [("client:bench", -1, "charge", job_id, receipt_id, None, None),
-                                        (f"participant:{participant}", 1, "earning", job_id, receipt_id,
-                                         participant, worker),
-                                        ("pool:fees", 0, "fee", job_id, receipt_id, None, None)]
-                        await cursor.execute(COMPLETE, (ids,))
-                        await cursor.executemany(INSERT_RECEIPT, receipts)
-                        await cursor.executemany(INSERT_LEDGER, entries)
-                    completed += len(ids)
+            conn = await connect()
+            while completed < jobs:
+                async with conn.transaction():
+                    leased = await (await conn.execute(CLAIM, (secrets.token_hex(16), worker, claim_size))).fetchall()
+                if not leased:
+                    await asyncio.sleep(0.005)
+                    continue
+                result_hash = result_digest({"ok": True})
+                miner_signature = base64.b64encode(miner_key.sign(bytes.fromhex(result_hash)).signature).decode()
+                ids = [row[0] for row in leased]
+                async with conn.transaction(), conn.cursor() as cursor:
+                    await cursor.execute(LOCK, (ids,))
+                    await cursor.fetchall()
+                    receipts, entries = [], []
+                    for job_id in ids:
+                        assert verify_miner_signature(public_key, result_hash, miner_signature)
+                        receipt_id = str(uuid.uuid4())
+                        payload, signature = signer.sign({"job_id": job_id, "result_hash": result_hash})
+                        receipts.append((receipt_id, job_id, miner, worker, participant, result_hash, payload,
+                                         signature, miner_signature))
+                        entries += [("client:bench", -1, "charge", job_id, receipt_id, None, None),
+                                    (f"participant:{participant}", 1, "earning", job_id, receipt_id,
+                                     participant, worker),
+                                    ("pool:fees", 0, "fee", job_id, receipt_id, None, None)]
+                    await cursor.execute(COMPLETE, (ids,))
+                    await cursor.executemany(INSERT_RECEIPT, receipts)
+                    await cursor.executemany(INSERT_LEDGER, entries)
+                completed += len(ids)
 
         submitters = connections if not batched else 1
         await asyncio.gather(*[submit() for _ in range(submitters)], *[mine() for _ in range(connections)])
         elapsed = time.perf_counter() - started
-    return {"jobs": jobs, "seconds": round(elapsed, 2), "jobs_per_s": round(jobs / elapsed)}
+        cpu = meter.stop(jobs)
+        for conn in opened:
+            await conn.close()
+    return {"jobs": jobs, "seconds": round(elapsed, 2), "jobs_per_s": round(jobs / elapsed), **cpu}
 
 
 async def main() -> None:

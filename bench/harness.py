@@ -40,7 +40,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from sqlalchemy.engine import make_url
 
 from bench import subscribers
-from bench.dispatch import ROOT, Cluster, percentile, run_flow
+from bench.dispatch import ROOT, Cluster, percentile, process_cpu_s, run_flow
 from tests.support.envoy import Envoy
 from tests.support.ports import free_port
 from tests.support.server import API_KEY, AUTH
@@ -234,11 +234,6 @@ def add_fan_in_miners(database_url: str, count: int, owners: int = 1) -> list[in
 FANIN_OPEN_TIMEOUT_S = 600  # every stream opened, authenticated and acked once
 
 
-def process_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -429,24 +424,34 @@ async def dispatch(jobs: int, queued: int, rounds: int, profile: bool) -> dict:
     return results
 
 
+def _cpu(figures: dict, whose: str) -> str:
+    """CPU milliseconds per job of the servers or of the database backends ("?" from an older run)."""
+    value = figures.get(f"{whose}_cpu_ms_per_job")
+    return "?" if value is None else f"{value:.2f}"
+
+
 def dispatch_table(d: dict) -> list[str]:
     lines = ["| dispatch, jobs/s | ours | transport floor (no DB) | database floor (raw psycopg) | "
-             "combined bound 1/(1/T+1/D) | ours / bound | every round | p99 submit→completed, ms (ours, transport floor) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "combined bound 1/(1/T+1/D) | ours / bound | every round | p99 submit→completed, ms (ours, transport floor) | "
+             "server CPU ms/job (ours, transport floor) | database CPU ms/job (ours, database floor) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, what in (("single", "one job per call"), ("batched", "batched")):
         if name in d:
             r = d[name]
             lines.append(f"| {what} ({r['jobs']:,} jobs) | {r['jobs_per_s']:,} | {r['transport_floor']['jobs_per_s']:,} | "
                          f"{r['database_floor']['jobs_per_s']:,} | {r['bound_jobs_per_s']:,} | {r['vs_bound']} | "
                          f"{', '.join(str(v) for v in r.get('rounds_vs_bound', []))} | "
-                         f"{r['p99_submit_to_completed_ms']:,}, {r['transport_floor']['p99_submit_to_completed_ms']:,} |")
+                         f"{r['p99_submit_to_completed_ms']:,}, {r['transport_floor']['p99_submit_to_completed_ms']:,} | "
+                         f"{_cpu(r, 'server')}, {_cpu(r['transport_floor'], 'server')} | "
+                         f"{_cpu(r, 'database')}, {_cpu(r['database_floor'], 'database')} |")
     if "streamed" in d:
         s = d["streamed"]
         lines += ["", f"Streamed dispatch (jobs and results over the heartbeat stream), one job per call: "
                       f"{s['jobs_per_s']:,} jobs/s against {s['unary']['jobs_per_s']:,} by unary calls in the same "
                       f"round: {s['vs_unary']} (every round: {', '.join(str(v) for v in s['rounds_vs_unary'])}); "
                       f"p99 submit→completed {s['p99_submit_to_completed_ms']:,} ms "
-                      f"({s['unary']['p99_submit_to_completed_ms']:,} unary)."]
+                      f"({s['unary']['p99_submit_to_completed_ms']:,} unary); server CPU {_cpu(s, 'server')} ms/job "
+                      f"({_cpu(s['unary'], 'server')} unary)."]
     if "claim" in d:
         c = d["claim"]
         lines += ["", f"Claim latency p50 (p99): {c['p50_ms_1k']} ms ({c['p99_ms_1k']}) with 1,000 queued, "

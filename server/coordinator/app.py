@@ -37,6 +37,7 @@ from coordinator.identity.authenticator import Authenticator
 from coordinator.identity.users import LoginPolicy, Users
 from coordinator.market.config import Market
 from coordinator.market.dispatch import reap_forever
+from coordinator.market.dispatch_group import DispatchGroup
 from coordinator.market.heartbeats import HeartbeatBuffer
 from coordinator.market.jobs import JobChanges, Jobs, NewWork
 from coordinator.market.receipts import ReceiptSigner
@@ -147,6 +148,7 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
     heartbeats = HeartbeatBuffer(database, market, settings.heartbeat_flush_s, events, tracer)
     new_work = NewWork()
     job_changes = JobChanges(database)
+    dispatch_group = DispatchGroup(database, market, signer, events)  # submissions, claims, results
     exchange_config = ExchangeConfig.from_settings(settings)
     payout_policy = payout_runs.PayoutPolicy.from_settings(settings)
     sender_config = SenderConfig.from_settings(settings)
@@ -157,9 +159,10 @@ def build_server(settings: Settings, *, background_duties: bool = True) -> PoolS
         "WorkerService": WorkerServicer(Workers(database, events)),
         "ParticipantService": ParticipantServicer(Participants(database, payout_policy.minimum_nanoton)),
         "PayoutService": PayoutServicer(Payouts(database), payout_runs.PayoutRuns(database, payout_policy, events)),
-        "JobService": JobServicer(Jobs(database, market, new_work, job_changes, events)),
-        "MinerService": MinerServicer(MinerWork(database, market, signer, heartbeats, new_work, job_changes, events),
-                                      settings.stream_messages_per_minute, tracer),
+        "JobService": JobServicer(Jobs(database, market, new_work, job_changes, events, dispatch_group)),
+        "MinerService": MinerServicer(
+            MinerWork(database, market, heartbeats, new_work, job_changes, events, dispatch_group),
+            settings.stream_messages_per_minute, tracer),
         "ReceiptService": ReceiptServicer(signer),
         "UserService": UserServicer(Users(database, LoginPolicy.from_settings(settings), authenticator)),
         "ApiKeyService": ApiKeyServicer(ApiKeys(database, authenticator)),

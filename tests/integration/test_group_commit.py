@@ -7,13 +7,20 @@ import asyncio
 import uuid
 
 import grpc
+import nacl.signing
 from computepool.v1 import job_service_pb2 as job_pb
 from computepool.v1 import job_service_pb2_grpc
 from coordinator.errors import InvalidArgument
+from coordinator.market.dispatch import ResultSpec
+from coordinator.market.dispatch_group import DispatchGroup
+from coordinator.market.jobs import JobSpec
+from coordinator.market.miners import authenticate
+from coordinator.market.receipts import ReceiptSigner
 from coordinator.storage.group_commit import GroupCommit
-from coordinator.storage.models import Participant
+from coordinator.storage.models import Job, Participant
 from sqlalchemy import func, select
 
+from computepool.encoding import result_digest
 from tests.support.miner import Miner, cancel_open_jobs
 from tests.support.server import AUTH
 
@@ -81,6 +88,29 @@ async def test_a_caller_that_breaks_the_transaction_fails_alone_and_the_others_c
     assert group.groups == 3  # the failed group committed nothing; each good item alone
 
 
+async def test_heavy_items_get_transactions_side_by_side_and_light_ones_share_one(pool):
+    """Once a full group's weight waits behind the group in flight, another starts beside it (up
+    to max_writers); light items never queue that much and share one transaction."""
+    active, most = 0, 0
+
+    async def apply(session, items):
+        nonlocal active, most
+        active += 1
+        most = max(most, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+        return items
+
+    heavy = GroupCommit(pool.database, apply, max_group=10, max_writers=2, weight=lambda item: item)
+    assert await asyncio.gather(*[heavy.run(10) for _ in range(4)]) == [10] * 4
+    assert heavy.groups == 4  # a group takes one item of full weight
+    assert most == 2
+    most = 0
+    light = GroupCommit(pool.database, apply, max_group=10, max_writers=2, weight=lambda item: item)
+    assert await asyncio.gather(*[light.run(1) for _ in range(8)]) == [1] * 8
+    assert light.groups == 1 and most == 1
+
+
 async def test_concurrent_results_one_refused_the_others_complete(pool, channel):
     """Through the API: results sent together, one with a wrong lease token (LEASE_LOST); the
     others complete with their receipts, the refused job stays leased."""
@@ -126,3 +156,55 @@ async def test_concurrent_submissions_each_get_their_own_job(pool, channel):
     twins = await asyncio.gather(*[jobs.SubmitJob(job_pb.SubmitJobRequest(job_type="echo", idempotency_key=key),
                                                   metadata=AUTH) for _ in range(2)])
     assert twins[0].id == twins[1].id
+
+
+async def test_submissions_results_and_claims_share_one_transaction(pool, channel):
+    """The dispatch path's one group (market/dispatch_group.py): a submission, a result and a
+    claim at once are one transaction, in which the claim sees the job submitted before it and
+    the result's job is completed with its receipt."""
+    await cancel_open_jobs(pool.database)
+    miner = await Miner(channel, job_types=("echo",), name=f"group-{uuid.uuid4().hex[:8]}").register()
+    async with pool.database.transaction() as session:
+        who = await authenticate(session, miner.token, miner.id)
+    group = DispatchGroup(pool.database, pool.market, ReceiptSigner(nacl.signing.SigningKey.generate()), pool.events)
+    ((submitted, _),), leased = await asyncio.gather(group.submit("group-client", [JobSpec("echo", {})], False),
+                                                    group.claim(miner.id, 1))
+    assert group.groups == 1 and [job.id for job in leased] == [submitted.id]
+    job = leased[0]
+    result = ResultSpec(job.id, job.lease_token, "completed", {"ok": True}, "", 0, 2,
+                        miner.sign(result_digest({"ok": True})))
+    ((next_job, _),), (outcome,), leased = await asyncio.gather(
+        group.submit("group-client", [JobSpec("echo", {})], False), group.results(who, [result]),
+        group.claim(miner.id, 1))
+    assert group.groups == 2
+    assert outcome.error is None and outcome.job.status == "completed" and outcome.receipt.units == 2
+    assert [job.id for job in leased] == [next_job.id]
+
+
+async def test_claims_in_one_group_are_leased_as_one_claim_after_another(pool, channel):
+    """Claims that share their filters share one pick (market/dispatch.py claim_many): each
+    still gets what leasing them one after another gives (the first claim the first jobs in
+    offer order), its own lease token, no job twice; a claim with other filters gets its own."""
+    await cancel_open_jobs(pool.database)
+    first, second = [await Miner(channel, job_types=("echo",), name=f"group-{uuid.uuid4().hex[:8]}").register()
+                     for _ in range(2)]
+    embedder = await Miner(channel, job_types=("embedding",), name=f"group-{uuid.uuid4().hex[:8]}").register()
+    group = DispatchGroup(pool.database, pool.market, ReceiptSigner(nacl.signing.SigningKey.generate()), pool.events)
+    submitted = [job for job, _ in await group.submit("group-client", [
+        JobSpec("echo", {}, priority=p) for p in (1, 9, 5, 3, 7)] + [JobSpec("embedding", {})], True)]
+    leases = await asyncio.gather(group.claim(first.id, 2), group.claim(second.id, 1), group.claim(embedder.id, 3),
+                                  group.claim(first.id, 1))
+    assert group.groups == 2
+    by_priority = {job.priority: job.id for job in submitted if job.job_type == "echo"}
+    assert [[job.id for job in jobs] for jobs in leases] == [
+        [by_priority[9], by_priority[7]], [by_priority[5]], [submitted[5].id], [by_priority[3]]]
+    tokens = [{job.lease_token for job in jobs} for jobs in leases]
+    assert all(len(t) == 1 for t in tokens) and len(set.union(*tokens)) == 4
+    async with pool.database.transaction() as session:
+        stored = {job.id: job for job in await session.scalars(select(Job).where(Job.id.in_([j.id for j in submitted])))}
+    for jobs, miner in zip(leases, (first, second, embedder, first)):
+        for job in jobs:
+            row = stored[job.id]
+            assert (row.status, row.attempts, row.lease_worker_id, row.lease_token) == (
+                "running", 1, miner.worker_id, job.lease_token)
+    assert stored[by_priority[1]].status == "pending"

@@ -666,6 +666,27 @@ async def test_a_batch_of_results_is_judged_result_by_result(jobs, channel, mark
     assert error_details(raised.value)[2] == ["results"]
 
 
+async def test_one_job_twice_in_a_batch_is_completed_once(jobs, channel, market):
+    """The jobs' changes and receipts are written after the whole batch is judged: a second
+    result for a job the batch has just completed is judged against that completion (a resend
+    gets its receipt, other content is refused), and only one receipt is written."""
+    miner = await new_miner(channel, job_types=("echo",))
+    resent, changed = (await submit(jobs, job_type="echo")).id, (await submit(jobs, job_type="echo")).id
+    leases = {a.job.id: a for a in await miner.fetch(max_jobs=10) if a.job.id in (resent, changed)}
+    response = await miner.stub.SubmitResults(miner_pb.SubmitResultsRequest(miner_id=miner.id, results=[
+        miner.result(leases[resent], {"text": "same"}, units=3), miner.result(leases[resent], {"text": "same"}, units=3),
+        miner.result(leases[changed], {"text": "first"}, units=3),
+        miner.result(leases[changed], {"text": "second"}, units=3)]), metadata=miner.metadata)
+    first, again, kept, refused = response.outcomes
+    assert first.job.status == again.job.status == kept.job.status == "completed"
+    assert again.receipt == first.receipt and not again.error_reason
+    assert refused.error_reason == "JOB_ALREADY_TERMINAL"
+    async with market.database.transaction() as session:
+        for job_id in (resent, changed):
+            assert await session.scalar(select(func.count(Receipt.id)).where(Receipt.job_id == job_id)) == 1
+            assert await session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.job_id == job_id)) == 3
+
+
 async def test_a_worker_taken_out_of_the_pool_is_told_to_drain(channel):
     miner = await new_miner(channel)
     assert list((await miner.heartbeat()).directives) == []

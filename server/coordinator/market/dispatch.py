@@ -10,13 +10,14 @@ transaction that completes the job, writes its receipt and posts its ledger entr
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from computepool.encoding import RESULT_HASH_RULE, result_digest
@@ -36,7 +37,8 @@ from coordinator.market.jobs import TERMINAL, release_lease, status_event
 from coordinator.market.miners import MinerIdentity
 from computepool.receipts import verify_miner_signature
 from coordinator.market.receipts import ReceiptSigner, receipt_of, rfc3339
-from coordinator.storage.models import Job, JobStatus, Miner, MinerStatus, Receipt, Worker, WorkerStatus, utcnow
+from coordinator.storage.models import (Job, JobStatus, Miner, MinerStatus, Receipt, Worker, WorkerStatus, detached,
+                                       utcnow)
 
 log = logging.getLogger(__name__)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -44,31 +46,43 @@ MAX_UNITS = 10**12
 REAP_BATCH = 500
 
 
-def _lease_statement(by_model: bool):
-    """The lease of one claim, built once: an UPDATE … RETURNING over a SKIP LOCKED pick of the
-    jobs the worker can run (the miner's job types and, when every capability names its models,
-    those models; its VRAM, GPU model and the worker's price), priority first, then oldest."""
-    now = bindparam("now")
-    conditions = [Job.status == JobStatus.PENDING, Job.available_at <= now, Job.expires_at > now,
-                  Job.job_type.in_(bindparam("job_types", expanding=True)), Job.min_vram_gb <= bindparam("vram_gb"),
-                  or_(Job.required_gpu_model == "", Job.required_gpu_model == bindparam("gpu_model")),
-                  or_(Job.max_price_coefficient_micros.is_(None),
-                      Job.max_price_coefficient_micros >= bindparam("coefficient"))]
+_jobs, _miners, _workers = Job.__table__, Miner.__table__, Worker.__table__
+
+
+def _pick_statement(by_model: bool):
+    """The pick of a group's claims that share their filters, built once: the pending jobs their
+    worker can run (the miner's job types and, when every capability names its models, those
+    models; its VRAM, GPU model and the worker's price), priority first, then oldest, locked
+    with SKIP LOCKED (a job another transaction is leasing or finishing is passed over).
+    Core columns only: an ORM attribute in a statement sends it through the ORM's machinery,
+    which costs more than the statement."""
+    jobs, now = _jobs.c, bindparam("now")
+    conditions = [jobs.status == JobStatus.PENDING, jobs.available_at <= now, jobs.expires_at > now,
+                  jobs.job_type.in_(bindparam("job_types", expanding=True)), jobs.min_vram_gb <= bindparam("vram_gb"),
+                  or_(jobs.required_gpu_model == "", jobs.required_gpu_model == bindparam("gpu_model")),
+                  or_(jobs.max_price_coefficient_micros.is_(None),
+                      jobs.max_price_coefficient_micros >= bindparam("coefficient"))]
     if by_model:
-        conditions.append(or_(Job.required_model == "", Job.required_model.in_(bindparam("models", expanding=True))))
-    pick = (select(Job.id).where(*conditions).order_by(Job.priority.desc(), Job.created_at)
+        conditions.append(or_(jobs.required_model == "", jobs.required_model.in_(bindparam("models", expanding=True))))
+    return (select(*_jobs.columns).where(*conditions).order_by(jobs.priority.desc(), jobs.created_at, jobs.id)
             .limit(bindparam("room")).with_for_update(skip_locked=True))
-    jobs = Job.__table__  # a Core UPDATE: the ORM's bulk update machinery costs more than the statement
-    return (update(jobs).where(jobs.c.id.in_(pick.scalar_subquery()))
-            .values(status=JobStatus.RUNNING, attempts=jobs.c.attempts + 1, lease_token=bindparam("new_token"),
-                    lease_worker_id=bindparam("holder"), lease_expires_at=bindparam("deadline"),
-                    lease_price_coefficient_micros=bindparam("coefficient"), updated_at=now)
-            .returning(*jobs.columns))
 
 
-_LEASE = {False: _lease_statement(False), True: _lease_statement(True)}
-_RUNNING = (select(func.count(Job.id)).where(Job.lease_worker_id == Miner.worker_id, Job.status == JobStatus.RUNNING)
+_PICK = {False: _pick_statement(False), True: _pick_statement(True)}
+# The columns a lease changes on its job, written for every job a group leases in one executemany.
+_LEASE_COLUMNS = ("status", "attempts", "lease_token", "lease_worker_id", "lease_expires_at",
+                  "lease_price_coefficient_micros", "updated_at")
+_WRITE_LEASE = (update(_jobs).where(_jobs.c.id == bindparam("job_id"))
+                .values({name: bindparam(name) for name in _LEASE_COLUMNS}))
+_RUNNING = (select(func.count(_jobs.c.id))
+            .where(_jobs.c.lease_worker_id == _miners.c.worker_id, _jobs.c.status == JobStatus.RUNNING)
             .scalar_subquery())
+# What a claim needs to know of each claiming miner and its worker, in one read for a group.
+_CLAIMERS = (select(_miners.c.id, _miners.c.status, _miners.c.capabilities, _miners.c.vram_gb, _miners.c.gpu_model,
+                    _miners.c.max_concurrent_jobs, _workers.c.id.label("worker_id"), _workers.c.is_active,
+                    _workers.c.latest_status, _workers.c.price_coefficient_micros, _RUNNING.label("running"))
+             .join(_workers, _workers.c.id == _miners.c.worker_id)
+             .where(_miners.c.id.in_(bindparam("miner_ids", expanding=True))))
 
 
 async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Market,
@@ -78,38 +92,58 @@ async def claim(session: AsyncSession, miner_id: str, max_jobs: int, market: Mar
     return jobs
 
 
+def _filters(claimer) -> tuple:
+    """What decides which jobs a claimer may lease: claims with the same filters share one pick."""
+    capabilities = claimer.capabilities
+    by_model = all(c["models"] for c in capabilities)  # an empty models list means any model
+    models = tuple(sorted({m for c in capabilities for m in c["models"]})) if by_model else None
+    return (tuple(c["job_type"] for c in capabilities), claimer.vram_gb, claimer.gpu_model,
+            claimer.price_coefficient_micros, models)
+
+
 async def claim_many(session: AsyncSession, claims: list[tuple[str, int]], market: Market,
                      now: dt.datetime) -> list[list[Job]]:
-    """Leases to each (miner, up to max_jobs) in turn: priority first, then oldest. One read for
-    every miner (miner, worker, jobs it runs), then one UPDATE … RETURNING per claim; each
-    claim sees the jobs the ones before it leased. Jobs leased together share a lease token:
-    they have the same holder, and any later lease of one of them gets a new token."""
-    rows = await session.execute(select(Miner, Worker, _RUNNING).join(Worker, Worker.id == Miner.worker_id)
-                                 .where(Miner.id.in_({miner_id for miner_id, _ in claims})))
-    found = {miner.id: [miner, worker, running] for miner, worker, running in rows}
-    leases = []
-    for miner_id, max_jobs in claims:
+    """Leases to each (miner, up to max_jobs) in turn: priority first, then oldest, each claim
+    after the ones before it. One read for every miner (miner, worker, jobs it runs); then, for
+    the claims that share their filters, one locked pick of as many jobs as they have room for,
+    handed out in the claims' order (what leasing them one claim after another would give);
+    then one UPDATE (executemany) for every job leased. Jobs leased together share a lease
+    token: they have the same holder, and any later lease of one of them gets a new token. The
+    jobs returned are detached snapshots of the leased rows."""
+    rows = await session.execute(_CLAIMERS, {"miner_ids": sorted({miner_id for miner_id, _ in claims})})
+    found = {row.id: [row, row.running] for row in rows}
+    by_filters: dict[tuple, list[tuple[int, object, int]]] = {}  # filters -> (claim's index, claimer, room)
+    for index, (miner_id, max_jobs) in enumerate(claims):
         if miner_id not in found:
-            leases.append([])
             continue
-        miner, worker, running = found[miner_id]
-        if miner.status != MinerStatus.ACTIVE or not worker.is_active or worker.latest_status == WorkerStatus.OFFLINE:
-            leases.append([])
+        claimer, running = found[miner_id]
+        if (claimer.status != MinerStatus.ACTIVE or not claimer.is_active
+                or claimer.latest_status == WorkerStatus.OFFLINE):
             continue
-        room = min(max_jobs, miner.max_concurrent_jobs - running)
+        room = min(max_jobs, claimer.max_concurrent_jobs - running)
         if room <= 0:
-            leases.append([])
             continue
-        params = {"now": now, "job_types": [c["job_type"] for c in miner.capabilities], "vram_gb": miner.vram_gb,
-                  "gpu_model": miner.gpu_model, "coefficient": worker.price_coefficient_micros, "room": room,
-                  "new_token": secrets.token_hex(16), "holder": worker.id, "deadline": now + market.lease}
-        by_model = all(c["models"] for c in miner.capabilities)  # an empty models list means any model
-        if by_model:
-            params["models"] = sorted({m for c in miner.capabilities for m in c["models"]})
-        leased = [Job(**row._mapping) for row in await session.execute(_LEASE[by_model], params)]
-        jobs = sorted(leased, key=lambda job: (-job.priority, job.created_at))
-        found[miner_id][2] += len(jobs)  # the same miner twice in one group: its second claim counts these
-        leases.append(jobs)
+        found[miner_id][1] += room  # the same miner twice in one group: its second claim counts these
+        by_filters.setdefault(_filters(claimer), []).append((index, claimer, room))
+    leases: list[list[Job]] = [[] for _ in claims]
+    written = []
+    for (job_types, vram_gb, gpu_model, coefficient, models), members in by_filters.items():
+        params = {"now": now, "job_types": list(job_types), "vram_gb": vram_gb, "gpu_model": gpu_model,
+                  "coefficient": coefficient, "room": sum(room for _, _, room in members)}
+        if models is not None:
+            params["models"] = list(models)
+        picked = iter((await session.execute(_PICK[models is not None], params)).all())
+        for index, claimer, room in members:
+            token = secrets.token_hex(16)
+            for row in itertools.islice(picked, room):
+                job = detached(Job, row._mapping)
+                job.status, job.attempts, job.lease_token = JobStatus.RUNNING, job.attempts + 1, token
+                job.lease_worker_id, job.lease_expires_at = claimer.worker_id, now + market.lease
+                job.lease_price_coefficient_micros, job.updated_at = coefficient, now
+                leases[index].append(job)
+                written.append({"job_id": job.id, **{name: getattr(job, name) for name in _LEASE_COLUMNS}})
+    if written:
+        await session.execute(_WRITE_LEASE, written)
     return leases
 
 
@@ -188,34 +222,63 @@ async def submit_results(session: AsyncSession, who: MinerIdentity, specs: list[
     return await submit_many(session, [(who, spec) for spec in specs], market, signer, now)
 
 
+# The columns a result changes on its job (completed, failed, or back in the queue), written for
+# every judged job of a group in one executemany.
+_RESULT_COLUMNS = ("status", "error_message", "updated_at", "available_at", "lease_token", "lease_worker_id",
+                   "lease_expires_at", "lease_price_coefficient_micros")
+_LOCK_JOBS = (select(*_jobs.columns).where(_jobs.c.id.in_(bindparam("job_ids", expanding=True)))
+              .order_by(_jobs.c.id).with_for_update())
+_WRITE_RESULT = (update(_jobs).where(_jobs.c.id == bindparam("job_id"))
+                 .values({name: bindparam(name) for name in _RESULT_COLUMNS}))
+_RECEIPT_COLUMNS = [column.key for column in Receipt.__table__.columns]
+
+
 async def submit_many(session: AsyncSession, results: list[tuple[MinerIdentity, ResultSpec]], market: Market,
                       signer: ReceiptSigner, now: dt.datetime) -> list[Outcome]:
     """Results, of one miner or of many, in one transaction: the jobs are locked in one
     statement (in id order, so concurrent transactions cannot deadlock), then each result is
-    judged on its own; a refused one writes nothing."""
-    locked = {job.id: job for job in await session.scalars(
-        select(Job).where(Job.id.in_({spec.job_id for _, spec in results})).order_by(Job.id).with_for_update())}
-    outcomes, entries = [], []
+    judged on its own on a snapshot of its locked row; a refused one writes nothing. What the
+    accepted ones changed is written after: every job in one UPDATE (executemany), the receipts
+    in one INSERT, the ledger entries in one INSERT (Core statements: the ORM's unit of work
+    costs more per job than the statements)."""
+    locked = {row.id: detached(Job, row._mapping) for row in await session.execute(
+        _LOCK_JOBS, {"job_ids": sorted({spec.job_id for _, spec in results})})}
+    outcomes, entries, changed, issued = [], [], {}, {}
     for who, spec in results:
         job = locked.get(spec.job_id)
         try:
-            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now, entries)
+            before = job.status if job is not None else None
+            receipt = await _apply(session, job, who, spec, _validate_result(spec, who), market, signer, now, entries,
+                                   issued)
             outcomes.append(Outcome(spec.job_id, job, receipt))
+            if before not in TERMINAL:  # not the holder's resend of the result that ended it: nothing to write
+                changed[job.id] = job
+                if receipt is not None:
+                    issued[job.id] = receipt
         except DomainError as error:
             outcomes.append(Outcome(spec.job_id, error=error))
+    if changed:
+        await session.execute(_WRITE_RESULT, [{"job_id": job.id, **{name: getattr(job, name) for name in _RESULT_COLUMNS}}
+                                              for job in changed.values()])
+    if issued:
+        await session.execute(insert(Receipt.__table__), [{key: getattr(receipt, key) for key in _RECEIPT_COLUMNS}
+                                                          for receipt in issued.values()])
     await ledger.insert_entries(session, entries)
     return outcomes
 
 
 async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spec: ResultSpec, result_hash: str,
-                 market: Market, signer: ReceiptSigner, now: dt.datetime, entries: list[dict]) -> Receipt | None:
-    """Checks the lease on the locked job, then completes or fails it; raises before writing.
-    The lease holder's retry of the result that ended the job gets what the first call got.
-    A completion's ledger entries are added to `entries`, for the caller to insert."""
+                 market: Market, signer: ReceiptSigner, now: dt.datetime, entries: list[dict],
+                 issued: dict[str, Receipt]) -> Receipt | None:
+    """Checks the lease on the (snapshot of the) locked job, then completes or fails it in the
+    snapshot; raises before changing it. The lease holder's retry of the result that ended the
+    job gets what the first call got, even in the same group (`issued`: the receipts issued in
+    this transaction, not yet written). A completion's ledger entries are added to `entries`;
+    the caller writes the job, its receipt and the entries."""
     if job is None:
         raise NotFound(f"job {spec.job_id} not found", reason=Reason.JOB_NOT_FOUND, metadata={"job_id": spec.job_id})
     if job.status in TERMINAL:
-        receipt = await session.scalar(select(Receipt).where(Receipt.job_id == job.id))
+        receipt = issued.get(job.id) or await session.scalar(select(Receipt).where(Receipt.job_id == job.id))
         if _resends_ending_result(job, receipt, who, spec, result_hash):
             return receipt
         raise FailedPrecondition(f"job {job.id} is already {job.status}", reason=Reason.JOB_ALREADY_TERMINAL,
@@ -232,7 +295,7 @@ async def _apply(session: AsyncSession, job: Job | None, who: MinerIdentity, spe
         if job.status == JobStatus.FAILED:
             _remember_ending_lease(job, who, spec)
         return None
-    return _complete(session, job, who, spec, result_hash, market, signer, now, entries)
+    return _complete(job, who, spec, result_hash, market, signer, now, entries)
 
 
 def _failure_message(spec: ResultSpec) -> str:
@@ -270,7 +333,7 @@ def requeue_or_fail(job: Job, reason: str, market: Market, now: dt.datetime) -> 
         job.available_at = now + market.backoff(job.attempts)
 
 
-def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str,
+def _complete(job: Job, who: MinerIdentity, spec: ResultSpec, result_hash: str,
               market: Market, signer: ReceiptSigner, now: dt.datetime, entries: list[dict]) -> Receipt:
     settlement = ledger.settle(spec.units, job.unit_price_nanoton, job.lease_price_coefficient_micros,
                                job.max_price_nanoton, market.fee_bps)
@@ -287,7 +350,6 @@ def _complete(session: AsyncSession, job: Job, who: MinerIdentity, spec: ResultS
     payload, signature = signer.sign(facts)
     receipt = receipt_of(facts, payload=payload, proof=signature, key_id=signer.key_id, result=spec.result,
                          participant_id=who.participant_id)
-    session.add(receipt)
     entries += ledger.job_settlement_entries(job_id=job.id, receipt_id=receipt_id, client_id=job.client_id,
                                              participant_id=who.participant_id, worker_id=who.worker_id,
                                              settlement=settlement)

@@ -8,22 +8,24 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
-from typing import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, AsyncIterator, Iterable
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from coordinator import duties
-from coordinator.errors import DomainError, FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
+from coordinator.errors import FailedPrecondition, InvalidArgument, NotFound, Reason, ResourceExhausted, Validator
 from coordinator.events.bus import Event, EventBus
 from coordinator.identity.callers import current_caller
 from coordinator.market.config import Market
 from coordinator.pool.workers import coefficient_to_micros
 from coordinator.storage import paging
 from coordinator.storage.database import ConcurrentInsert, Database
-from coordinator.storage.group_commit import GroupCommit
-from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, utcnow
+from coordinator.storage.models import TERMINAL_JOB_STATUSES, Job, JobStatus, Receipt, detached, utcnow
+
+if TYPE_CHECKING:
+    from coordinator.market.dispatch_group import DispatchGroup
 
 TERMINAL = TERMINAL_JOB_STATUSES
 STATUSES = tuple(JobStatus)
@@ -78,10 +80,11 @@ def validate(spec: JobSpec, market: Market, prefix: str = "") -> dict:
 
 
 async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], market: Market,
-                 batch: bool = False, insert: bool = True) -> list[tuple[Job, bool]]:
+                 batch: bool = False, insert: bool = True, now: dt.datetime | None = None) -> list[tuple[Job, bool]]:
     """Stores the jobs, or refuses them all; returns (job, created) per spec. A spec whose
     idempotency key this client used before returns that job instead of a new one.
-    insert=False: the caller inserts the new jobs (insert_new, once for many submissions)."""
+    insert=False: the caller inserts the new jobs (insert_new, once for many submissions).
+    now: the time of the caller's transaction (a claim in it may lease the new jobs at once)."""
     if batch and not 1 <= len(specs) <= MAX_BATCH:
         raise InvalidArgument.field("jobs", f"must hold 1 to {MAX_BATCH} jobs")
     values = [validate(spec, market, f"jobs[{i}]." if batch else "") for i, spec in enumerate(specs)]
@@ -92,7 +95,7 @@ async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], ma
     if keys:
         rows = await session.scalars(select(Job).where(Job.client_id == client_id, Job.idempotency_key.in_(keys)))
         existing = {job.idempotency_key: job for job in rows}
-    now = utcnow()
+    now = now or utcnow()
     jobs = []
     for value in values:
         if value["idempotency_key"] in existing:
@@ -101,10 +104,11 @@ async def submit(session: AsyncSession, client_id: str, specs: list[JobSpec], ma
         ttl = value.pop("ttl")
         # Every column given: the row is inserted as is (insert_new), and this object, never
         # added to the session, is what the caller is shown.
-        jobs.append((Job(id=str(uuid.uuid4()), client_id=client_id, status=JobStatus.PENDING, attempts=0,
-                         max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now,
-                         updated_at=now, error_message="", lease_token=None, lease_worker_id=None,
-                         lease_expires_at=None, lease_price_coefficient_micros=None, **value), True))
+        jobs.append((detached(Job, dict(
+            id=str(uuid.uuid4()), client_id=client_id, status=JobStatus.PENDING, attempts=0,
+            max_attempts=market.max_attempts, available_at=now, expires_at=now + ttl, created_at=now, updated_at=now,
+            error_message="", lease_token=None, lease_worker_id=None, lease_expires_at=None,
+            lease_price_coefficient_micros=None, **value)), True))
     if insert:
         await insert_new(session, [job for job, created in jobs if created])
     return jobs
@@ -265,34 +269,22 @@ def visible_client() -> str | None:
 class Jobs:
     """The client side's operations, each one unit of work for the calling client (another
     client's job is NOT_FOUND); a submission wakes this process's waiting miners after it commits,
-    a cancellation the job's watchers."""
+    a cancellation the job's watchers. Submissions share transactions with the miners' claims and
+    results (market/dispatch_group.py)."""
 
-    def __init__(self, database: Database, market: Market, new_work: NewWork, changes: JobChanges, events: EventBus):
+    def __init__(self, database: Database, market: Market, new_work: NewWork, changes: JobChanges, events: EventBus,
+                 group: DispatchGroup):
         self.database = database
         self.market = market
         self.new_work = new_work
         self.changes = changes
         self.events = events
-        self.submissions = GroupCommit(database, self._submit_group)
-
-    async def _submit_group(self, session: AsyncSession, calls: list[tuple[str, list[JobSpec], bool]]
-                            ) -> list[list[tuple[Job, bool]] | DomainError]:
-        """Concurrent submissions in one transaction and one INSERT for all their jobs."""
-        stored = []
-        for client_id, specs, batch in calls:
-            try:
-                stored.append(await submit(session, client_id, specs, self.market, batch=batch, insert=False))
-            except DomainError as error:  # refused before it wrote anything
-                stored.append(error)
-        created = [job for jobs in stored if isinstance(jobs, list) for job, new in jobs if new]
-        await insert_new(session, created)
-        await self.events.emit(session, [status_event(job) for job in created])
-        return stored
+        self.group = group
 
     async def submit(self, specs: list[JobSpec], *, batch: bool) -> list[tuple[Job, bool]]:
         """Each job and whether this call created it (an idempotency key already used returns the
         stored job). Concurrent calls share a transaction (storage/group_commit.py)."""
-        stored = await self.submissions.run((current_caller.get().client_id, specs, batch))
+        stored = await self.group.submit(current_caller.get().client_id, specs, batch)
         self.new_work.notify()
         return stored
 

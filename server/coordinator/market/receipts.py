@@ -36,7 +36,7 @@ from computepool.receipts import ENCODING, NotAReceipt, canonical, key_id_of
 from computepool.receipts import read_receipt as read_shown_receipt
 from coordinator.errors import Malformed, Reason, Validator
 from coordinator.settings import ConfigurationError, Settings
-from coordinator.storage.models import Receipt
+from coordinator.storage.models import Receipt, detached
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,13 @@ def receipt_of(facts: dict, *, payload: str, proof: str, key_id: str, result: di
                participant_id: int | None = None) -> Receipt:
     """The receipt that shows these signed facts. The one mapping from facts to the fields a
     receipt shows beside its payload: used to issue a receipt, and to check a shown one."""
-    return Receipt(id=facts["receipt_id"], job_id=facts["job_id"], miner_id=facts["miner_id"],
-                   worker_id=facts["worker_id"], participant_id=participant_id, owner_wallet=facts["owner_wallet"],
-                   attempt=facts["attempt"], result=result, result_hash=facts["result_hash"], units=facts["units"],
-                   charge_nanoton=facts["charge_nanoton"], earning_nanoton=facts["earning_nanoton"],
-                   fee_nanoton=facts["fee_nanoton"], payload=payload, signature=proof,
-                   miner_signature=facts["miner_signature"], key_id=key_id,
-                   created_at=dt.datetime.fromisoformat(facts["completed_at"]))
+    return detached(Receipt, dict(
+        id=facts["receipt_id"], job_id=facts["job_id"], miner_id=facts["miner_id"], worker_id=facts["worker_id"],
+        participant_id=participant_id, owner_wallet=facts["owner_wallet"], attempt=facts["attempt"], result=result,
+        result_hash=facts["result_hash"], units=facts["units"], charge_nanoton=facts["charge_nanoton"],
+        earning_nanoton=facts["earning_nanoton"], fee_nanoton=facts["fee_nanoton"], payload=payload, signature=proof,
+        miner_signature=facts["miner_signature"], key_id=key_id,
+        created_at=dt.datetime.fromisoformat(facts["completed_at"])))
 
 
 @dataclass(frozen=True)

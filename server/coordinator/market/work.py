@@ -4,8 +4,9 @@ return results. Each acts only for the miner the caller's token names and, for a
 key, only for that key's participant; a result that put a job back in the queue wakes this
 process's waiting miners after it commits, and every lease or result wakes the jobs' watchers.
 
-Claims and results of concurrent callers share transactions (storage/group_commit.py): each
-caller is answered once the transaction holding its work committed.
+Claims and results of concurrent callers share transactions with each other and with
+submissions (market/dispatch_group.py): each caller is answered once the transaction holding
+its work committed.
 """
 
 from __future__ import annotations
@@ -17,49 +18,28 @@ from coordinator.errors import PermissionDenied, Reason
 from coordinator.identity.callers import owner_scope
 from coordinator.identity.wallet_address import parse_address
 from coordinator.market import dispatch, miners
+from coordinator.market.dispatch_group import DispatchGroup
 from coordinator.market.config import Market
 from coordinator.market.heartbeats import Beat, Flushed, HeartbeatBuffer
 from coordinator.events.bus import Event, EventBus
-from coordinator.market.jobs import JobChanges, NewWork, status_event
-from coordinator.market.receipts import ReceiptSigner
+from coordinator.market.jobs import JobChanges, NewWork
 from coordinator.storage.database import Database
-from coordinator.storage.group_commit import GroupCommit
-from coordinator.storage.models import Job, JobStatus, Miner, Participant, Receipt, Worker, utcnow
+from coordinator.storage.models import Job, JobStatus, Miner, Participant, Receipt, Worker
 
 FETCH_RECHECK_S = 0.25  # how often a long poll looks for jobs other processes received
 
 
 class MinerWork:
-    def __init__(self, database: Database, market: Market, signer: ReceiptSigner, heartbeats: HeartbeatBuffer,
-                 new_work: NewWork, changes: JobChanges, events: EventBus):
+    def __init__(self, database: Database, market: Market, heartbeats: HeartbeatBuffer,
+                 new_work: NewWork, changes: JobChanges, events: EventBus, group: DispatchGroup):
         self.database = database
         self.market = market
-        self.signer = signer
         self.heartbeats = heartbeats
         self.new_work = new_work
         self.changes = changes
         self.events = events
         self.credentials = miners.MinerCredentials(database)
-        self.group = GroupCommit(database, self._dispatch_group)
-
-    async def _dispatch_group(self, session, items: list[tuple[str, tuple]]) -> list:
-        """Concurrent claims ("claim", (miner_id, max_jobs)) and results ("results", (who, specs))
-        in one transaction (one group for both: a miner alternates them, so twice the calls per
-        commit). Every result first, judged together (one lock statement for all their jobs),
-        so that the claims after them see the room they made; then the claims, one after
-        another, each seeing the jobs the ones before leased. Outcomes in the items' order."""
-        now = utcnow()
-        results = [args for kind, args in items if kind == "results"]
-        outcomes = iter(await dispatch.submit_many(session, [(who, spec) for who, specs in results for spec in specs],
-                                                   self.market, self.signer, now) if results else [])
-        per_call_outcomes = [[next(outcomes) for _ in specs] for _, specs in results]
-        claims = [args for kind, args in items if kind == "claim"]
-        leased = await dispatch.claim_many(session, claims, self.market, now) if claims else []
-        changed = [o.job for calls in per_call_outcomes for o in calls if o.job is not None]
-        changed += [job for jobs in leased for job in jobs]
-        await self.events.emit(session, [status_event(job) for job in changed])
-        per_call, leases = iter(per_call_outcomes), iter(leased)
-        return [next(per_call) if kind == "results" else next(leases) for kind, _ in items]
+        self.group = group
 
     async def register(self, spec: miners.MinerSpec) -> tuple[Miner, Worker, str, str]:
         """(miner, worker, its new credential, the owner's wallet as shown)."""
@@ -88,7 +68,7 @@ class MinerWork:
         return self.heartbeats.record(who.miner_id, who.worker_id, beat)
 
     async def claim(self, miner_id: str, max_jobs: int) -> list[Job]:
-        jobs = await self.group.run(("claim", (miner_id, max_jobs)))
+        jobs = await self.group.claim(miner_id, max_jobs)
         self.changes.notify(job.id for job in jobs)
         return jobs
 
@@ -114,7 +94,7 @@ class MinerWork:
     async def submit_results(self, who: miners.MinerIdentity, specs: list[dispatch.ResultSpec]
                              ) -> list[dispatch.Outcome]:
         dispatch.check_result_count(specs)
-        outcomes = await self.group.run(("results", (who, specs)))
+        outcomes = await self.group.results(who, specs)
         self.changes.notify(o.job.id for o in outcomes if o.job is not None)
         if any(o.job is not None and o.job.status == JobStatus.PENDING for o in outcomes):
             self.new_work.notify()

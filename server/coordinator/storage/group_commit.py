@@ -2,9 +2,14 @@
 
 At one job per call the cost of a call is mostly the transaction around it (a pooled
 connection, BEGIN, the ORM's flush, COMMIT), not its statements. A GroupCommit queues each
-caller's item; whenever no group is in flight, one starts with every item queued so far, so a
-lone caller waits for nobody and a busy server writes many callers' work per commit (as the
-heartbeat buffer does for heartbeats).
+caller's item; whenever no group is in flight, one starts with every item queued so far (up
+to `max_group` of weight), so a lone caller waits for nobody and a busy server writes many
+callers' work per commit (as the heartbeat buffer does for heartbeats).
+
+Big items (a batch of a thousand jobs) make long transactions, and one group at a time would
+leave the process idle while the database works on each statement: once a full group's weight
+is queued behind the ones in flight, another group starts beside them, up to `max_writers` at
+once. Small items never queue that much, so they keep to one group at a time and share it.
 
 - A caller is answered only after the transaction that did its work committed.
 - `apply(session, items)` returns one outcome per item, in order: a value, or the DomainError
@@ -35,12 +40,16 @@ Apply = Callable[[AsyncSession, list[Item]], Awaitable[list[Result | DomainError
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, database: Database, apply: Apply, *, max_group: int = 100):
+    def __init__(self, database: Database, apply: Apply, *, max_group: int = 100, max_writers: int = 1,
+                 weight: Callable[[Item], int] = lambda item: 1):
         self.database = database
         self.apply = apply
-        self.max_group = max_group
+        self.max_group = max_group  # the weight one transaction takes (at least one item)
+        self.max_writers = max_writers
+        self.weight = weight
         self._queued: list[tuple[Item, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
+        self._queued_weight = 0
+        self._writers: set[asyncio.Task] = set()
         self.groups = 0  # transactions committed (tests read it: were the items really grouped?)
 
     async def run(self, item: Item) -> Result:
@@ -48,17 +57,28 @@ class GroupCommit(Generic[Item, Result]):
         if it was refused."""
         future = asyncio.get_running_loop().create_future()
         self._queued.append((item, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
+        self._queued_weight += self.weight(item)
+        if not self._writers or (len(self._writers) < self.max_writers and self._queued_weight >= self.max_group):
+            self._writers.add(asyncio.create_task(self._write_all()))
         return await future
+
+    def _next_group(self) -> list[tuple[Item, asyncio.Future]]:
+        """The queued items, oldest first, up to max_group of weight (at least one)."""
+        taken, weight = 0, 0
+        for item, _ in self._queued:
+            if taken and weight + self.weight(item) > self.max_group:
+                break
+            taken, weight = taken + 1, weight + self.weight(item)
+        group, self._queued = self._queued[:taken], self._queued[taken:]
+        self._queued_weight -= weight
+        return group
 
     async def _write_all(self) -> None:
         try:
             while self._queued:
-                group, self._queued = self._queued[:self.max_group], self._queued[self.max_group:]
-                await self._write(group)
-        finally:
-            self._writer = None
+                await self._write(self._next_group())
+        finally:  # before the task ends: an item queued from now on starts a writer of its own
+            self._writers.discard(asyncio.current_task())
 
     async def _write(self, group: list[tuple[Item, asyncio.Future]]) -> None:
         try:
