@@ -84,7 +84,9 @@ class LiveHttp:
 
     async def ws_events(self, request: web.Request) -> web.WebSocketResponse:
         """The caller's events as WatchEvents sends them; `types` (comma-separated) keeps only those."""
-        async with self._socket(request) as (socket, caller):
+        # Uncompressed: deflating each small event costs more CPU than the bytes it saves, and a
+        # pool's every heartbeat may be an event.
+        async with self._socket(request, compress=False) as (socket, caller):
             if caller is None:
                 return socket
             try:
@@ -93,35 +95,31 @@ class LiveHttp:
                 await _refuse(socket, error)
                 return socket
             events = watch(self.bus, caller, types)
-            receiving = asyncio.ensure_future(socket.receive())  # reading sees the peer's close
-            sending = asyncio.ensure_future(anext(events))
+
+            async def send_all() -> None:
+                async for event in events:
+                    await socket.send_str(event.json_text)
+
+            sending = asyncio.create_task(send_all())
             try:
-                while not socket.closed:
-                    done, _ = await asyncio.wait([sending, receiving], return_when=asyncio.FIRST_COMPLETED)
-                    if receiving in done:
-                        if receiving.result().type in ENDED:
-                            break
-                        receiving = asyncio.ensure_future(socket.receive())  # the peer's messages are ignored
-                    if sending in done:
-                        await socket.send_str(sending.result().json_text)
-                        sending = asyncio.ensure_future(anext(events))
+                while not sending.done() and (await socket.receive()).type not in ENDED:
+                    pass  # reading answers pings and sees the peer's close; its messages are ignored
             finally:
-                for task in (sending, receiving):
-                    task.cancel()
-                await asyncio.gather(sending, receiving, return_exceptions=True)  # before closing what it reads
+                sending.cancel()
+                await asyncio.gather(sending, return_exceptions=True)  # before closing what it reads
                 await events.aclose()
             return socket
 
-    def _socket(self, request: web.Request) -> _Socket:
-        return _Socket(self, request)
+    def _socket(self, request: web.Request, *, compress: bool = True) -> _Socket:
+        return _Socket(self, request, compress)
 
 
 class _Socket:
     """An accepted WebSocket and its caller (None once refused with a close code)."""
 
-    def __init__(self, live: LiveHttp, request: web.Request):
+    def __init__(self, live: LiveHttp, request: web.Request, compress: bool):
         self.live, self.request = live, request
-        self.socket = web.WebSocketResponse(heartbeat=PING_S)
+        self.socket = web.WebSocketResponse(heartbeat=PING_S, compress=compress)
 
     async def __aenter__(self) -> tuple[web.WebSocketResponse, Caller | None]:
         socket, live = self.socket, self.live
