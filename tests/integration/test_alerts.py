@@ -286,6 +286,20 @@ async def test_a_failing_webhook_is_retried_then_disabled_and_its_owner_enables_
     assert hooks_for(alerting.webhook, path)[-1]["type"] == "worker_temperature.opened"
 
 
+async def test_a_worker_its_owner_deactivates_ends_its_incidents_without_a_recovery_message(alerting):
+    pid, miner = await alerting.owner()
+    path = f"/retired/{pid}"
+    await configure(alerting, pid, [rule("worker_temperature", 85)], webhook_path=path)
+    await beat(miner, temperature=95)
+    await alerting.settle()
+    workers = worker_service_pb2_grpc.WorkerServiceStub(alerting.channel)
+    await workers.UpdateWorker(worker_pb.UpdateWorkerRequest(worker_id=miner.worker_id, is_active=False), metadata=AUTH)
+    await alerting.settle()
+    [incident] = await incidents(alerting, pid)
+    assert incident.HasField("resolved_at")
+    assert [h["type"] for h in hooks_for(alerting.webhook, path)] == ["worker_temperature.opened"]
+
+
 async def test_a_notification_whose_sender_died_is_sent_again_with_the_same_id(alerting):
     pid, miner = await alerting.owner()
     path = f"/crash/{pid}"

@@ -49,6 +49,7 @@ class Firing:
 class Judgement:
     firing: dict[Key, Firing]
     unknown: set[Key]  # no figures to judge on: an open incident stays open
+    retired: set[int]  # workers deactivated: their incidents end without a message (they did not recover)
 
 
 def worker_label(worker) -> str:
@@ -63,11 +64,11 @@ async def judge(session: AsyncSession, rules: list[AlertRule], open_keys: set[Ke
     by_participant: dict[int, dict[str, AlertRule]] = {}
     for rule in rules:
         by_participant.setdefault(rule.participant_id, {})[rule.kind] = rule
-    workers = list(await session.scalars(select(Worker).where(Worker.participant_id.in_(list(by_participant)),
-                                                              Worker.is_active.is_(True))))
+    every = list(await session.scalars(select(Worker).where(Worker.participant_id.in_(list(by_participant)))))
+    workers = [w for w in every if w.is_active]
     rates = await _error_rates(session, [w.id for w in workers
                                          if "worker_error_rate" in by_participant[w.participant_id]], now)
-    result = Judgement({}, set())
+    result = Judgement({}, set(), {w.id for w in every if not w.is_active})
 
     def fire(participant_id: int, rule: str, subject: str, worker_id: int | None, summary: str) -> None:
         result.firing[(participant_id, rule, subject)] = Firing(participant_id, rule, subject, worker_id, summary)
@@ -157,7 +158,7 @@ async def evaluate(session: AsyncSession, participant_ids: set[int] | None, now:
             continue  # still firing, unknown, or of a rule removed meanwhile (preferences closes those)
         closed = await session.scalar(update(Incident).where(Incident.id == row.id, Incident.resolved_at.is_(None))
                                       .values(resolved_at=now).returning(Incident.id))
-        if closed is not None:
+        if closed is not None and row.worker_id not in judgement.retired:
             resolved += 1
             await outbox.tell_incident(session, rule_of[key[:2]], row.id,
                                        f"{row.summary}; resolved after {_minutes(now - row.opened_at)}",
