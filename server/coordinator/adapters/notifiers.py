@@ -62,18 +62,22 @@ class Webhook:
             await _post(self.url, data=body, headers=headers, what="webhook")
             return
         host = urllib.parse.urlsplit(self.url).hostname or ""
-        if _is_ip(host) and not ipaddress.ip_address(host).is_global:
+        if not public_host(host):
             raise DeliveryFailed(f"webhook address {host} is not public", retryable=False)
         await _post(self.url, data=body, headers=headers, what="webhook",
                     connector=aiohttp.TCPConnector(resolver=PublicResolver()))
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
+def public_host(host: str) -> bool:
+    """False for a private, loopback or link-local address and for localhost; a name's addresses
+    are checked when it resolves (PublicResolver)."""
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
         return False
-    return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return address.is_global
 
 
 class PublicResolver(aiohttp.ThreadedResolver):

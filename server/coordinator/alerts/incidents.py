@@ -99,9 +99,13 @@ async def judge(session: AsyncSession, rules: list[AlertRule], open_keys: set[Ke
                 fire(worker.participant_id, rule.kind, subject, worker.id,
                      f"{label} failed {rate[0]} of {rate[1]} requests in 15 min "
                      f"({100 * rate[0] / rate[1]:.1f} %, limit {rule.threshold:g} %)")
+    last_seen: dict[int, list[dt.datetime]] = {}
+    for worker in workers:
+        if worker.latest_seen_at is not None:
+            last_seen.setdefault(worker.participant_id, []).append(worker.latest_seen_at)
     for participant_id, rules_of in by_participant.items():
         if rule := rules_of.get("participant_silent"):
-            seen = [w.latest_seen_at for w in workers if w.participant_id == participant_id and w.latest_seen_at]
+            seen = last_seen.get(participant_id, [])
             if seen and now - max(seen) > dt.timedelta(minutes=rule.threshold):
                 fire(participant_id, rule.kind, "participant", None,
                      f"none of {len(seen)} active workers heard of for {_minutes(now - max(seen))} "

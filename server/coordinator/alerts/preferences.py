@@ -3,7 +3,6 @@ read, replaced, and the incidents and notifications listed."""
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 import urllib.parse
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from coordinator.adapters.notifiers import public_host
 from coordinator.errors import FailedPrecondition, Reason, Validator
 from coordinator.identity.callers import require_owner
 from coordinator.storage import paging
@@ -75,20 +75,11 @@ def check_webhook_url(url: str, private_allowed: bool, field: str) -> str:
     return url
 
 
-def public_host(host: str) -> bool:
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return True  # a name: checked when it resolves
-    return address.is_global
-
-
 def _checked(rules: list[RuleIn], channels: list[ChannelIn], available: ChannelsAvailable,
              participant: Participant) -> None:
     check = Validator()
     seen_rules: set[str] = set()
+    listed = {channel.kind for channel in channels}
     for i, rule in enumerate(rules):
         if not check.check(rule.kind in RULE_THRESHOLDS, f"rules[{i}].kind",
                            f"must be one of {', '.join(RULE_THRESHOLDS)}"):
@@ -106,7 +97,6 @@ def _checked(rules: list[RuleIn], channels: list[ChannelIn], available: Channels
                         f"must be {'more than' if rule.kind in EXCLUSIVE_LOW else 'at least'} {low:g} "
                         f"and at most {high:g} for {rule.kind}")
         check.check(bool(rule.channels), f"rules[{i}].channels", "must name at least one channel")
-        listed = {channel.kind for channel in channels}
         for j, name in enumerate(rule.channels):
             check.check(name in listed, f"rules[{i}].channels[{j}]",
                         f"{name!r} is not one of the channels given ({', '.join(sorted(listed)) or 'none'})")

@@ -304,12 +304,13 @@ class Workers:
         """The participant's workers now, then each again when an event says it changed (those
         that came together read once, together; all of them after a gap)."""
         require_owner(participant_id, "participant")
+        async with self.database.transaction() as session:
+            await get_existing(session, Participant, participant_id, "participant")
         concerned = lambda event: event.type in WORKER_EVENTS and event.participant_id == participant_id  # noqa: E731
         with self.events.subscribe(concerned, current_caller.get()) as subscription:  # before the first read
             changed: set[int] | None = None
             while True:
                 async with self.database.transaction() as session:
-                    await get_existing(session, Participant, participant_id, "participant")
                     query = select(Worker).where(Worker.participant_id == participant_id).order_by(Worker.id)
                     if changed is not None:
                         query = query.where(Worker.id.in_(changed))
