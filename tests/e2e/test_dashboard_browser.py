@@ -16,7 +16,6 @@ import os
 import pathlib
 
 import aiohttp
-import grpc
 import nacl.signing
 import pytest
 import yarl
@@ -24,11 +23,10 @@ from aiohttp import web
 from coordinator.api import dashboard
 from coordinator.storage import migrate
 from devtools.envoy_config import ROOT
-from devtools.launch import server_env, start_server_process
 from pytoniq_core import Address
 from scripts.ton_proof import Wallet
 
-from tests.support.envoy import Envoy
+from tests.support.envoy import server_behind_envoy
 from tests.support.identity import Identity
 from tests.support.miner import Miner
 from tests.support.ports import free_port
@@ -49,21 +47,11 @@ async def stack(tmp_path_factory):
     assert (DIST / "index.html").exists(), "web/dist is not built: `make test` builds it (npm --prefix web run build)"
     database_url = f"sqlite:///{tmp_path_factory.mktemp('dashboard-db')}/coordinator.db"
     migrate.upgrade(database_url)
-    metrics_port = free_port()
-    process, grpc_port = await start_server_process(server_env(
-        DATABASE_URL=database_url, API_KEYS=API_KEY, METRICS_PORT=str(metrics_port), DASHBOARD_DIR=str(DIST),
-        TON_PROOF_DOMAINS="localhost,127.0.0.1", HEARTBEAT_TIMEOUT="600"))
-    envoy = None
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
-    try:
-        envoy = Envoy(tmp_path_factory.mktemp("dashboard-envoy"), [grpc_port], metrics_port)
+    async with server_behind_envoy(
+            tmp_path_factory.mktemp("dashboard-envoy"), free_port(), DATABASE_URL=database_url, API_KEYS=API_KEY,
+            DASHBOARD_DIR=str(DIST), TON_PROOF_DOMAINS="localhost,127.0.0.1", HEARTBEAT_TIMEOUT="600"
+    ) as (envoy, channel, _):
         yield envoy, channel
-    finally:
-        await channel.close()
-        if envoy is not None:
-            envoy.stop()
-        process.terminate()
-        await process.wait()
 
 
 async def complete_jobs(miner: Miner, stop: asyncio.Event) -> None:

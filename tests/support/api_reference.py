@@ -8,13 +8,11 @@ import json
 import pathlib
 from dataclasses import dataclass
 
-import grpc
 from coordinator.api.access import RULES
 from devtools.envoy_config import ENVOY_DIR
-from devtools.launch import server_env, start_server_process
 
 from tests.support.access_table import World, build_world
-from tests.support.envoy import Envoy
+from tests.support.envoy import server_behind_envoy
 from tests.support.server import API_KEY, TEST_ZPUB
 
 DOCUMENT = json.loads((ENVOY_DIR / "openapi.json").read_text())
@@ -68,16 +66,7 @@ class Served:
 async def serving_stack(database_url: str, workdir: pathlib.Path):
     """Yields a Served: a server process (payments go to BIP84 addresses of TEST_ZPUB, so the
     exchange works) behind a real Envoy, and the World seeded through it."""
-    process, grpc_port = await start_server_process(server_env(
-        DATABASE_URL=database_url, API_KEYS=API_KEY, BITCOIN_XPUB=TEST_ZPUB))
-    envoy = None
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
-    try:
-        envoy = Envoy(workdir, [grpc_port], metrics_port=0)  # /metrics is not used here
+    # /metrics is not used here: no HTTP port routed
+    async with server_behind_envoy(workdir, DATABASE_URL=database_url, API_KEYS=API_KEY,
+                                   BITCOIN_XPUB=TEST_ZPUB) as (envoy, channel, grpc_port):
         yield Served(envoy.url, grpc_port, await build_world(channel))
-    finally:
-        await channel.close()
-        if envoy is not None:
-            envoy.stop()
-        process.terminate()
-        await process.wait()

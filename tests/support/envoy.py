@@ -3,13 +3,17 @@ devtools.envoy_config exactly as `make run` configures it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
 import time
 import urllib.request
 
+import grpc
+
 from coordinator.settings import Settings
 from devtools.envoy_config import render, start_envoy
+from devtools.launch import server_env, start_server_process
 
 
 class Envoy:
@@ -56,3 +60,24 @@ class Envoy:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def server_behind_envoy(workdir: pathlib.Path, metrics_port: int = 0, **env: str):
+    """Yields (Envoy, a gRPC channel to the server, the server's gRPC port): a server process (`env` adds to its
+    environment) behind a real Envoy that routes its HTTP port too when `metrics_port` is given;
+    both stopped after."""
+    if metrics_port:
+        env["METRICS_PORT"] = str(metrics_port)
+    process, grpc_port = await start_server_process(server_env(**env))
+    envoy = None
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
+    try:
+        envoy = Envoy(workdir, [grpc_port], metrics_port)
+        yield envoy, channel, grpc_port
+    finally:
+        await channel.close()
+        if envoy is not None:
+            envoy.stop()
+        process.terminate()
+        await process.wait()
